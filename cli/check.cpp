@@ -1,0 +1,38 @@
+#include <cstdio>
+
+#include "cli/common.hpp"
+
+namespace mmi::cli {
+
+int run_check(const CheckArgs& args) {
+  Format format = output_format(args.format);
+  DiagnosticList all;
+  std::vector<std::pair<std::string, bool>> verdicts;
+  for (const auto& path : args.policies) {
+    DiagnosticList diags;
+    auto merged = load_and_merge(path, diags);
+    if (merged) check_policy(*merged, CheckOptions{}, diags);
+    diags.sort();
+    bool ok = !diags.has_errors() && !(args.werror && diags.warning_count() > 0);
+    verdicts.emplace_back(path, ok);
+    all.append(diags);
+  }
+  bool failed = all.has_errors() || (args.werror && all.warning_count() > 0);
+  std::string out;
+  if (format == Format::json) {
+    out = render_json(all);
+  } else if (format == Format::sarif) {
+    out = render_sarif(all, engine_version());
+  } else {
+    out = render_text(all, stdout_is_terminal());
+    for (const auto& [path, ok] : verdicts)
+      if (ok) out += path + ": ok\n";
+    out += std::to_string(all.error_count()) + " error" + (all.error_count() == 1 ? "" : "s") +
+           ", " + std::to_string(all.warning_count()) + " warning" +
+           (all.warning_count() == 1 ? "" : "s") + "\n";
+  }
+  std::fputs(out.c_str(), stdout);
+  return failed ? 1 : 0;
+}
+
+}  // namespace mmi::cli

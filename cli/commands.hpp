@@ -1,0 +1,69 @@
+// The subcommands of `mmi`. main.cpp parses arguments (CLI11) into these structs; each run_*
+// does the work through the engine and prints. Exit codes: 0 ok, 1 problems found, 2 usage.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mmi::cli {
+
+enum class Format { text, json, sarif, dot, csv };
+
+// Resolved from --format, or text on a terminal and json otherwise.
+Format output_format(const std::string& flag, Format terminal_default = Format::text);
+bool stdout_is_terminal();
+bool stderr_is_terminal();
+
+using Assignments = std::vector<std::pair<std::string, std::string>>;
+// "NAME=VALUE" → pair; returns false (and prints a usage error) when malformed.
+bool parse_assignments(const std::vector<std::string>& raw, const char* flag, Assignments& out);
+
+struct CheckArgs {
+  std::vector<std::string> policies;
+  std::string format;
+  bool werror = false;
+};
+
+struct EvalArgs {
+  std::string policy, case_path, as_of, format;
+  std::vector<std::string> set, facts;
+  bool explain = false, strict = false, ignore_dates = false;
+};
+
+struct GraphArgs {
+  std::string policy, format;
+};
+
+struct TestArgs {
+  std::vector<std::string> suites;
+  std::string junit, format;
+  bool coverage = false;
+};
+
+struct BatchArgs {
+  std::string policy, cases, output, format;
+  std::vector<std::string> set;
+  unsigned threads = 0;  // 0 = hardware concurrency
+  bool strict = false, progress = true;
+  std::string as_of;
+};
+
+struct WhatifArgs {
+  std::string policy, cases, against, format, report, csv;
+  std::vector<std::string> set;
+  std::string sweep;  // NAME=V1,V2,...
+  unsigned threads = 0;
+  std::size_t top = 20;  // changed cases listed
+  std::string as_of;
+};
+
+int run_check(const CheckArgs& args);
+int run_eval(const EvalArgs& args);
+int run_graph(const GraphArgs& args);
+int run_test(const TestArgs& args);
+int run_batch(const BatchArgs& args);
+int run_whatif(const WhatifArgs& args);
+
+}  // namespace mmi::cli

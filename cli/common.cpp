@@ -1,0 +1,84 @@
+#include "cli/common.hpp"
+
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "rules/yaml_util.hpp"
+
+namespace mmi::cli {
+
+bool stdout_is_terminal() { return isatty(STDOUT_FILENO) == 1; }
+bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
+
+Format output_format(const std::string& flag, Format terminal_default) {
+  if (flag == "text") return Format::text;
+  if (flag == "json") return Format::json;
+  if (flag == "sarif") return Format::sarif;
+  if (flag == "dot") return Format::dot;
+  if (flag == "csv") return Format::csv;
+  return stdout_is_terminal() ? terminal_default : Format::json;
+}
+
+void complain(const std::string& message) { std::fprintf(stderr, "mmi: %s\n", message.c_str()); }
+
+bool parse_assignments(const std::vector<std::string>& raw, const char* flag, Assignments& out) {
+  for (const auto& item : raw) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      complain(std::string(flag) + " takes NAME=VALUE, not `" + item + "`");
+      return false;
+    }
+    out.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+  }
+  return true;
+}
+
+std::shared_ptr<const Graph> compile_or_report(const std::string& path, const Assignments& set) {
+  CompileOptions options;
+  options.set = set;
+  options.warnings = false;
+  auto compiled = compile_policy(path, options);
+  if (!compiled) {
+    compiled.diagnostics.sort();
+    std::fputs(render_text(compiled.diagnostics, stderr_is_terminal()).c_str(), stderr);
+    return nullptr;
+  }
+  return compiled.graph;
+}
+
+std::optional<DayNumber> parse_date_flag(const std::string& text, const char* flag) {
+  auto d = parse_iso_date(text);
+  if (!d) complain(std::string(flag) + " takes a date YYYY-MM-DD, not `" + text + "`");
+  return d;
+}
+
+void load_case_file(Session& session, const std::string& path) {
+  DiagnosticList diags;
+  auto text = read_text_file(path, diags, SourceLocation{nullptr, path});
+  CaseData& c = session.case_data();
+  if (!text) {
+    c.error = CaseError{"E001", diags.items().front().message, path};
+    return;
+  }
+  bool json = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
+  if (json) {
+    session.load_json(*text);
+    if (c.error && c.error->at.empty()) c.error->at = path;
+    return;
+  }
+  auto source = std::make_shared<const SourceFile>(path, std::move(*text));
+  YamlContext ctx(source, diags);
+  auto root = ctx.parse();
+  if (!root) {
+    const Diagnostic& d = diags.items().front();
+    c.error = CaseError{"E403", d.message, d.at.to_string()};
+    return;
+  }
+  session.load_yaml(*root);
+}
+
+}  // namespace mmi::cli

@@ -1,0 +1,21 @@
+// Helpers shared by the subcommands: output format, compiling with diagnostics on stderr,
+// reading a case file.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "engine/mmi.hpp"
+
+namespace mmi::cli {
+
+// Compiles a policy; prints its diagnostics on stderr (errors and warnings). Null on errors.
+std::shared_ptr<const Graph> compile_or_report(const std::string& path, const Assignments& set);
+// Prints one line "mmi: message" on stderr.
+void complain(const std::string& message);
+std::optional<DayNumber> parse_date_flag(const std::string& text, const char* flag);
+// Loads one case file (YAML or JSON) into the session; errors land in session.case_data().error.
+void load_case_file(Session& session, const std::string& path);
+
+}  // namespace mmi::cli

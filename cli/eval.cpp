@@ -1,0 +1,79 @@
+#include <cstdio>
+
+#include "cli/common.hpp"
+
+namespace mmi::cli {
+
+int run_eval(const EvalArgs& args) {
+  Format format = output_format(args.format);
+  Assignments set, facts;
+  if (!parse_assignments(args.set, "--set", set) || !parse_assignments(args.facts, "--fact", facts))
+    return 2;
+  std::optional<DayNumber> as_of;
+  if (!args.as_of.empty() && !(as_of = parse_date_flag(args.as_of, "--as-of"))) return 2;
+
+  auto graph = compile_or_report(args.policy, set);
+  if (!graph) return 1;
+  CaseOptions case_options;
+  case_options.strict = args.strict;
+  Session session(graph, case_options);
+  load_case_file(session, args.case_path);
+  CaseData& c = session.case_data();
+  if (!c.error) {
+    for (const auto& [path, value] : facts) {
+      if (!session.loader().set_fact(c, path, value)) {
+        complain(c.error->message);
+        return 2;
+      }
+    }
+    if (as_of) {
+      c.as_of = *as_of;
+      c.has_as_of = true;
+    }
+    session.loader().finish(c);
+  }
+  for (const auto& w : c.warnings)
+    std::fprintf(stderr, "%s: warning[%s]: %s at %s\n", args.case_path.c_str(), w.code.c_str(),
+                 w.message.c_str(), w.at.c_str());
+  const CheckedPolicy& p = graph->policy;
+  if (!c.error && !args.ignore_dates && c.has_as_of) {
+    if ((p.effective && c.as_of < *p.effective) || (p.expires && c.as_of > *p.expires)) {
+      complain(args.case_path + ": as_of " + format_date(c.as_of) + " is outside the policy's "
+               "effective period (" + (p.effective ? format_date(*p.effective) : "…") + " to " +
+               (p.expires ? format_date(*p.expires) : "…") + "); use --ignore-dates to evaluate anyway");
+      return 1;
+    }
+  }
+  if (c.error && c.error->at.empty()) c.error->at = args.case_path;
+  const Outcome& o = session.evaluate();
+  if (format == Format::json) {
+    std::string out = session.result_json();
+    if (args.explain) {
+      out.pop_back();  // reopen the result object to add the explanation
+      out += ",\"explain\":{\"rules\":[";
+      for (std::uint32_t r = 0; r < p.rules.size() && o.status != Status::error; ++r) {
+        if (r) out += ',';
+        append_explanation_json(out, session.evaluator().explain_rule(r));
+      }
+      out += "],\"decision\":";
+      if (o.status != Status::error) append_explanation_json(out, session.evaluator().explain_decision());
+      else out += "null";
+      out += "}}";
+    }
+    out += '\n';
+    std::fputs(out.c_str(), stdout);
+  } else {
+    auto missing = session.evaluator().missing_facts();
+    std::string out = result_text(*graph, c, o, missing);
+    if (args.explain && o.status != Status::error) {
+      out += "\nwhy:\n";
+      for (std::uint32_t r = 0; r < p.rules.size(); ++r)
+        out += explanation_text(session.evaluator().explain_rule(r)) + "\n";
+      out += explanation_text(session.evaluator().explain_decision());
+    }
+    std::fputs(out.c_str(), stdout);
+  }
+  return o.status == Status::error ? 1 : 0;
+}
+
+}  // namespace mmi::cli

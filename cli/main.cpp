@@ -1,0 +1,126 @@
+// `mmi`: argument parsing only (CLI11 lives in this one translation unit); the commands are in
+// the other files of cli/ and the work in engine/ and rules/.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "engine/mmi.hpp"
+
+int main(int argc, char** argv) {
+  using namespace mmi::cli;
+  CLI::App app{"mmi — Maximum Medical Improvement rules engine", "mmi"};
+  app.set_version_flag("--version", std::string("mmi ") + mmi::engine_version());
+  app.require_subcommand(1);
+  int verbosity = 0;
+  app.add_flag("-v,--verbose", verbosity, "More log output (repeatable)");
+  bool quiet = false;
+  app.add_flag("-q,--quiet", quiet, "Only errors on stderr");
+
+  auto add_log_flags = [&](CLI::App* sub) {
+    sub->add_flag("-v,--verbose", verbosity, "More log output (repeatable)");
+    sub->add_flag("-q,--quiet", quiet, "Only errors on stderr");
+  };
+
+  CheckArgs check;
+  auto* c = app.add_subcommand("check", "Load, merge, parse and type-check policies");
+  c->add_option("POLICY", check.policies, "Policy files")->required();
+  c->add_option("--format", check.format, "text | json | sarif")
+      ->check(CLI::IsMember({"text", "json", "sarif"}));
+  c->add_flag("--werror", check.werror, "Treat warnings as errors");
+  add_log_flags(c);
+
+  EvalArgs eval;
+  auto* e = app.add_subcommand("eval", "Evaluate one case");
+  e->add_option("-p,--policy", eval.policy, "Policy file")->required();
+  e->add_option("-c,--case", eval.case_path, "Case file (YAML or JSON)")->required();
+  e->add_option("--as-of", eval.as_of, "Evaluation date, overriding the case's as_of");
+  e->add_option("--set", eval.set, "Override a parameter: NAME=VALUE (repeatable)");
+  e->add_option("--fact", eval.facts, "Override a fact: PATH=VALUE (repeatable)");
+  e->add_flag("--explain", eval.explain, "Show why each rule fired, did not, or is unknown");
+  e->add_flag("--strict", eval.strict, "Unknown case fields are errors");
+  e->add_flag("--ignore-dates", eval.ignore_dates, "Ignore the policy's effective/expires dates");
+  e->add_option("--format", eval.format, "text | json")->check(CLI::IsMember({"text", "json"}));
+  add_log_flags(e);
+
+  GraphArgs graph;
+  auto* g = app.add_subcommand("graph", "Print the compiled rule graph");
+  g->add_option("-p,--policy", graph.policy, "Policy file")->required();
+  g->add_option("--format", graph.format, "dot | json")->check(CLI::IsMember({"dot", "json"}));
+  add_log_flags(g);
+
+  TestArgs test;
+  auto* t = app.add_subcommand("test", "Run policy test suites");
+  t->add_option("SUITE", test.suites, "Test suite files (*.test.yaml)")->required();
+  t->add_option("--junit", test.junit, "Write JUnit XML here");
+  t->add_flag("--coverage", test.coverage, "Report how often each rule fired / did not fire");
+  t->add_option("--format", test.format, "text | json")->check(CLI::IsMember({"text", "json"}));
+  add_log_flags(t);
+
+  BatchArgs batch;
+  auto* b = app.add_subcommand("batch", "Evaluate many cases (JSON Lines or a YAML stream)");
+  b->add_option("-p,--policy", batch.policy, "Policy file")->required();
+  b->add_option("CASES", batch.cases, "Cases file (.jsonl, .yaml); - for stdin")->required();
+  b->add_option("-o,--output", batch.output, "Write results here (atomically) instead of stdout");
+  b->add_option("--threads", batch.threads, "Worker threads (default: the cores)");
+  b->add_option("--set", batch.set, "Override a parameter: NAME=VALUE (repeatable)");
+  b->add_option("--as-of", batch.as_of, "Evaluation date for every case");
+  b->add_flag("--strict", batch.strict, "Unknown case fields are errors");
+  b->add_flag("!--no-progress", batch.progress, "No progress bar");
+  b->add_option("--format", batch.format, "json (results are JSON Lines)")
+      ->check(CLI::IsMember({"json", "text"}));
+  add_log_flags(b);
+
+  WhatifArgs whatif;
+  auto* w = app.add_subcommand("whatif", "Compare a baseline with a variant over the same cases");
+  w->add_option("-p,--policy", whatif.policy, "Baseline policy file")->required();
+  w->add_option("CASES", whatif.cases, "Cases file (.jsonl, .yaml)")->required();
+  w->add_option("--set", whatif.set, "Variant parameter: NAME=VALUE (repeatable)");
+  w->add_option("--against", whatif.against, "Variant policy file");
+  w->add_option("--sweep", whatif.sweep, "NAME=V1,V2,…: one variant per value");
+  w->add_option("--report", whatif.report, "Write a self-contained HTML report here");
+  w->add_option("--csv", whatif.csv, "Write the changed cases as CSV here");
+  w->add_option("--threads", whatif.threads, "Worker threads (default: the cores)");
+  w->add_option("--top", whatif.top, "How many changed cases to list (default 20)");
+  w->add_option("--as-of", whatif.as_of, "Evaluation date for every case");
+  w->add_option("--format", whatif.format, "text | json | csv")
+      ->check(CLI::IsMember({"text", "json", "csv"}));
+  add_log_flags(w);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "mmi: %s (see mmi --help)\n", e.what());
+    return 2;
+  }
+
+  spdlog::set_pattern("mmi: %l: %v");
+  spdlog::set_level(quiet ? spdlog::level::err
+                          : verbosity >= 2 ? spdlog::level::debug
+                          : verbosity == 1 ? spdlog::level::info
+                                           : spdlog::level::warn);
+  try {
+    if (*c) return run_check(check);
+    if (*e) return run_eval(eval);
+    if (*g) return run_graph(graph);
+    if (*t) return run_test(test);
+    if (*b) return run_batch(batch);
+    if (*w) return run_whatif(whatif);
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "mmi: out of memory\n");
+    return 2;
+  } catch (const std::exception& ex) {
+    std::fprintf(stderr, "mmi: internal error: %s\n", ex.what());
+    return 2;
+  }
+  return 2;
+}

@@ -1,0 +1,198 @@
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "cli/common.hpp"
+#include "engine/suite.hpp"
+
+namespace mmi::cli {
+
+namespace {
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
+        else out += c;
+    }
+  }
+  return out;
+}
+
+std::string failure_text(const TestOutcome& t) {
+  std::string s;
+  if (!t.error.empty()) s += t.error + "\n";
+  for (const auto& m : t.mismatches)
+    s += fmt::format("{}: expected {}, got {}\n", m.field, m.expected, m.actual);
+  return s;
+}
+
+bool write_junit(const std::string& path, const std::vector<SuiteReport>& reports) {
+  std::size_t tests = 0, failures = 0, errors = 0;
+  double seconds = 0;
+  for (const auto& r : reports) {
+    tests += r.tests.size();
+    for (const auto& t : r.tests) {
+      seconds += t.seconds;
+      if (!t.passed) (t.error.empty() ? failures : errors)++;
+    }
+    if (!r.loaded) ++errors;
+  }
+  std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  x += fmt::format("<testsuites name=\"mmi\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.6f}\">\n",
+                   tests, failures, errors, seconds);
+  for (const auto& r : reports) {
+    std::size_t f = 0, e = 0;
+    double time = 0;
+    for (const auto& t : r.tests) {
+      time += t.seconds;
+      if (!t.passed) (t.error.empty() ? f : e)++;
+    }
+    x += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.6f}\">\n",
+                     xml_escape(r.path), r.tests.size() + (r.loaded ? 0 : 1), f, e + (r.loaded ? 0 : 1), time);
+    if (!r.loaded) {
+      x += fmt::format("    <testcase name=\"load\" classname=\"{}\" file=\"{}\">\n", xml_escape(r.path),
+                       xml_escape(r.path));
+      x += fmt::format("      <error message=\"the suite does not load\">{}</error>\n",
+                       xml_escape(render_text(r.diagnostics)));
+      x += "    </testcase>\n";
+    }
+    for (const auto& t : r.tests) {
+      x += fmt::format("    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{}\" time=\"{:.6f}\"",
+                       xml_escape(t.name), xml_escape(r.path), xml_escape(t.file), t.line, t.seconds);
+      if (t.passed) {
+        x += "/>\n";
+        continue;
+      }
+      x += ">\n";
+      std::string body = fmt::format("{}:{}\n{}", t.file, t.line, failure_text(t));
+      const char* tag = t.error.empty() ? "failure" : "error";
+      std::string message = t.error.empty() ? fmt::format("{} field(s) differ", t.mismatches.size()) : t.error;
+      x += fmt::format("      <{} message=\"{}\">{}</{}>\n", tag, xml_escape(message), xml_escape(body), tag);
+      x += "    </testcase>\n";
+    }
+    x += "  </testsuite>\n";
+  }
+  x += "</testsuites>\n";
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return false;
+    out << x;
+    if (!out.flush()) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int run_test(const TestArgs& args) {
+  Format format = output_format(args.format);
+  std::vector<SuiteReport> reports;
+  for (const auto& path : args.suites) reports.push_back(run_suite(path));
+  std::size_t passed = 0, failed = 0;
+  for (const auto& r : reports) {
+    passed += r.passed();
+    failed += r.failed();
+  }
+  bool uncovered = false;
+  std::string out;
+  if (format == Format::json) {
+    out = "{\"suites\":[";
+    for (std::size_t s = 0; s < reports.size(); ++s) {
+      const auto& r = reports[s];
+      if (s) out += ',';
+      out += "{\"path\":";
+      append_json_string(out, r.path);
+      out += fmt::format(",\"loaded\":{},\"passed\":{},\"failed\":{}", r.loaded ? "true" : "false", r.passed(), r.failed());
+      if (!r.loaded) {
+        out += ",\"error\":";
+        append_json_string(out, render_text(r.diagnostics));
+      }
+      out += ",\"tests\":[";
+      for (std::size_t k = 0; k < r.tests.size(); ++k) {
+        const auto& t = r.tests[k];
+        if (k) out += ',';
+        out += "{\"name\":";
+        append_json_string(out, t.name);
+        out += fmt::format(",\"line\":{},\"passed\":{}", t.line, t.passed ? "true" : "false");
+        if (!t.error.empty()) {
+          out += ",\"error\":";
+          append_json_string(out, t.error);
+        }
+        out += ",\"mismatches\":[";
+        for (std::size_t m = 0; m < t.mismatches.size(); ++m) {
+          if (m) out += ',';
+          out += "{\"field\":";
+          append_json_string(out, t.mismatches[m].field);
+          out += ",\"expected\":";
+          append_json_string(out, t.mismatches[m].expected);
+          out += ",\"actual\":";
+          append_json_string(out, t.mismatches[m].actual);
+          out += '}';
+        }
+        out += "]}";
+      }
+      out += "]";
+      if (args.coverage) {
+        out += ",\"coverage\":[";
+        for (std::size_t k = 0; k < r.coverage.size(); ++k) {
+          const auto& c = r.coverage[k];
+          if (k) out += ',';
+          out += "{\"rule\":";
+          append_json_string(out, c.rule);
+          out += fmt::format(",\"fired\":{},\"not_fired\":{},\"unknown\":{}}}", c.fired, c.not_fired, c.unknown);
+          uncovered = uncovered || c.fired == 0 || c.not_fired == 0;
+        }
+        out += "]";
+      }
+      out += "}";
+    }
+    out += fmt::format("],\"passed\":{},\"failed\":{}}}\n", passed, failed);
+  } else {
+    for (const auto& r : reports) {
+      if (!r.loaded) {
+        out += fmt::format("FAIL {}: the suite does not load\n", r.path);
+        out += render_text(r.diagnostics);
+        continue;
+      }
+      out += fmt::format("{} ({} tests, policy {})\n", r.path, r.tests.size(), r.policy_path);
+      for (const auto& t : r.tests) {
+        if (t.passed) continue;
+        out += fmt::format("  FAIL {} ({}:{})\n", t.name, t.file, t.line);
+        if (!t.error.empty()) out += "    " + t.error + "\n";
+        for (const auto& m : t.mismatches)
+          out += fmt::format("    {:<24} expected {}\n    {:<24} actual   {}\n", m.field, m.expected, "", m.actual);
+      }
+      if (args.coverage) {
+        out += "  coverage (tests in which each rule fired / did not fire / was unknown):\n";
+        for (const auto& c : r.coverage) {
+          std::string flag;
+          if (c.fired == 0) flag = "  <- never fired";
+          else if (c.not_fired == 0) flag = "  <- never not-fired";
+          uncovered = uncovered || !flag.empty();
+          out += fmt::format("    {:<24} fired {:>3}  not fired {:>3}  unknown {:>3}{}\n", c.rule, c.fired,
+                             c.not_fired, c.unknown, flag);
+        }
+      }
+    }
+    out += fmt::format("{} passed, {} failed\n", passed, failed);
+  }
+  std::fputs(out.c_str(), stdout);
+  if (!args.junit.empty() && !write_junit(args.junit, reports)) {
+    complain("cannot write " + args.junit);
+    return 2;
+  }
+  (void)uncovered;
+  return failed > 0 ? 1 : 0;
+}
+
+}  // namespace mmi::cli

@@ -1,0 +1,78 @@
+// Case facts laid out for a compiled graph: scalar facts in slots, each list as item records,
+// dated lists sorted on load. Loaded from YAML or JSON; bad input becomes a CaseError naming the
+// input path, never an exception.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/graph.hpp"
+#include "engine/value.hpp"
+
+namespace YAML {
+class Node;
+}
+
+namespace mmi {
+
+struct CaseList {
+  std::vector<Value> fields;  // items × item width
+  std::vector<Value> items;   // record values pointing into `fields`
+};
+
+struct CaseError {
+  std::string code = "E400";
+  std::string message;
+  std::string at;  // input path, e.g. "assessments[2].date", or "line 17"
+};
+
+struct CaseData {
+  std::string id;
+  DayNumber as_of = 0;
+  bool has_as_of = false;
+  std::vector<Value> slots;
+  std::vector<CaseList> lists;
+  std::deque<std::string> texts;  // text facts the slots point to
+  std::vector<CaseError> warnings;  // unknown fields (errors under --strict)
+  std::optional<CaseError> error;   // the case cannot be evaluated
+
+  std::string_view keep(std::string_view s) {
+    texts.emplace_back(s);
+    return texts.back();
+  }
+};
+
+struct CaseOptions {
+  bool strict = false;  // unknown fields are errors
+};
+
+// A JSON document from a batch line (parsed with simdjson); `line` names it in errors.
+class CaseLoader {
+ public:
+  explicit CaseLoader(std::shared_ptr<const Graph> graph, CaseOptions options = {});
+  ~CaseLoader();
+  CaseLoader(const CaseLoader&) = delete;
+  CaseLoader& operator=(const CaseLoader&) = delete;
+
+  // Loads into `out` (cleared first, capacity reused). Returns false when out.error is set.
+  bool load_json(std::string_view json, CaseData& out);
+  bool load_yaml(const YAML::Node& node, CaseData& out);
+
+  // Re-sorts dated lists and checks required facts after overrides were applied.
+  bool finish(CaseData& out) const;
+  // `--fact PATH=VALUE`: sets a scalar fact (e.g. benefits.income_start=2024-01-23).
+  bool set_fact(CaseData& out, const std::string& path, const std::string& value) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<const Graph> graph_;
+  CaseOptions options_;
+};
+
+}  // namespace mmi

@@ -1,0 +1,81 @@
+// Stage 7: evaluates a Graph against one CaseData. An Evaluator holds all per-evaluation state
+// (let values, memo slots, list arena), reused across cases so the hot path does not allocate.
+// One Evaluator per thread; the Graph is shared.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/case.hpp"
+#include "engine/graph.hpp"
+
+namespace mmi {
+
+enum class RuleState : std::uint8_t { not_fired, fired, unknown };
+enum class Status : std::uint8_t { reached, not_reached, undetermined, error };
+
+const char* to_string(RuleState s);
+const char* to_string(Status s);
+
+struct EvalError {
+  std::string code;
+  std::string message;
+  std::string at;
+};
+
+// The outcome of one evaluation. Values point into the case, the graph or the evaluator's
+// arena: read them before the next evaluate() on the same Evaluator.
+struct Outcome {
+  Status status = Status::undetermined;
+  DayNumber as_of = 0;
+  Value mmi_date;
+  std::int32_t basis = -1;  // rule index
+  Value coverage_cutoff;
+  std::vector<Value> outputs;
+  std::vector<RuleState> rules;
+  std::vector<Value> rule_dates;
+  std::optional<EvalError> error;
+};
+
+struct EvalOptions {
+  std::optional<DayNumber> as_of;  // overrides the case's
+};
+
+// One node of an explanation: an expression, its value, and the parts that decided it.
+struct Explanation {
+  std::string text;
+  std::string value;
+  std::vector<Explanation> parts;
+};
+
+class Evaluator {
+ public:
+  explicit Evaluator(std::shared_ptr<const Graph> graph);
+  ~Evaluator();
+  Evaluator(Evaluator&&) noexcept;
+
+  const Outcome& evaluate(const CaseData& c, const EvalOptions& options = {});
+  const Outcome& outcome() const;
+
+  // After evaluate(): sorted fact paths whose absence left a rule unknown.
+  std::vector<std::string> missing_facts();
+  // After evaluate(): why each rule fired, did not, or is unknown.
+  Explanation explain_rule(std::uint32_t rule);
+  Explanation explain_decision();
+
+  const Graph& graph() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+// Renders a value as result text/JSON scalars use it: dates YYYY-MM-DD, durations P14D, …
+std::string value_to_string(const Value& v, const Graph& g);
+// Appends s as a JSON string literal.
+void append_json_string(std::string& out, std::string_view s);
+// Appends the JSON form of a value (null for missing).
+void append_json_value(std::string& out, const Value& v, const Graph& g);
+
+}  // namespace mmi

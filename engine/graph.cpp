@@ -1,0 +1,355 @@
+// Stage 5: CheckedPolicy → Graph. Expressions become flat nodes; identical sub-expressions are
+// hash-consed into one node, and those with several users and no dependence on a `where` item get
+// a memo slot so each is computed once per evaluation.
+#include "engine/graph.hpp"
+
+#include <fmt/format.h>
+
+#include <unordered_map>
+
+namespace mmi {
+
+std::string_view Graph::intern(std::string_view s) {
+  for (const auto& existing : strings)
+    if (existing == s) return existing;
+  strings.emplace_back(s);
+  return strings.back();
+}
+
+std::string Graph::node_text(std::uint32_t node) const {
+  const NodeOrigin& o = origins[node];
+  if (o.source == kNone) return {};
+  const std::string& text = sources[o.source].text();
+  if (o.begin >= text.size()) return {};
+  return text.substr(o.begin, o.end - o.begin);
+}
+
+SourceLocation Graph::node_location(std::uint32_t node) const {
+  const NodeOrigin& o = origins[node];
+  if (o.source == kNone) return SourceLocation{nullptr, policy.path};
+  return sources[o.source].location_of(o.begin, std::max<std::uint32_t>(1, o.end - o.begin));
+}
+
+namespace {
+
+Value literal_value(const Literal& l, Graph& g) {
+  switch (l.kind) {
+    case LiteralKind::number: return Value::number(l.number);
+    case LiteralKind::text: return Value::string(g.intern(l.text));
+    case LiteralKind::boolean: return Value::boolean(l.integer != 0);
+    case LiteralKind::date: return Value::date(l.integer);
+    case LiteralKind::duration: return Value::duration(l.integer);
+    case LiteralKind::period: return Value::period(l.integer);
+    case LiteralKind::missing: return Value::missing();
+  }
+  return Value::missing();
+}
+
+class Compiler {
+ public:
+  explicit Compiler(Graph& g) : g_(g) {}
+
+  std::uint32_t root(const CheckedExpr& ce) {
+    std::uint32_t src = static_cast<std::uint32_t>(g_.sources.size());
+    g_.sources.push_back(ce.source);
+    source_ = src;
+    return compile(ce.expr);
+  }
+
+  void finish() {
+    // Memo slots: nodes with several users that do not depend on a `where` item.
+    std::vector<std::uint32_t> users(g_.nodes.size(), 0);
+    auto count = [&](std::uint32_t n) {
+      if (n != kNone) ++users[n];
+    };
+    for (const auto& n : g_.nodes) {
+      count(n.a);
+      count(n.b);
+      if (n.op != Op::field && n.op != Op::project && n.op != Op::item_field &&
+          n.op != Op::fact_record && n.op != Op::call)
+        count(n.c);
+    }
+    for (auto a : g_.args) count(a);
+    for (std::uint32_t i = 0; i < g_.nodes.size(); ++i) {
+      Node& n = g_.nodes[i];
+      bool trivial = n.op == Op::constant || n.op == Op::fact || n.op == Op::parameter ||
+                     n.op == Op::let || n.op == Op::as_of || n.op == Op::fact_list ||
+                     n.op == Op::rule_fired || n.op == Op::rule_date;
+      if (users[i] > 1 && !trivial && item_need_[i] == 0) n.memo = static_cast<std::int32_t>(g_.memo_count++);
+    }
+  }
+
+ private:
+  Graph& g_;
+  std::uint32_t source_ = kNone;
+  std::unordered_map<std::string, std::uint32_t> interned_;
+  std::vector<std::uint32_t> item_need_;  // `where` levels a node reaches out to
+
+  std::uint32_t need(std::uint32_t n) const { return n == kNone ? 0 : item_need_[n]; }
+
+  std::uint32_t add(Node n, const Expr& e, std::uint32_t item_need) {
+    // Hash-cons: the key is the node's content (origins are not part of identity).
+    std::string key(reinterpret_cast<const char*>(&n.op), 1);
+    key += fmt::format("|{}|{}|{}|{}|{}|{}|", n.scope, n.a, n.b, n.c, n.aux, n.args_count);
+    for (std::uint32_t i = 0; i < n.args_count; ++i) key += fmt::format("{},", g_.args[n.args_begin + i]);
+    if (n.op == Op::constant) {
+      const Value& v = n.constant;
+      key += fmt::format("{}:{}:{}:{}:", static_cast<int>(v.kind), v.exp, v.aux,
+                         static_cast<long long>(v.i));
+      key += fmt::format("{}", static_cast<long long>(v.coef >> 64));
+      if (v.kind == Kind::text) key += std::string(v.as_text());
+    }
+    auto it = interned_.find(key);
+    if (it != interned_.end()) {
+      ++g_.shared_nodes;
+      if (n.args_count) g_.args.resize(n.args_begin);  // drop the duplicate's argument list
+      return it->second;
+    }
+    std::uint32_t index = static_cast<std::uint32_t>(g_.nodes.size());
+    g_.nodes.push_back(n);
+    g_.origins.push_back({source_, e.begin, e.end});
+    item_need_.push_back(item_need);
+    interned_.emplace(std::move(key), index);
+    return index;
+  }
+
+  const CheckedPolicy& P() const { return g_.policy; }
+
+  // The layout index if `type_id` is a (non-list) record, else kNone.
+  std::uint32_t record_layout(std::uint32_t type_id) const {
+    const TypeDesc& t = P().types[type_id];
+    return (t.tag == TypeTag::record && !t.list) ? static_cast<std::uint32_t>(t.record) : kNone;
+  }
+
+  std::uint32_t compile(const Expr& e) {
+    Node n;
+    switch (e.kind) {
+      case ExprKind::literal:
+        n.op = Op::constant;
+        n.constant = literal_value(e.literal, g_);
+        return add(n, e, 0);
+      case ExprKind::name: return compile_name(e);
+      case ExprKind::field: {
+        std::uint32_t base = compile(e.args[0]);
+        const TypeDesc& bt = P().types[e.args[0].type_id];
+        if (bt.tag == TypeTag::any) {
+          n.op = Op::constant;
+          return add(n, e, 0);
+        }
+        const RecordLayout& r = P().records[static_cast<std::size_t>(bt.record)];
+        n.op = bt.list ? Op::project : Op::field;
+        n.a = base;
+        n.aux = r.offsets[e.index];
+        n.c = record_layout(r.type_ids[e.index]);
+        return add(n, e, need(base));
+      }
+      case ExprKind::call: return compile_call(e);
+      case ExprKind::list: {
+        n.op = Op::list;
+        std::vector<std::uint32_t> items;
+        std::uint32_t reach = 0;
+        for (const auto& a : e.args) {
+          items.push_back(compile(a));
+          reach = std::max(reach, need(items.back()));
+        }
+        n.args_begin = static_cast<std::uint32_t>(g_.args.size());
+        n.args_count = static_cast<std::uint32_t>(items.size());
+        g_.args.insert(g_.args.end(), items.begin(), items.end());
+        g_.max_list_scratch = std::max<std::uint32_t>(g_.max_list_scratch, n.args_count);
+        return add(n, e, reach);
+      }
+      case ExprKind::where: {
+        std::uint32_t list = compile(e.args[0]);
+        std::uint32_t cond = compile(e.args[1]);
+        n.op = Op::where;
+        n.a = list;
+        n.b = cond;
+        std::uint32_t inner = need(cond);
+        return add(n, e, std::max(need(list), inner > 0 ? inner - 1 : 0));
+      }
+      case ExprKind::at: {
+        std::uint32_t when = compile(e.args[1]);
+        n.op = Op::parameter_at;
+        n.aux = e.args[0].index;
+        n.a = when;
+        return add(n, e, need(when));
+      }
+      default: break;
+    }
+    static const std::pair<ExprKind, Op> kOps[] = {
+        {ExprKind::neg, Op::neg},         {ExprKind::not_, Op::not_},
+        {ExprKind::and_, Op::and_},       {ExprKind::or_, Op::or_},
+        {ExprKind::coalesce, Op::coalesce}, {ExprKind::if_, Op::if_},
+        {ExprKind::eq, Op::eq},           {ExprKind::ne, Op::ne},
+        {ExprKind::lt, Op::lt},           {ExprKind::le, Op::le},
+        {ExprKind::gt, Op::gt},           {ExprKind::ge, Op::ge},
+        {ExprKind::add, Op::add},         {ExprKind::sub, Op::sub},
+        {ExprKind::mul, Op::mul},         {ExprKind::div, Op::div},
+        {ExprKind::in, Op::in},           {ExprKind::not_in, Op::not_in},
+        {ExprKind::between, Op::between}, {ExprKind::is_missing, Op::is_missing},
+        {ExprKind::is_present, Op::is_present}};
+    for (const auto& [k, op] : kOps)
+      if (k == e.kind) n.op = op;
+    std::uint32_t reach = 0;
+    std::uint32_t* slots[] = {&n.a, &n.b, &n.c};
+    for (std::size_t i = 0; i < e.args.size() && i < 3; ++i) {
+      *slots[i] = compile(e.args[i]);
+      reach = std::max(reach, need(*slots[i]));
+    }
+    return add(n, e, reach);
+  }
+
+  std::uint32_t compile_name(const Expr& e) {
+    Node n;
+    std::uint32_t reach = 0;
+    switch (e.ref) {
+      case Ref::fact: {
+        const FactInfo& f = P().facts[e.index];
+        if (f.shape == FactDecl::Shape::scalar) {
+          n.op = Op::fact;
+          n.aux = f.slot;
+        } else if (f.shape == FactDecl::Shape::list) {
+          n.op = Op::fact_list;
+          n.aux = f.list_index;
+        } else {
+          n.op = Op::fact_record;
+          n.aux = f.slot;
+          n.c = record_layout(f.type_id);
+        }
+        break;
+      }
+      case Ref::item_field: {
+        n.op = Op::item_field;
+        n.scope = static_cast<std::uint8_t>(e.scope);
+        n.aux = e.index;  // a slot offset within the item, after fix_item_fields
+        n.c = record_layout(e.type_id);
+        reach = e.scope + 1u;
+        break;
+      }
+      case Ref::parameter:
+        n.op = Op::parameter;
+        n.aux = e.index;
+        break;
+      case Ref::let:
+        n.op = Op::let;
+        n.aux = e.index;
+        break;
+      case Ref::as_of: n.op = Op::as_of; break;
+      case Ref::decision_status: n.op = Op::status; break;
+      case Ref::decision_mmi_date: n.op = Op::decision_date; break;
+      case Ref::decision_basis: n.op = Op::basis; break;
+      default: n.op = Op::constant; break;
+    }
+    return add(n, e, reach);
+  }
+
+  std::uint32_t compile_call(const Expr& e) {
+    Node n;
+    if (e.ref == Ref::rule_fired || e.ref == Ref::rule_date) {
+      n.op = e.ref == Ref::rule_fired ? Op::rule_fired : Op::rule_date;
+      n.aux = e.index;
+      return add(n, e, 0);
+    }
+    n.op = Op::call;
+    n.aux = e.index;
+    std::vector<std::uint32_t> items;
+    std::uint32_t reach = 0;
+    bool field_arg = e.args.size() == 2 && e.args[1].ref == Ref::item_field &&
+                     e.args[1].kind == ExprKind::name && (e.name == "change" || e.name == "trend");
+    if (field_arg) {
+      items.push_back(compile(e.args[0]));
+      reach = need(items.back());
+      const TypeDesc& lt = P().types[e.args[0].type_id];
+      const RecordLayout& r = P().records[static_cast<std::size_t>(lt.record)];
+      n.c = r.offsets[e.args[1].index];
+      n.b = r.date_field >= 0 ? r.offsets[static_cast<std::size_t>(r.date_field)] : kNone;
+    } else {
+      for (const auto& a : e.args) {
+        items.push_back(compile(a));
+        reach = std::max(reach, need(items.back()));
+      }
+    }
+    n.args_begin = static_cast<std::uint32_t>(g_.args.size());
+    n.args_count = static_cast<std::uint32_t>(items.size());
+    g_.args.insert(g_.args.end(), items.begin(), items.end());
+    g_.max_list_scratch = std::max<std::uint32_t>(g_.max_list_scratch, n.args_count);
+    return add(n, e, reach);
+  }
+};
+
+// Rewrites item_field indices into slot offsets, walking `where` scopes.
+void fix_item_fields(Expr& e, std::vector<std::uint32_t>& scopes, const CheckedPolicy& p) {
+  if (e.kind == ExprKind::where) {
+    fix_item_fields(e.args[0], scopes, p);
+    const TypeDesc& t = p.types[e.args[0].type_id];
+    scopes.push_back(static_cast<std::uint32_t>(t.record));
+    fix_item_fields(e.args[1], scopes, p);
+    scopes.pop_back();
+    return;
+  }
+  if (e.kind == ExprKind::name && e.ref == Ref::item_field && e.scope < scopes.size()) {
+    const RecordLayout& r = p.records[scopes[scopes.size() - 1 - e.scope]];
+    e.index = r.offsets[e.index];
+  }
+  if (e.kind == ExprKind::call && (e.name == "change" || e.name == "trend")) {
+    fix_item_fields(e.args[0], scopes, p);
+    return;  // the field argument is resolved by the compiler
+  }
+  for (auto& a : e.args) fix_item_fields(a, scopes, p);
+}
+
+}  // namespace
+
+std::shared_ptr<const Graph> compile_graph(CheckedPolicy policy) {
+  auto g = std::make_shared<Graph>();
+  g->policy = std::move(policy);
+  CheckedPolicy& p = g->policy;
+
+  // Item-field names carry field indices from the checker; make them slot offsets.
+  auto fix = [&](CheckedExpr& ce) {
+    std::vector<std::uint32_t> scopes;
+    fix_item_fields(ce.expr, scopes, p);
+  };
+  std::vector<CheckedExpr*> all;
+  for (auto& l : p.lets) all.push_back(&l.expr);
+  for (auto& r : p.rules) {
+    all.push_back(&r.when);
+    all.push_back(&r.mmi_date);
+    if (r.unless) all.push_back(&*r.unless);
+  }
+  if (p.coverage_cutoff) all.push_back(&*p.coverage_cutoff);
+  for (auto& o : p.outputs) all.push_back(&o.expr);
+  for (auto* ce : all) fix(*ce);
+
+  for (const auto& values : p.enums) {
+    std::vector<std::string_view> interned;
+    for (const auto& v : values) interned.push_back(g->intern(v));
+    g->enum_values.push_back(std::move(interned));
+  }
+  for (const auto& r : p.rules) g->rule_ids.push_back(g->intern(r.id));
+  const char* statuses[] = {"reached", "not_reached", "undetermined", "error"};
+  for (int i = 0; i < 4; ++i) g->status_names[i] = g->intern(statuses[i]);
+
+  for (const auto& param : p.parameters) {
+    ParameterValues pv;
+    pv.value = literal_value(param.value, *g);
+    for (const auto& step : param.series) pv.series.emplace_back(step.from, literal_value(step.value, *g));
+    g->parameters.push_back(std::move(pv));
+  }
+
+  Compiler c(*g);
+  for (auto& l : p.lets) g->let_roots.push_back(c.root(l.expr));
+  for (auto& r : p.rules) {
+    RuleRoots roots;
+    roots.when = c.root(r.when);
+    roots.date = c.root(r.mmi_date);
+    if (r.unless) roots.unless = c.root(*r.unless);
+    g->rule_roots.push_back(roots);
+  }
+  if (p.coverage_cutoff) g->cutoff_root = c.root(*p.coverage_cutoff);
+  for (auto& o : p.outputs) g->output_roots.push_back(c.root(o.expr));
+  c.finish();
+  return g;
+}
+
+}  // namespace mmi

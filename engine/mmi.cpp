@@ -1,0 +1,62 @@
+#include "engine/mmi.hpp"
+
+namespace mmi {
+
+const char* engine_version() { return MMI_VERSION; }
+
+CompiledPolicy compile_policy(const std::string& path, const CompileOptions& options) {
+  CompiledPolicy out;
+  CheckOptions check;
+  check.overrides = options.set;
+  check.warnings = options.warnings;
+  try {
+    auto checked = load_checked_policy(path, check, out.diagnostics);
+    if (checked && !out.diagnostics.has_errors()) out.graph = compile_graph(std::move(*checked));
+  } catch (const std::exception& e) {
+    // Defensive: the front end reports through diagnostics; this only catches resource failures.
+    out.diagnostics.error("E001", std::string("internal error while compiling: ") + e.what(),
+                          SourceLocation{nullptr, path});
+    out.graph.reset();
+  }
+  return out;
+}
+
+Session::Session(std::shared_ptr<const Graph> graph, CaseOptions options)
+    : graph_(graph), loader_(graph, options), evaluator_(graph) {}
+
+CaseData& Session::load_json(std::string_view json) {
+  if (loader_.load_json(json, case_)) loader_.finish(case_);
+  return case_;
+}
+
+CaseData& Session::load_yaml(const YAML::Node& node) {
+  if (loader_.load_yaml(node, case_)) loader_.finish(case_);
+  return case_;
+}
+
+const Outcome& Session::evaluate(const EvalOptions& options) { return evaluate(case_, options); }
+
+const Outcome& Session::evaluate(const CaseData& c, const EvalOptions& options) {
+  last_ = &c;
+  return evaluator_.evaluate(c, options);
+}
+
+void Session::append_result_json(std::string& out) {
+  const Outcome& o = evaluator_.outcome();
+  bool unknown = false;
+  for (auto s : o.rules) unknown = unknown || s == RuleState::unknown;
+  static const std::vector<std::string> kNoneMissing;
+  if (!unknown) {
+    mmi::append_result_json(out, *graph_, last_ ? *last_ : case_, o, kNoneMissing);
+    return;
+  }
+  mmi::append_result_json(out, *graph_, last_ ? *last_ : case_, o, evaluator_.missing_facts());
+}
+
+std::string Session::result_json() {
+  std::string s;
+  append_result_json(s);
+  return s;
+}
+
+}  // namespace mmi

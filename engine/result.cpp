@@ -1,0 +1,193 @@
+#include "engine/result.hpp"
+
+#include <fmt/format.h>
+
+namespace mmi {
+
+namespace {
+
+void json_string(std::string& out, std::string_view s) { append_json_string(out, s); }
+
+void key(std::string& out, std::string_view k) {
+  out += '"';
+  out += k;
+  out += "\":";
+}
+
+void header(std::string& out, const Graph& g, std::string_view case_id, bool has_id) {
+  const CheckedPolicy& p = g.policy;
+  out += '{';
+  key(out, "case");
+  if (has_id) json_string(out, case_id);
+  else out += "null";
+  out += ',';
+  key(out, "policy");
+  json_string(out, p.policy_id);
+  out += ',';
+  key(out, "version");
+  json_string(out, p.version);
+  out += ',';
+  key(out, "policy_digest");
+  json_string(out, p.digest);
+}
+
+}  // namespace
+
+void append_result_json(std::string& out, const Graph& g, const CaseData& c, const Outcome& o,
+                        const std::vector<std::string>& missing) {
+  const CheckedPolicy& p = g.policy;
+  header(out, g, c.id, !c.id.empty());
+  out += ',';
+  key(out, "as_of");
+  if (c.has_as_of || o.as_of != 0) {
+    out += '"';
+    append_date(out, o.as_of);
+    out += '"';
+  } else {
+    out += "null";
+  }
+  out += ',';
+  key(out, "status");
+  json_string(out, to_string(o.status));
+  out += ',';
+  key(out, "mmi_date");
+  append_json_value(out, o.mmi_date, g);
+  out += ',';
+  key(out, "basis");
+  if (o.basis >= 0) json_string(out, p.rules[static_cast<std::size_t>(o.basis)].id);
+  else out += "null";
+  out += ',';
+  key(out, "coverage_cutoff");
+  append_json_value(out, o.coverage_cutoff, g);
+  out += ',';
+  key(out, "outputs");
+  out += '{';
+  for (std::size_t k = 0; k < p.outputs.size(); ++k) {
+    if (k) out += ',';
+    json_string(out, p.outputs[k].name);
+    out += ':';
+    append_json_value(out, o.status == Status::error ? Value::missing() : o.outputs[k], g);
+  }
+  out += "},";
+  key(out, "rules");
+  out += '{';
+  for (std::size_t r = 0; r < p.rules.size(); ++r) {
+    if (r) out += ',';
+    json_string(out, p.rules[r].id);
+    out += ":{\"state\":";
+    json_string(out, to_string(o.rules[r]));
+    out += ",\"mmi_date\":";
+    append_json_value(out, o.rule_dates[r], g);
+    out += '}';
+  }
+  out += "},";
+  key(out, "missing");
+  out += '[';
+  for (std::size_t k = 0; k < missing.size(); ++k) {
+    if (k) out += ',';
+    json_string(out, missing[k]);
+  }
+  out += ']';
+  if (o.error) {
+    out += ',';
+    key(out, "error");
+    out += '{';
+    key(out, "code");
+    json_string(out, o.error->code);
+    out += ',';
+    key(out, "message");
+    json_string(out, o.error->message);
+    out += ',';
+    key(out, "at");
+    json_string(out, o.error->at);
+    out += '}';
+  }
+  out += '}';
+}
+
+void append_input_error_json(std::string& out, const Graph& g, std::string_view case_id,
+                             const CaseError& error, std::size_t line) {
+  header(out, g, case_id, !case_id.empty());
+  out += ",\"as_of\":null,\"status\":\"error\",\"mmi_date\":null,\"basis\":null,"
+         "\"coverage_cutoff\":null,\"outputs\":{},\"rules\":{},\"missing\":[]";
+  if (line > 0) out += fmt::format(",\"line\":{}", line);
+  out += ",\"error\":{\"code\":";
+  json_string(out, error.code);
+  out += ",\"message\":";
+  json_string(out, error.message);
+  out += ",\"at\":";
+  std::string at = error.at;
+  if (line > 0) at = at.empty() ? fmt::format("line {}", line) : fmt::format("line {}: {}", line, at);
+  json_string(out, at);
+  out += "}}";
+}
+
+std::string result_text(const Graph& g, const CaseData& c, const Outcome& o,
+                        const std::vector<std::string>& missing) {
+  const CheckedPolicy& p = g.policy;
+  std::string s;
+  s += fmt::format("case {} under {} {} (as of {})\n", c.id.empty() ? "?" : c.id, p.policy_id,
+                   p.version, format_date(o.as_of));
+  s += fmt::format("  status           {}\n", to_string(o.status));
+  if (o.error) {
+    s += fmt::format("  error            {} [{}] at {}\n", o.error->message, o.error->code, o.error->at);
+    return s;
+  }
+  s += fmt::format("  mmi_date         {}\n", o.mmi_date.is_missing() ? "-" : value_to_string(o.mmi_date, g));
+  s += fmt::format("  basis            {}\n",
+                   o.basis >= 0 ? p.rules[static_cast<std::size_t>(o.basis)].id : std::string("-"));
+  s += fmt::format("  coverage_cutoff  {}\n",
+                   o.coverage_cutoff.is_missing() ? "-" : value_to_string(o.coverage_cutoff, g));
+  if (!p.outputs.empty()) {
+    s += "  outputs\n";
+    for (std::size_t k = 0; k < p.outputs.size(); ++k)
+      s += fmt::format("    {:<22} {}\n", p.outputs[k].name,
+                       o.outputs[k].is_missing() ? "-" : value_to_string(o.outputs[k], g));
+  }
+  s += "  rules\n";
+  for (std::size_t r = 0; r < p.rules.size(); ++r) {
+    s += fmt::format("    {:<22} {:<10}", p.rules[r].id, to_string(o.rules[r]));
+    if (!o.rule_dates[r].is_missing()) s += " " + value_to_string(o.rule_dates[r], g);
+    s += "\n";
+  }
+  if (!missing.empty()) {
+    s += "  missing          ";
+    for (std::size_t k = 0; k < missing.size(); ++k) s += (k ? ", " : "") + missing[k];
+    s += "\n";
+  }
+  return s;
+}
+
+namespace {
+void explanation_lines(std::string& s, const Explanation& e, const std::string& prefix, bool last,
+                       bool root) {
+  std::string text = e.text;
+  if (text.size() > 100) text = text.substr(0, 97) + "...";
+  if (root) s += fmt::format("{}  →  {}\n", text, e.value);
+  else s += fmt::format("{}{}{}  →  {}\n", prefix, last ? "└─ " : "├─ ", text, e.value);
+  std::string next = root ? "" : prefix + (last ? "   " : "│  ");
+  for (std::size_t k = 0; k < e.parts.size(); ++k)
+    explanation_lines(s, e.parts[k], next, k + 1 == e.parts.size(), false);
+}
+}  // namespace
+
+std::string explanation_text(const Explanation& e) {
+  std::string s;
+  explanation_lines(s, e, "", true, true);
+  return s;
+}
+
+void append_explanation_json(std::string& out, const Explanation& e) {
+  out += "{\"expr\":";
+  json_string(out, e.text);
+  out += ",\"value\":";
+  json_string(out, e.value);
+  out += ",\"parts\":[";
+  for (std::size_t k = 0; k < e.parts.size(); ++k) {
+    if (k) out += ',';
+    append_explanation_json(out, e.parts[k]);
+  }
+  out += "]}";
+}
+
+}  // namespace mmi

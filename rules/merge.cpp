@@ -1,0 +1,190 @@
+// Stage 2: a top policy and its includes → MergedPolicy (language.md §1). Includes are merged
+// depth-first in order, each file once; cycles are named; duplicate ids need `override: true`,
+// except parameters the top policy re-sets.
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fmt/format.h>
+#include <map>
+#include <set>
+
+#include "rules/policy_ast.hpp"
+
+namespace mmi {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string canonical_or_same(const std::string& path) {
+  std::error_code ec;
+  auto c = fs::weakly_canonical(path, ec);
+  return ec ? path : c.string();
+}
+
+bool same_fact_type(const FactDecl& a, const FactDecl& b) {
+  return a.shape == b.shape && (a.shape != FactDecl::Shape::scalar ||
+                                (a.type == b.type && a.enum_values == b.enum_values));
+}
+
+std::string describe(const FactDecl& f) {
+  if (f.shape == FactDecl::Shape::record) return "a record";
+  if (f.shape == FactDecl::Shape::list) return "a list";
+  return f.type_text.empty() ? scalar_type_name(f.type) : f.type_text;
+}
+
+class Merger {
+ public:
+  Merger(DiagnosticList& diags, MergedPolicy& out) : diags_(diags), out_(out) {}
+
+  // Loads `path` and everything it includes; returns false if the file itself failed to load.
+  bool visit(const std::string& path, const SourceLocation& requested_at, bool top) {
+    std::string key = canonical_or_same(path);
+    for (std::size_t i = 0; i < stack_.size(); ++i) {
+      if (stack_[i] == key) {
+        std::string cycle;
+        for (std::size_t j = i; j < stack_.size(); ++j) cycle += display_[j] + " → ";
+        cycle += path;
+        diags_.error("E017", "include cycle: " + cycle, requested_at);
+        return true;
+      }
+    }
+    if (!done_.insert(key).second) return true;  // already merged (diamond includes)
+    std::error_code ec;
+    if (!top && !fs::exists(path, ec)) {
+      diags_.error("E016", fmt::format("included file `{}` not found", path), requested_at);
+      return true;
+    }
+    auto file = load_policy_file(path, diags_);
+    if (!file) return false;
+    out_.sources.push_back(file->source);
+    stack_.push_back(key);
+    display_.push_back(path);
+    fs::path dir = fs::path(path).parent_path();
+    for (const auto& [inc, at] : file->includes) {
+      fs::path target = fs::path(inc).is_absolute() ? fs::path(inc) : dir / inc;
+      visit(target.lexically_normal().string(), at, false);
+    }
+    stack_.pop_back();
+    display_.pop_back();
+    merge(*file, top);
+    if (top) take_header(*file);
+    return true;
+  }
+
+ private:
+  DiagnosticList& diags_;
+  MergedPolicy& out_;
+  std::vector<std::string> stack_, display_;
+  std::set<std::string> done_;
+
+  void take_header(const PolicyFile& f) {
+    out_.path = f.path;
+    out_.policy_id = f.policy_id;
+    out_.title = f.title;
+    out_.insurer = f.insurer;
+    out_.jurisdiction = f.jurisdiction;
+    out_.line = f.line;
+    out_.version = f.version;
+    out_.definition = f.definition;
+    out_.effective = f.effective;
+    out_.expires = f.expires;
+    out_.decision = f.decision;
+    out_.outputs = f.outputs;
+    out_.at = SourceLocation{f.source, f.path, 1, 1};
+    if (!f.decision)
+      diags_.error("E011",
+                   "a top policy needs `decision:` (a file without it is a module to include)",
+                   out_.at);
+    if (f.version.empty()) diags_.error("E011", "missing required key `version`", out_.at);
+    if (f.definition.empty())
+      diags_.error("E011",
+                   "a top policy needs `definition: max-potential` or "
+                   "`definition: no-further-improvement`",
+                   out_.at);
+  }
+
+  void merge_facts(std::vector<FactDecl>& into, const std::vector<FactDecl>& from,
+                   const std::string& prefix) {
+    for (const auto& f : from) {
+      auto it = std::find_if(into.begin(), into.end(),
+                             [&](const FactDecl& g) { return g.name == f.name; });
+      if (it == into.end()) {
+        into.push_back(f);
+        continue;
+      }
+      if (!same_fact_type(*it, f)) {
+        diags_.error("E021",
+                     fmt::format("fact `{}{}` is declared as {} here but as {} at {}", prefix,
+                                 f.name, describe(f), describe(*it), it->at.to_string()),
+                     f.at);
+        continue;
+      }
+      it->required = it->required || f.required;
+      if (f.shape != FactDecl::Shape::scalar) merge_facts(it->fields, f.fields, prefix + f.name + ".");
+    }
+  }
+
+  template <typename T, typename Name>
+  void merge_named(std::vector<T>& into, const std::vector<T>& from, Name name_of,
+                   const char* what, bool top_overrides) {
+    for (const auto& item : from) {
+      auto it = std::find_if(into.begin(), into.end(),
+                             [&](const T& x) { return name_of(x) == name_of(item); });
+      if (it == into.end()) {
+        into.push_back(item);
+        continue;
+      }
+      if (item.override_ || top_overrides) {
+        *it = item;  // keeps its place in the merged order
+        continue;
+      }
+      diags_.error("E020",
+                   fmt::format("{} `{}` is already defined at {}", what, name_of(item),
+                               it->at.to_string()),
+                   item.at, "add `override: true` to replace it on purpose");
+    }
+  }
+
+  void merge(const PolicyFile& f, bool top) {
+    merge_facts(out_.facts, f.facts, "");
+    merge_named(out_.parameters, f.parameters, [](const ParameterDecl& p) { return p.name; },
+                "parameter", top);
+    if (top)
+      for (auto& p : out_.parameters)
+        for (const auto& mine : f.parameters)
+          if (mine.name == p.name) p.from_top = true;
+    merge_named(out_.lets, f.lets, [](const LetDecl& l) { return l.name; }, "let", false);
+    merge_named(out_.rules, f.rules, [](const RuleDecl& r) { return r.id; }, "rule", false);
+  }
+};
+
+std::string sha256_of_sources(const std::vector<std::shared_ptr<const SourceFile>>& sources) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  for (const auto& s : sources) {
+    // Length-prefixed so that moving text between files changes the digest.
+    std::string header = fmt::format("{}\n", s->text.size());
+    EVP_DigestUpdate(ctx, header.data(), header.size());
+    EVP_DigestUpdate(ctx, s->text.data(), s->text.size());
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, md, &len);
+  EVP_MD_CTX_free(ctx);
+  std::string hex = "sha256:";
+  for (unsigned i = 0; i < len; ++i) hex += fmt::format("{:02x}", md[i]);
+  return hex;
+}
+
+}  // namespace
+
+std::optional<MergedPolicy> load_and_merge(const std::string& path, DiagnosticList& diags) {
+  MergedPolicy merged;
+  Merger merger(diags, merged);
+  if (!merger.visit(path, SourceLocation{nullptr, path}, true)) return std::nullopt;
+  merged.digest = sha256_of_sources(merged.sources);
+  return merged;
+}
+
+}  // namespace mmi

@@ -1,0 +1,125 @@
+// The policy as written: what the YAML loader produces for one file and what merging produces
+// for a policy and its includes. Expressions are still text (ExprSource) here.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rules/calendar.hpp"
+#include "rules/diagnostics.hpp"
+#include "rules/expr_source.hpp"
+
+namespace mmi {
+
+enum class ScalarType : std::uint8_t { boolean, number, text, date, duration, period, enumeration };
+
+const char* scalar_type_name(ScalarType t);
+
+// A node of the `facts:` tree: a scalar, a record (mapping) or a list of records.
+struct FactDecl {
+  enum class Shape : std::uint8_t { scalar, record, list };
+  std::string name;
+  Shape shape = Shape::scalar;
+  ScalarType type = ScalarType::text;
+  std::vector<std::string> enum_values;
+  bool required = false;
+  std::vector<FactDecl> fields;  // record and list item fields
+  SourceLocation at;
+  std::string type_text;  // as written, for messages
+};
+
+struct ParameterDecl {
+  std::string name;
+  // A single value, or a dated series (`from` ascending) when `series` is non-empty.
+  std::optional<ExprSource> value;
+  struct Step {
+    DayNumber from;
+    ExprSource value;
+  };
+  std::vector<Step> series;
+  std::string description;
+  bool override_ = false;
+  bool from_top = false;  // set by merge: defined by the top policy itself
+  SourceLocation at;
+};
+
+struct LetDecl {
+  std::string name;
+  ExprSource expr;
+  std::string description;
+  bool override_ = false;
+  SourceLocation at;
+};
+
+struct RuleDecl {
+  std::string id;
+  std::string description;
+  std::string cites;
+  std::optional<ExprSource> when;
+  std::optional<ExprSource> mmi_date;
+  std::optional<ExprSource> unless;
+  bool override_ = false;
+  SourceLocation at;
+};
+
+struct OutputDecl {
+  std::string name;
+  ExprSource expr;
+  SourceLocation at;
+};
+
+enum class HitPolicy : std::uint8_t { earliest, first };
+
+struct DecisionDecl {
+  HitPolicy hit = HitPolicy::earliest;
+  std::vector<std::pair<std::string, SourceLocation>> order;
+  std::optional<ExprSource> coverage_cutoff;
+  SourceLocation at;
+};
+
+// One file as loaded.
+struct PolicyFile {
+  std::string path;  // as given / resolved
+  std::shared_ptr<const SourceFile> source;
+  std::string policy_id;
+  std::string title, insurer, jurisdiction, line, version, definition;
+  SourceLocation policy_id_at, version_at, definition_at;
+  std::optional<DayNumber> effective, expires;
+  std::vector<std::pair<std::string, SourceLocation>> includes;
+  std::vector<FactDecl> facts;  // top-level fact declarations
+  std::vector<ParameterDecl> parameters;
+  std::vector<LetDecl> lets;
+  std::vector<RuleDecl> rules;
+  std::optional<DecisionDecl> decision;
+  std::vector<OutputDecl> outputs;
+};
+
+// A top policy with its includes merged (language.md §1).
+struct MergedPolicy {
+  std::string path;
+  std::string policy_id, title, insurer, jurisdiction, line, version, definition;
+  std::optional<DayNumber> effective, expires;
+  std::vector<FactDecl> facts;
+  std::vector<ParameterDecl> parameters;
+  std::vector<LetDecl> lets;
+  std::vector<RuleDecl> rules;
+  std::optional<DecisionDecl> decision;
+  std::vector<OutputDecl> outputs;
+  std::vector<std::shared_ptr<const SourceFile>> sources;  // every file, in load order
+  std::string digest;                                        // "sha256:…" of the sources
+  SourceLocation at;                                         // the top file
+};
+
+// Loads one YAML policy file (no includes followed). Never throws.
+std::optional<PolicyFile> load_policy_file(const std::string& path, DiagnosticList& diags);
+std::optional<PolicyFile> load_policy_text(const std::string& path, std::string text,
+                                           DiagnosticList& diags);
+
+// Loads `path` and its includes, merges them. Returns nullopt when a file cannot be loaded;
+// other errors are reported and merging goes on so that one run reports as much as it can.
+std::optional<MergedPolicy> load_and_merge(const std::string& path, DiagnosticList& diags);
+
+}  // namespace mmi

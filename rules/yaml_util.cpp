@@ -1,0 +1,243 @@
+#include "rules/yaml_util.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <unordered_set>
+
+namespace mmi {
+
+namespace {
+constexpr std::size_t kMaxNodesWalked = 2'000'000;
+}
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return {};
+  auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+std::optional<std::string> read_text_file(const std::string& path, DiagnosticList& diags,
+                                          const SourceLocation& requested_at,
+                                          std::size_t max_bytes) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    diags.error("E001", fmt::format("cannot read `{}`: it is a directory", path), requested_at);
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    diags.error("E001", fmt::format("cannot read `{}`: no such file or not readable", path),
+                requested_at);
+    return std::nullopt;
+  }
+  in.seekg(0, std::ios::end);
+  auto size = in.tellg();
+  if (size < 0) size = 0;
+  if (static_cast<std::size_t>(size) > max_bytes) {
+    diags.error("E004",
+                fmt::format("`{}` is {} bytes; files over {} MiB are refused", path,
+                            static_cast<long long>(size), max_bytes >> 20),
+                SourceLocation{nullptr, path});
+    return std::nullopt;
+  }
+  in.seekg(0);
+  std::string text(static_cast<std::size_t>(size), '\0');
+  in.read(text.data(), size);
+  return text;
+}
+
+std::size_t find_invalid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == 0) return i;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int extra = (c >= 0xC2 && c <= 0xDF) ? 1 : (c >= 0xE0 && c <= 0xEF) ? 2
+                                           : (c >= 0xF0 && c <= 0xF4) ? 3 : -1;
+    if (extra < 0 || i + static_cast<std::size_t>(extra) >= s.size()) return i;
+    for (int k = 1; k <= extra; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return i;
+    }
+    if (c == 0xE0 && static_cast<unsigned char>(s[i + 1]) < 0xA0) return i;
+    if (c == 0xED && static_cast<unsigned char>(s[i + 1]) > 0x9F) return i;
+    if (c == 0xF0 && static_cast<unsigned char>(s[i + 1]) < 0x90) return i;
+    if (c == 0xF4 && static_cast<unsigned char>(s[i + 1]) > 0x8F) return i;
+    i += extra + 1;
+  }
+  return std::string_view::npos;
+}
+
+SourceLocation YamlContext::location_at(const YAML::Mark& mark, std::uint32_t length) const {
+  SourceLocation loc;
+  loc.file = source_;
+  loc.path = source_->path;
+  if (mark.line >= 0 && mark.column >= 0) {
+    loc.line = static_cast<std::uint32_t>(mark.line) + 1;
+    loc.column = static_cast<std::uint32_t>(mark.column) + 1;
+  }
+  loc.length = length;
+  return loc;
+}
+
+SourceLocation YamlContext::location(const YAML::Node& node) const {
+  std::uint32_t length = 1;
+  if (node.IsScalar()) length = static_cast<std::uint32_t>(std::min<std::size_t>(
+                           std::max<std::size_t>(1, node.Scalar().size()), 200));
+  return location_at(node.Mark(), length);
+}
+
+namespace {
+SourceLocation offset_location(const std::shared_ptr<const SourceFile>& src, std::size_t off) {
+  SourceLocation loc{src, src->path};
+  auto it = std::upper_bound(src->line_starts.begin(), src->line_starts.end(),
+                             static_cast<std::uint32_t>(off));
+  loc.line = static_cast<std::uint32_t>(it - src->line_starts.begin());
+  loc.column = static_cast<std::uint32_t>(off - src->line_starts[loc.line - 1]) + 1;
+  return loc;
+}
+}  // namespace
+
+std::optional<YAML::Node> YamlContext::parse() {
+  std::size_t bad = find_invalid_utf8(source_->text);
+  if (bad != std::string_view::npos) {
+    diags.error("E002",
+                fmt::format("byte 0x{:02X} is not valid UTF-8 text (is this a binary file?)",
+                            static_cast<unsigned char>(source_->text[bad])),
+                offset_location(source_, bad));
+    return std::nullopt;
+  }
+  try {
+    YAML::Node root = YAML::Load(source_->text);
+    if (root.IsNull() || !root.IsDefined()) {
+      diags.error("E002", "the file is empty", SourceLocation{source_, source_->path, 1, 1});
+      return std::nullopt;
+    }
+    return root;
+  } catch (const YAML::Exception& e) {
+    diags.error("E002", "YAML syntax error: " + e.msg, location_at(e.mark));
+  } catch (const std::exception& e) {
+    diags.error("E002", std::string("YAML could not be read: ") + e.what(),
+                SourceLocation{source_, source_->path});
+  }
+  return std::nullopt;
+}
+
+std::vector<YAML::Node> YamlContext::parse_all() {
+  std::vector<YAML::Node> docs;
+  std::size_t bad = find_invalid_utf8(source_->text);
+  if (bad != std::string_view::npos) {
+    diags.error("E002",
+                fmt::format("byte 0x{:02X} is not valid UTF-8 text",
+                            static_cast<unsigned char>(source_->text[bad])),
+                offset_location(source_, bad));
+    return docs;
+  }
+  try {
+    docs = YAML::LoadAll(source_->text);
+  } catch (const YAML::Exception& e) {
+    diags.error("E002", "YAML syntax error: " + e.msg, location_at(e.mark));
+  } catch (const std::exception& e) {
+    diags.error("E002", std::string("YAML could not be read: ") + e.what(),
+                SourceLocation{source_, source_->path});
+  }
+  return docs;
+}
+
+bool YamlContext::budget(const YAML::Node& node) {
+  if (over_budget_) return false;
+  if (++walked_ > kMaxNodesWalked) {
+    over_budget_ = true;
+    diags.error("E004", "too many YAML nodes (an alias bomb?); stopped reading here",
+                location(node));
+    return false;
+  }
+  return true;
+}
+
+std::vector<YamlEntry> YamlContext::entries(const YAML::Node& map,
+                                            const std::vector<std::string>& allowed,
+                                            const char* what) {
+  std::vector<YamlEntry> out;
+  if (!map.IsMap()) return out;
+  std::unordered_set<std::string> seen;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    if (!budget(it->first)) break;
+    const YAML::Node& key = it->first;
+    if (!key.IsScalar()) {
+      diags.error("E012", "keys must be plain names", location(key));
+      continue;
+    }
+    std::string name = key.Scalar();
+    SourceLocation at = location(key);
+    if (!seen.insert(name).second) {
+      diags.error("E003", fmt::format("duplicate key `{}`", name), at);
+      continue;
+    }
+    if (!allowed.empty() &&
+        std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      diags.error("E010", fmt::format("unknown {} `{}`", what, name), at,
+                  did_you_mean(name, allowed));
+      continue;
+    }
+    out.push_back({name, it->second, at});
+  }
+  return out;
+}
+
+bool YamlContext::has_key(const YAML::Node& map, const std::string& key) {
+  if (!map.IsMap()) return false;
+  for (auto it = map.begin(); it != map.end(); ++it)
+    if (it->first.IsScalar() && it->first.Scalar() == key) return true;
+  return false;
+}
+
+std::string YamlContext::scalar(const YAML::Node& node, const char* what) {
+  if (node.IsScalar()) return node.Scalar();
+  if (node.IsNull()) return {};
+  diags.error("E012", fmt::format("{} must be a single value, not a list or mapping", what),
+              location(node));
+  return {};
+}
+
+bool YamlContext::boolean(const YAML::Node& node, const char* what) {
+  std::string s = scalar(node, what);
+  if (s == "true") return true;
+  if (s == "false") return false;
+  diags.error("E012", fmt::format("{} must be `true` or `false`", what), location(node));
+  return false;
+}
+
+std::optional<DayNumber> YamlContext::date(const YAML::Node& node, const std::string& what) {
+  std::string s = scalar(node, what.c_str());
+  auto d = parse_iso_date(s);
+  if (!d) diags.error("E018", fmt::format("{} must be a date YYYY-MM-DD, not `{}`", what, s),
+                      location(node));
+  return d;
+}
+
+ExprSource YamlContext::expr(const YAML::Node& node) {
+  if (!node.IsScalar() && !node.IsNull()) {
+    diags.error("E012", "an expression must be a YAML string, not a list or mapping",
+                location(node));
+    return ExprSource::detached("", source_->path);
+  }
+  std::string text = node.IsScalar() ? node.Scalar() : std::string();
+  const YAML::Mark m = node.Mark();
+  std::uint32_t pos = m.pos >= 0 ? static_cast<std::uint32_t>(m.pos) : 0;
+  std::uint32_t line = m.line >= 0 ? static_cast<std::uint32_t>(m.line) + 1 : 0;
+  std::uint32_t col = m.column >= 0 ? static_cast<std::uint32_t>(m.column) + 1 : 0;
+  return ExprSource(std::move(text), source_, pos, line, col);
+}
+
+void YamlContext::wrong_kind(const YAML::Node& node, const std::string& message) {
+  diags.error("E012", message, location(node));
+}
+
+}  // namespace mmi

@@ -1,0 +1,68 @@
+// Shared helpers for reading YAML with yaml-cpp: file reading with limits, positions as
+// SourceLocations, ordered mapping entries with duplicate/unknown key checks, and a node budget
+// that stops alias bombs. Used by the policy, case and test-suite loaders.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rules/calendar.hpp"
+#include "rules/diagnostics.hpp"
+#include "rules/expr_source.hpp"
+
+namespace mmi {
+
+constexpr std::size_t kMaxYamlFileBytes = 16u << 20;
+
+std::string trim(const std::string& s);
+// Reads a whole file; E001 if unreadable, E004 if larger than max_bytes.
+std::optional<std::string> read_text_file(const std::string& path, DiagnosticList& diags,
+                                          const SourceLocation& requested_at,
+                                          std::size_t max_bytes = kMaxYamlFileBytes);
+// Offset of the first byte that is not valid UTF-8 (or is NUL), or npos.
+std::size_t find_invalid_utf8(std::string_view text);
+
+struct YamlEntry {
+  std::string key;
+  YAML::Node value;
+  SourceLocation at;  // of the key
+};
+
+class YamlContext {
+ public:
+  YamlContext(std::shared_ptr<const SourceFile> source, DiagnosticList& diags)
+      : source_(std::move(source)), diags(diags) {}
+
+  // Parses the whole file as one document (E002 on syntax errors, bad UTF-8, empty input).
+  std::optional<YAML::Node> parse();
+  // Parses every document of a stream; a syntax error ends the stream with a diagnostic.
+  std::vector<YAML::Node> parse_all();
+
+  SourceLocation location(const YAML::Node& node) const;
+  SourceLocation location_at(const YAML::Mark& mark, std::uint32_t length = 1) const;
+  std::vector<YamlEntry> entries(const YAML::Node& map, const std::vector<std::string>& allowed,
+                                 const char* what);
+  static bool has_key(const YAML::Node& map, const std::string& key);
+  std::string scalar(const YAML::Node& node, const char* what);
+  bool boolean(const YAML::Node& node, const char* what);
+  std::optional<DayNumber> date(const YAML::Node& node, const std::string& what);
+  ExprSource expr(const YAML::Node& node);
+  void wrong_kind(const YAML::Node& node, const std::string& message);
+  // Counts nodes walked; past the limit reports E004 once and returns false.
+  bool budget(const YAML::Node& node);
+  const std::shared_ptr<const SourceFile>& source() const { return source_; }
+
+ private:
+  std::shared_ptr<const SourceFile> source_;
+  std::size_t walked_ = 0;
+  bool over_budget_ = false;
+
+ public:
+  DiagnosticList& diags;
+};
+
+}  // namespace mmi
