@@ -57,6 +57,7 @@ struct WhatifArgs {
   unsigned threads = 0;
   std::size_t top = 20;  // changed cases listed
   std::string as_of;
+  bool progress = true;
 };
 
 int run_check(const CheckArgs& args);

@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
   w->add_option("--threads", whatif.threads, "Worker threads (default: the cores)");
   w->add_option("--top", whatif.top, "How many changed cases to list (default 20)");
   w->add_option("--as-of", whatif.as_of, "Evaluation date for every case");
+  w->add_flag("!--no-progress", whatif.progress, "No progress bar");
   w->add_option("--format", whatif.format, "text | json | csv")
       ->check(CLI::IsMember({"text", "json", "csv"}));
   add_log_flags(w);

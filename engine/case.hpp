@@ -47,6 +47,9 @@ struct CaseData {
   }
 };
 
+// Bytes that must be readable after a JSON text passed with padded = true (simdjson's padding).
+constexpr std::size_t kJsonPadding = 64;
+
 struct CaseOptions {
   bool strict = false;  // unknown fields are errors
 };
@@ -60,7 +63,8 @@ class CaseLoader {
   CaseLoader& operator=(const CaseLoader&) = delete;
 
   // Loads into `out` (cleared first, capacity reused). Returns false when out.error is set.
-  bool load_json(std::string_view json, CaseData& out);
+  // With padded = true the caller guarantees kJsonPadding readable bytes after `json`.
+  bool load_json(std::string_view json, CaseData& out, bool padded = false);
   bool load_yaml(const YAML::Node& node, CaseData& out);
 
   // Re-sorts dated lists and checks required facts after overrides were applied.

@@ -5,79 +5,107 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <numeric>
 
 #include "engine/case.hpp"
 
 namespace mmi {
 
+static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING);
+
 namespace {
 
-std::string json_kind(simdjson::dom::element_type t) {
-  switch (t) {
-    case simdjson::dom::element_type::ARRAY: return "a list";
-    case simdjson::dom::element_type::OBJECT: return "a mapping";
-    case simdjson::dom::element_type::STRING: return "text";
-    case simdjson::dom::element_type::BOOL: return "a bool";
-    case simdjson::dom::element_type::NULL_VALUE: return "null";
-    default: return "a number";
-  }
-}
-
+// JSON through simdjson On-Demand: one pass over the text, no DOM tape. Values can be read
+// once; the walker below reads each exactly once, in document order.
 struct JsonNode {
-  simdjson::dom::element e;
-  bool is_null() const { return e.is_null(); }
-  bool is_object() const { return e.is_object(); }
-  bool is_array() const { return e.is_array(); }
-  std::string kind() const { return json_kind(e.type()); }
-  std::optional<std::string_view> text() const {
-    std::string_view s;
-    if (e.get_string().get(s)) return std::nullopt;
-    return s;
+  mutable simdjson::ondemand::value v;
+
+  simdjson::ondemand::json_type type() const {
+    simdjson::ondemand::json_type t{};
+    if (v.type().get(t)) return simdjson::ondemand::json_type::null;
+    return t;
   }
-  // Text of a scalar for messages.
-  std::string show() const {
-    if (auto s = text()) return std::string(*s);
-    return simdjson::minify(e).substr(0, 60);
-  }
-  std::optional<Decimal> number() const {
-    switch (e.type()) {
-      case simdjson::dom::element_type::INT64: return Decimal::from_int(e.get_int64().value_unsafe());
-      case simdjson::dom::element_type::UINT64: {
-        auto u = e.get_uint64().value_unsafe();
-        return Decimal::parse(fmt::format("{}", u));
-      }
-      case simdjson::dom::element_type::DOUBLE: {
-        // The shortest text that round-trips is the number the writer meant.
-        return Decimal::parse(fmt::format("{}", e.get_double().value_unsafe()));
-      }
-      default: return std::nullopt;
+  bool is_null() const { return type() == simdjson::ondemand::json_type::null; }
+  bool is_object() const { return type() == simdjson::ondemand::json_type::object; }
+  bool is_array() const { return type() == simdjson::ondemand::json_type::array; }
+  std::string kind() const {
+    switch (type()) {
+      case simdjson::ondemand::json_type::array: return "a list";
+      case simdjson::ondemand::json_type::object: return "a mapping";
+      case simdjson::ondemand::json_type::string: return "text";
+      case simdjson::ondemand::json_type::boolean: return "a bool";
+      case simdjson::ondemand::json_type::null: return "null";
+      default: return "a number";
     }
   }
+  std::optional<std::string_view> text() const {
+    if (type() != simdjson::ondemand::json_type::string) return std::nullopt;
+    std::string_view s;
+    if (v.get_string().get(s)) return std::nullopt;
+    return s;
+  }
+  std::string show() const {
+    std::string_view raw = v.raw_json_token();
+    while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t'))
+      raw.remove_suffix(1);
+    if (raw.size() >= 2 && raw.front() == '"') raw = raw.substr(1, raw.size() - 2);
+    return std::string(raw.substr(0, 60));
+  }
+  std::optional<Decimal> number() const {
+    if (type() != simdjson::ondemand::json_type::number) return std::nullopt;
+    // The number's own text parses exactly (812.50 stays 812.5, never 812.4999…).
+    std::string_view raw = v.raw_json_token();
+    while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t'))
+      raw.remove_suffix(1);
+    if (auto d = Decimal::parse(raw)) return d;
+    double x;
+    if (v.get_double().get(x)) return std::nullopt;  // exponent form: 1.5e3
+    return Decimal::parse(fmt::format("{}", x));
+  }
   std::optional<std::int64_t> integer() const {
-    if (e.type() == simdjson::dom::element_type::INT64) return e.get_int64().value_unsafe();
-    return std::nullopt;
+    if (type() != simdjson::ondemand::json_type::number) return std::nullopt;
+    std::int64_t i;
+    if (v.get_int64().get(i)) return std::nullopt;
+    return i;
   }
   std::optional<bool> boolean() const {
+    if (type() != simdjson::ondemand::json_type::boolean) return std::nullopt;
     bool b;
-    if (e.get_bool().get(b)) return std::nullopt;
+    if (v.get_bool().get(b)) return std::nullopt;
     return b;
   }
-  // Text of a scalar usable as an id (text or number).
   std::optional<std::string> id() const {
     if (auto s = text()) return std::string(*s);
     if (auto n = number()) return n->to_string();
     return std::nullopt;
   }
+  // False when the JSON turns out malformed part-way.
   template <typename F>
-  void each_field(F&& f) const {
-    for (auto [key, value] : e.get_object().value_unsafe()) f(key, JsonNode{value});
+  bool each_field(F&& f) const {
+    simdjson::ondemand::object object;
+    if (v.get_object().get(object)) return false;
+    for (auto field : object) {
+      std::string_view key;
+      if (field.unescaped_key().get(key)) return false;
+      simdjson::ondemand::value value;
+      if (field.value().get(value)) return false;
+      if (!f(key, JsonNode{value})) return true;
+    }
+    return true;
   }
   template <typename F>
-  void each_item(F&& f) const {
-    for (auto item : e.get_array().value_unsafe()) f(JsonNode{item});
+  bool each_item(F&& f) const {
+    simdjson::ondemand::array array;
+    if (v.get_array().get(array)) return false;
+    for (auto item : array) {
+      simdjson::ondemand::value value;
+      if (item.get(value)) return false;
+      if (!f(JsonNode{value})) return true;
+    }
+    return true;
   }
-  std::size_t length() const { return e.get_array().value_unsafe().size(); }
 };
 
 struct YamlNode {
@@ -115,17 +143,19 @@ struct YamlNode {
     return n.Scalar();
   }
   template <typename F>
-  void each_field(F&& f) const {
+  bool each_field(F&& f) const {
     for (auto it = n.begin(); it != n.end(); ++it) {
       std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string("?");
-      f(std::string_view(key), YamlNode{it->second});
+      if (!f(std::string_view(key), YamlNode{it->second})) break;
     }
+    return true;
   }
   template <typename F>
-  void each_item(F&& f) const {
-    for (auto it = n.begin(); it != n.end(); ++it) f(YamlNode{*it});
+  bool each_item(F&& f) const {
+    for (auto it = n.begin(); it != n.end(); ++it)
+      if (!f(YamlNode{*it})) break;
+    return true;
   }
-  std::size_t length() const { return n.size(); }
 };
 
 // "P14D", "P2W" → days; "P1Y2M" → months.
@@ -159,29 +189,91 @@ std::optional<std::int64_t> parse_iso_span(std::string_view s, bool months) {
 struct CaseLoader::Impl {
   const Graph& g;
   CaseOptions options;
-  std::string path;  // current input path
-  simdjson::dom::parser parser;
+  // The input path being read, kept as parts and only spelled out when an error needs it.
+  struct PathPart {
+    std::string_view key;
+    std::int64_t index;  // -1 for a key
+  };
+  // A fixed stack: pushing and popping a key per field stays a couple of stores.
+  struct PathStack {
+    std::array<PathPart, 64> items;
+    std::size_t size = 0;
+    void push(PathPart p) {
+      if (size < items.size()) items[size] = p;
+      ++size;
+    }
+    void pop() { --size; }
+    void clear() { size = 0; }
+  };
+  PathStack parts;
+  std::string path_prefix;  // e.g. "--fact benefits.income_start"
+  std::string path() const {
+    std::string p = path_prefix;
+    for (std::size_t k = 0; k < parts.size && k < parts.items.size(); ++k) {
+      const PathPart& part = parts.items[k];
+      if (part.index >= 0) {
+        p += fmt::format("[{}]", part.index);
+      } else {
+        if (!p.empty()) p += '.';
+        p += part.key;
+      }
+    }
+    return p;
+  }
+  simdjson::ondemand::parser od_parser;
+  std::string padded;
   std::vector<std::uint32_t> order;  // scratch for sorting
   std::vector<Value> sort_scratch;
 
-  Impl(const Graph& graph, CaseOptions o) : g(graph), options(o) {}
+  Impl(const Graph& graph, CaseOptions o) : g(graph), options(o) {
+    for (const auto& layout : graph.policy.records) {
+      std::vector<FieldKey> keys;
+      for (const auto& n : layout.names)
+        keys.push_back({static_cast<std::uint32_t>(n.size()), head_of(n)});
+      field_keys.push_back(std::move(keys));
+    }
+  }
 
   const CheckedPolicy& P() const { return g.policy; }
 
   bool fail(CaseData& out, std::string message, std::string code = "E400") {
-    if (!out.error) out.error = CaseError{std::move(code), std::move(message), path};
+    if (!out.error) out.error = CaseError{std::move(code), std::move(message), path()};
     return false;
   }
 
   struct PathScope {
-    std::string& p;
-    std::size_t mark;
-    PathScope(std::string& path, std::string_view part, bool index = false) : p(path), mark(path.size()) {
-      if (!index && !p.empty()) p += '.';
-      p += part;
+    PathStack& parts;
+    PathScope(PathStack& p, std::string_view key) : parts(p) { parts.push({key, -1}); }
+    PathScope(PathStack& p, std::size_t index) : parts(p) {
+      parts.push({{}, static_cast<std::int64_t>(index)});
     }
-    ~PathScope() { p.resize(mark); }
+    ~PathScope() { parts.pop(); }
   };
+
+  // Field names by length and first 8 bytes, so most lookups cost one or two compares.
+  struct FieldKey {
+    std::uint32_t length;
+    std::uint64_t head;
+  };
+  std::vector<std::vector<FieldKey>> field_keys;  // per record layout
+
+  static std::uint64_t head_of(std::string_view s) {
+    std::uint64_t h = 0;
+    std::memcpy(&h, s.data(), std::min<std::size_t>(8, s.size()));
+    return h;
+  }
+
+  std::size_t find_field(std::uint32_t layout_index, const RecordLayout& layout,
+                         std::string_view key) const {
+    const auto& keys = field_keys[layout_index];
+    std::uint64_t head = head_of(key);
+    for (std::size_t f = 0; f < keys.size(); ++f) {
+      if (keys[f].length != key.size() || keys[f].head != head) continue;
+      if (key.size() <= 8 || std::memcmp(layout.names[f].data() + 8, key.data() + 8, key.size() - 8) == 0)
+        return f;
+    }
+    return keys.size();
+  }
 
   template <typename N>
   bool scalar(const N& node, std::uint32_t type_id, Value& slot, CaseData& out) {
@@ -215,7 +307,8 @@ struct CaseLoader::Impl {
         auto s = node.text();
         auto d = s ? parse_iso_date(*s) : std::nullopt;
         if (!d)
-          return fail(out, fmt::format("expected a date YYYY-MM-DD, found `{}`", node.show()));
+          return fail(out, fmt::format("expected a date YYYY-MM-DD, found `{}`",
+                                       s ? std::string(*s).substr(0, 60) : node.show()));
         slot = Value::date(*d);
         return true;
       }
@@ -223,12 +316,13 @@ struct CaseLoader::Impl {
       case TypeTag::period: {
         bool months = t.tag == TypeTag::period;
         std::optional<std::int64_t> v = node.integer();
-        if (!v)
-          if (auto s = node.text()) v = parse_iso_span(*s, months);
+        std::optional<std::string_view> s;
+        if (!v && (s = node.text())) v = parse_iso_span(*s, months);
         if (!v)
           return fail(out, fmt::format("expected {} (e.g. {}), found `{}`",
                                        months ? "a period" : "a duration",
-                                       months ? "P1Y2M" : "P14D", node.show()));
+                                       months ? "P1Y2M" : "P14D",
+                                       s ? std::string(*s).substr(0, 60) : node.show()));
         slot = months ? Value::period(*v) : Value::duration(*v);
         return true;
       }
@@ -243,8 +337,9 @@ struct CaseLoader::Impl {
             }
         std::vector<std::string> names(values.begin(), values.end());
         std::string help = s ? did_you_mean(*s, names) : std::string();
-        return fail(out, fmt::format("`{}` is not one of {}{}", node.show(), P().type_name(type_id),
-                                     help.empty() ? "" : " (" + help + ")"));
+        return fail(out, fmt::format("`{}` is not one of {}{}",
+                                     s ? std::string(*s).substr(0, 60) : node.show(),
+                                     P().type_name(type_id), help.empty() ? "" : " (" + help + ")"));
       }
       default: return fail(out, "unsupported fact type");
     }
@@ -257,34 +352,34 @@ struct CaseLoader::Impl {
       return fail(out, fmt::format("expected a mapping, found {}", node.kind()));
     const RecordLayout& layout = P().records[layout_index];
     bool ok = true;
-    node.each_field([&](std::string_view key, const N& value) {
-      if (!ok) return;
+    bool well_formed = node.each_field([&](std::string_view key, const N& value) {
       if (root && key == "id") {
         auto id = value.id();
-        PathScope scope(path, "id");
+        PathScope scope(parts, "id");
         if (!id) ok = fail(out, fmt::format("`id` must be text, found {}", value.kind()));
         else out.id = *id;
-        return;
+        return ok;
       }
       if (root && key == "as_of") {
-        PathScope scope(path, "as_of");
+        PathScope scope(parts, "as_of");
         auto s = value.text();
         auto d = s ? parse_iso_date(*s) : std::nullopt;
-        if (!d) ok = fail(out, fmt::format("`as_of` must be a date YYYY-MM-DD, found `{}`", value.show()));
+        if (!d)
+          ok = fail(out, fmt::format("`as_of` must be a date YYYY-MM-DD, found `{}`",
+                                     s ? std::string(*s) : value.show()));
         else out.as_of = *d, out.has_as_of = true;
-        return;
+        return ok;
       }
-      auto it = std::find(layout.names.begin(), layout.names.end(), key);
-      PathScope scope(path, key);
-      if (it == layout.names.end()) {
-        CaseError w{"E402", fmt::format("unknown field `{}`", key), path};
+      std::size_t f = key.empty() ? layout.names.size() : find_field(layout_index, layout, key);
+      PathScope scope(parts, key);
+      if (f == layout.names.size()) {
+        CaseError w{"E402", fmt::format("unknown field `{}`", key), path()};
         std::string help = did_you_mean(key, layout.names);
         if (!help.empty()) w.message += " (" + help + ")";
         if (options.strict) ok = fail(out, w.message, "E402");
         else out.warnings.push_back(std::move(w));
-        return;
+        return ok;
       }
-      std::size_t f = static_cast<std::size_t>(it - layout.names.begin());
       std::uint32_t type = layout.type_ids[f];
       const TypeDesc& t = P().types[type];
       if (t.list) {
@@ -295,7 +390,9 @@ struct CaseLoader::Impl {
       } else {
         ok = scalar(value, type, base[layout.offsets[f]], out);
       }
+      return ok;
     });
+    if (!well_formed) return fail(out, "invalid JSON here", "E403");
     return ok;
   }
 
@@ -307,31 +404,34 @@ struct CaseLoader::Impl {
     const ListInfo& info = P().lists[list_index];
     const RecordLayout& layout = P().records[info.item_record];
     CaseList& l = out.lists[list_index];
-    std::size_t n = node.length();
-    if (n > 100000) return fail(out, "a list of more than 100000 items");
     std::uint32_t width = layout.width;
-    l.fields.assign(n * width, Value::missing());
-    std::size_t i = 0;
+    l.fields.clear();
+    std::size_t n = 0;
     bool ok = true;
-    node.each_item([&](const N& item) {
-      if (!ok) return;
-      std::string index = fmt::format("[{}]", i);
-      PathScope scope(path, index, true);
+    bool well_formed = node.each_item([&](const N& item) {
+      PathScope scope(parts, n);
+      if (n >= 100000) {
+        ok = fail(out, "a list of more than 100000 items");
+        return false;
+      }
       if (!item.is_object()) {
         ok = fail(out, fmt::format("expected a mapping for each item, found {}", item.kind()));
-        return;
+        return false;
       }
-      ok = record(item, info.item_record, l.fields.data() + i * width, out, false);
-      if (!ok) return;
+      l.fields.resize((n + 1) * width, Value::missing());
+      ok = record(item, info.item_record, l.fields.data() + n * width, out, false);
+      if (!ok) return false;
       for (std::size_t f = 0; f < layout.names.size(); ++f) {
-        if (layout.required[f] && l.fields[i * width + layout.offsets[f]].is_missing()) {
-          PathScope field(path, layout.names[f]);
+        if (layout.required[f] && l.fields[n * width + layout.offsets[f]].is_missing()) {
+          PathScope field(parts, layout.names[f]);
           ok = fail(out, fmt::format("required field `{}` is absent", layout.names[f]), "E401");
-          return;
+          return false;
         }
       }
-      ++i;
+      ++n;
+      return true;
     });
+    if (!well_formed) return fail(out, "invalid JSON here", "E403");
     if (!ok) return false;
     if (layout.date_field >= 0) sort_by_date(l, layout, n);
     l.items.resize(n);
@@ -372,7 +472,7 @@ struct CaseLoader::Impl {
     out.texts.clear();
     out.warnings.clear();
     out.error.reset();
-    path.clear();
+    parts.clear();
   }
 
   template <typename N>
@@ -388,15 +488,33 @@ CaseLoader::CaseLoader(std::shared_ptr<const Graph> graph, CaseOptions options)
 
 CaseLoader::~CaseLoader() = default;
 
-bool CaseLoader::load_json(std::string_view json, CaseData& out) {
-  simdjson::dom::element doc;
-  auto error = impl_->parser.parse(json.data(), json.size(), true).get(doc);
-  if (error) {
-    impl_->reset(out);
+bool CaseLoader::load_json(std::string_view json, CaseData& out, bool padded) {
+  Impl& im = *impl_;
+  const char* data = json.data();
+  if (!padded) {
+    // On-Demand reads up to kJsonPadding bytes past the end: give it a padded copy.
+    im.padded.assign(json.data(), json.size());
+    im.padded.append(kJsonPadding, ' ');
+    data = im.padded.data();
+  }
+  auto invalid = [&](simdjson::error_code error) {
+    im.reset(out);
     out.error = CaseError{"E403", fmt::format("invalid JSON: {}", simdjson::error_message(error)), ""};
     return false;
+  };
+  simdjson::ondemand::document doc;
+  if (auto error = im.od_parser.iterate(data, json.size(), json.size() + kJsonPadding).get(doc))
+    return invalid(error);
+  simdjson::ondemand::value root;
+  if (auto error = doc.get_value().get(root)) return invalid(error);
+  bool ok = im.load(JsonNode{root}, out);
+  if (!ok && out.error && out.error->code == "E403" && out.error->message == "invalid JSON here") {
+    std::string at = out.error->at;
+    invalid(simdjson::TAPE_ERROR);
+    out.error->message = "invalid JSON";
+    out.error->at = at;
   }
-  return impl_->load(JsonNode{doc}, out);
+  return ok;
 }
 
 bool CaseLoader::load_yaml(const YAML::Node& node, CaseData& out) {
@@ -448,11 +566,12 @@ bool CaseLoader::set_fact(CaseData& out, const std::string& path, const std::str
     } catch (const std::exception&) {
       node = YAML::Node(value);
     }
-    impl_->path = "--fact " + path;
+    impl_->path_prefix = "--fact " + path;
+    impl_->parts.clear();
     std::optional<CaseError> saved = out.error;
     out.error.reset();
     bool ok = impl_->scalar(YamlNode{node}, f.type_id, out.slots[f.slot], out);
-    impl_->path.clear();
+    impl_->path_prefix.clear();
     if (!ok) return false;
     out.error = saved;
     return true;

@@ -796,6 +796,8 @@ struct Evaluator::State {
   }
 
   // ---- explanations -------------------------------------------------------------------------
+  std::vector<bool> explained_lets;  // a let is unfolded once per explanation
+
   Explanation explain(std::uint32_t i, int depth) {
     Explanation e;
     const Node& n = g.nodes[i];
@@ -810,6 +812,8 @@ struct Evaluator::State {
     };
     switch (n.op) {
       case Op::let: {
+        if (explained_lets[n.aux]) return e;
+        explained_lets[n.aux] = true;
         Explanation def = explain(g.let_roots[n.aux], depth + 1);
         def.text = g.policy.lets[n.aux].name + " = " + def.text;
         e.parts.push_back(std::move(def));
@@ -875,6 +879,7 @@ std::vector<std::string> Evaluator::missing_facts() { return s_->missing_facts()
 Explanation Evaluator::explain_rule(std::uint32_t r) {
   const Graph& g = s_->g;
   const RuleRoots& roots = g.rule_roots[r];
+  s_->explained_lets.assign(g.let_roots.size(), false);
   Explanation e;
   e.text = "rule " + g.policy.rules[r].id;
   e.value = to_string(s_->out.rules[r]);
@@ -896,6 +901,7 @@ Explanation Evaluator::explain_rule(std::uint32_t r) {
 
 Explanation Evaluator::explain_decision() {
   const Graph& g = s_->g;
+  s_->explained_lets.assign(g.let_roots.size(), false);
   Explanation e;
   e.text = "decision";
   e.value = to_string(s_->out.status);

@@ -11,6 +11,13 @@ CompiledPolicy compile_policy(const std::string& path, const CompileOptions& opt
   check.warnings = options.warnings;
   try {
     auto checked = load_checked_policy(path, check, out.diagnostics);
+    if (checked && checked->is_module) {
+      out.diagnostics.error("E011",
+                            "`" + path + "` is a module (it has no `decision:`): include it from a "
+                            "policy to evaluate it",
+                            SourceLocation{nullptr, path});
+      return out;
+    }
     if (checked && !out.diagnostics.has_errors()) out.graph = compile_graph(std::move(*checked));
   } catch (const std::exception& e) {
     // Defensive: the front end reports through diagnostics; this only catches resource failures.
@@ -24,8 +31,8 @@ CompiledPolicy compile_policy(const std::string& path, const CompileOptions& opt
 Session::Session(std::shared_ptr<const Graph> graph, CaseOptions options)
     : graph_(graph), loader_(graph, options), evaluator_(graph) {}
 
-CaseData& Session::load_json(std::string_view json) {
-  if (loader_.load_json(json, case_)) loader_.finish(case_);
+CaseData& Session::load_json(std::string_view json, bool padded) {
+  if (loader_.load_json(json, case_, padded)) loader_.finish(case_);
   return case_;
 }
 

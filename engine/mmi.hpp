@@ -45,7 +45,8 @@ class Session {
   explicit Session(std::shared_ptr<const Graph> graph, CaseOptions options = {});
 
   // Loads a case into the session's reusable CaseData; check case().error.
-  CaseData& load_json(std::string_view json);
+  // padded: kJsonPadding readable bytes follow `json` (saves a copy; see CaseLoader).
+  CaseData& load_json(std::string_view json, bool padded = false);
   CaseData& load_yaml(const YAML::Node& node);
   CaseData& case_data() { return case_; }
   CaseLoader& loader() { return loader_; }

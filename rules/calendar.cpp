@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <vector>
+
 namespace mmi {
 
 // Howard Hinnant's civil-from-days algorithms (public domain), on 64-bit intermediates.
@@ -36,6 +38,21 @@ unsigned days_in_month(int year, unsigned month) {
   return kDays[month - 1];
 }
 
+namespace {
+// Day number of 1 January of each year 0..10000, so parsing a date needs no division.
+struct YearTable {
+  std::vector<DayNumber> first_day;
+  YearTable() : first_day(10001) {
+    for (int y = 0; y <= 10000; ++y) first_day[static_cast<std::size_t>(y)] = days_from_civil(y, 1, 1);
+  }
+};
+const YearTable& years() {
+  static const YearTable table;
+  return table;
+}
+constexpr unsigned kDaysBeforeMonth[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+}  // namespace
+
 std::optional<DayNumber> parse_iso_date(std::string_view t) {
   if (t.size() != 10 || t[4] != '-' || t[7] != '-') return std::nullopt;
   auto digits = [&](std::size_t from, std::size_t n) -> int {
@@ -49,7 +66,10 @@ std::optional<DayNumber> parse_iso_date(std::string_view t) {
   int y = digits(0, 4), m = digits(5, 2), d = digits(8, 2);
   if (y < 1 || m < 1 || m > 12 || d < 1) return std::nullopt;
   if (static_cast<unsigned>(d) > days_in_month(y, static_cast<unsigned>(m))) return std::nullopt;
-  return days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+  DayNumber day = years().first_day[static_cast<std::size_t>(y)] +
+                  static_cast<DayNumber>(kDaysBeforeMonth[m - 1]) + (d - 1);
+  if (m > 2 && is_leap_year(y)) ++day;
+  return day;
 }
 
 void append_date(std::string& out, DayNumber days) {

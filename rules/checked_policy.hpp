@@ -130,6 +130,7 @@ struct CheckedPolicy {
   std::optional<CheckedExpr> coverage_cutoff;
   std::vector<CheckedOutput> outputs;
   std::uint32_t status_enum_type = 0;
+  bool is_module = false;
 
   std::string type_name(std::uint32_t id) const;
 };

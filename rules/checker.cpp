@@ -121,6 +121,7 @@ class Checker {
     p_.digest = m_.digest;
     p_.effective = m_.effective;
     p_.expires = m_.expires;
+    p_.is_module = m_.is_module;
     p_.types.resize(8);
     const TypeTag basics[] = {TypeTag::error, TypeTag::any,  TypeTag::boolean,
                               TypeTag::number, TypeTag::text, TypeTag::date,
@@ -668,15 +669,21 @@ class Checker {
                  help);
   }
 
-  void mark_fact_used(std::uint32_t f) {
-    fact_used_[f] = true;
-    // A record used whole uses its fields; a field uses its record.
-    const std::string& path = p_.facts[f].path;
+  // Only the fact itself is marked here; warn() spreads use to records and their fields.
+  void mark_fact_used(std::uint32_t f) { fact_used_[f] = true; }
+
+  void spread_fact_use() {
+    std::vector<bool> direct = fact_used_;
     for (std::uint32_t i = 0; i < p_.facts.size(); ++i) {
-      const std::string& q = p_.facts[i].path;
-      if ((q.size() > path.size() && q.compare(0, path.size(), path) == 0 && q[path.size()] == '.') ||
-          (path.size() > q.size() && path.compare(0, q.size(), q) == 0 && path[q.size()] == '.'))
-        fact_used_[i] = true;
+      if (!direct[i]) continue;
+      const std::string& path = p_.facts[i].path;
+      for (std::uint32_t j = 0; j < p_.facts.size(); ++j) {
+        if (fact_used_[j]) continue;
+        const std::string& q = p_.facts[j].path;
+        bool below = q.size() > path.size() && q.compare(0, path.size(), path) == 0 && q[path.size()] == '.';
+        bool above = path.size() > q.size() && path.compare(0, q.size(), q) == 0 && path[q.size()] == '.';
+        if (below || above) fact_used_[j] = true;
+      }
     }
   }
 
@@ -1211,15 +1218,18 @@ class Checker {
   }
 
   void warn() {
-    for (std::uint32_t i = 0; i < p_.parameters.size(); ++i)
+    // A module's lets and parameters are there for the policies that include it.
+    bool top = !m_.is_module;
+    for (std::uint32_t i = 0; i < p_.parameters.size() && top; ++i)
       if (!param_used_[i] && p_.parameters[i].at.path == m_.path)
         diags_.warning("W300", fmt::format("parameter `{}` is never used", p_.parameters[i].name),
                        p_.parameters[i].at);
-    for (std::uint32_t i = 0; i < m_.lets.size(); ++i)
+    for (std::uint32_t i = 0; i < m_.lets.size() && top; ++i)
       if (!let_used_[i] && m_.lets[i].at.path == m_.path)
         diags_.warning("W301", fmt::format("let `{}` is never used", m_.lets[i].name),
                        m_.lets[i].at);
-    for (std::uint32_t i = 0; i < p_.facts.size(); ++i)
+    if (top) spread_fact_use();
+    for (std::uint32_t i = 0; i < p_.facts.size() && top; ++i)
       if (!fact_used_[i] && p_.facts[i].from_top && p_.facts[i].shape != FactDecl::Shape::record)
         diags_.warning("W302", fmt::format("fact `{}` is declared but never used", p_.facts[i].path),
                        p_.facts[i].at);

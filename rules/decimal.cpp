@@ -42,6 +42,17 @@ Int shift_right_even(Int c, int k) {
 Decimal Decimal::make(Coefficient c, int e) {
   Decimal d{};
   if (c == 0) return d;
+  if (c >= -INT64_MAX && c <= INT64_MAX) {
+    // Fast path: at most 19 digits, no rounding; strip zeros in 64-bit arithmetic.
+    std::int64_t v = static_cast<std::int64_t>(c);
+    while (v % 10 == 0) {
+      v /= 10;
+      ++e;
+    }
+    d.coef_ = v;
+    d.exp_ = e;
+    return d;
+  }
   int digits = digit_count(c);
   if (digits > kMaxDigits) {
     int k = digits - kMaxDigits;
@@ -65,8 +76,33 @@ std::optional<Decimal> Decimal::parse(std::string_view text) {
     negative = text[i] == '-';
     ++i;
   }
-  Int c = 0;
+  if (i >= text.size() || text[i] == '.' || text.back() == '.') return std::nullopt;
+  // Fast path: up to 18 digits accumulate in 64 bits (case files are full of these).
+  std::uint64_t small = 0;
   int e = 0;
+  int digits = 0;
+  bool fraction = false;
+  std::size_t j = i;
+  for (; j < text.size() && digits < 18; ++j) {
+    char ch = text[j];
+    if (ch >= '0' && ch <= '9') {
+      small = small * 10 + static_cast<std::uint64_t>(ch - '0');
+      ++digits;
+      if (fraction) --e;
+    } else if (ch == '.' && !fraction) {
+      fraction = true;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (j == text.size()) {
+    if (digits == 0) return std::nullopt;
+    Coefficient c = static_cast<Coefficient>(small);
+    return make(negative ? -c : c, e);
+  }
+  // Long form: significant digits past 37 only scale (integer part) or are dropped.
+  Coefficient c = 0;
+  e = 0;
   int significant = 0;
   bool any_digit = false;
   bool in_fraction = false;
@@ -89,13 +125,10 @@ std::optional<Decimal> Decimal::parse(std::string_view text) {
       ++significant;
       if (in_fraction) --e;
     } else if (!in_fraction) {
-      ++e;  // digits past our precision in the integer part only scale
+      ++e;
     }
   }
   if (!any_digit) return std::nullopt;
-  if (text.empty() || text.back() == '.' || text.front() == '.' ||
-      (text.size() > 1 && (text[0] == '-' || text[0] == '+') && text[1] == '.'))
-    return std::nullopt;
   return make(negative ? -c : c, e);
 }
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "rules/policy_ast.hpp"
 
@@ -77,6 +78,7 @@ class Merger {
   MergedPolicy& out_;
   std::vector<std::string> stack_, display_;
   std::set<std::string> done_;
+  std::unordered_map<std::string, std::size_t> param_index_, let_index_, rule_index_;
 
   void take_header(const PolicyFile& f) {
     out_.path = f.path;
@@ -91,11 +93,10 @@ class Merger {
     out_.expires = f.expires;
     out_.decision = f.decision;
     out_.outputs = f.outputs;
-    out_.at = SourceLocation{f.source, f.path, 1, 1};
-    if (!f.decision)
-      diags_.error("E011",
-                   "a top policy needs `decision:` (a file without it is a module to include)",
-                   out_.at);
+    out_.at = f.root_at;
+    // A file without `decision:` is a module: it is checked on its own but cannot be evaluated.
+    out_.is_module = !f.decision;
+    if (out_.is_module) return;
     if (f.version.empty()) diags_.error("E011", "missing required key `version`", out_.at);
     if (f.definition.empty())
       diags_.error("E011",
@@ -125,37 +126,39 @@ class Merger {
     }
   }
 
+  // Merges by name with an index, so that policies with thousands of rules merge in linear time.
   template <typename T, typename Name>
-  void merge_named(std::vector<T>& into, const std::vector<T>& from, Name name_of,
-                   const char* what, bool top_overrides) {
+  void merge_named(std::vector<T>& into, std::unordered_map<std::string, std::size_t>& index,
+                   const std::vector<T>& from, Name name_of, const char* what, bool top_overrides) {
     for (const auto& item : from) {
-      auto it = std::find_if(into.begin(), into.end(),
-                             [&](const T& x) { return name_of(x) == name_of(item); });
-      if (it == into.end()) {
+      auto [it, fresh] = index.emplace(name_of(item), into.size());
+      if (fresh) {
         into.push_back(item);
         continue;
       }
+      T& existing = into[it->second];
       if (item.override_ || top_overrides) {
-        *it = item;  // keeps its place in the merged order
+        existing = item;  // keeps its place in the merged order
         continue;
       }
       diags_.error("E020",
                    fmt::format("{} `{}` is already defined at {}", what, name_of(item),
-                               it->at.to_string()),
+                               existing.at.to_string()),
                    item.at, "add `override: true` to replace it on purpose");
     }
   }
 
   void merge(const PolicyFile& f, bool top) {
     merge_facts(out_.facts, f.facts, "");
-    merge_named(out_.parameters, f.parameters, [](const ParameterDecl& p) { return p.name; },
-                "parameter", top);
+    merge_named(out_.parameters, param_index_, f.parameters,
+                [](const ParameterDecl& p) { return p.name; }, "parameter", top);
     if (top)
       for (auto& p : out_.parameters)
         for (const auto& mine : f.parameters)
           if (mine.name == p.name) p.from_top = true;
-    merge_named(out_.lets, f.lets, [](const LetDecl& l) { return l.name; }, "let", false);
-    merge_named(out_.rules, f.rules, [](const RuleDecl& r) { return r.id; }, "rule", false);
+    merge_named(out_.lets, let_index_, f.lets, [](const LetDecl& l) { return l.name; }, "let", false);
+    merge_named(out_.rules, rule_index_, f.rules, [](const RuleDecl& r) { return r.id; }, "rule",
+                false);
   }
 };
 

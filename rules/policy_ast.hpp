@@ -95,6 +95,7 @@ struct PolicyFile {
   std::vector<RuleDecl> rules;
   std::optional<DecisionDecl> decision;
   std::vector<OutputDecl> outputs;
+  SourceLocation root_at;  // the first key of the document
 };
 
 // A top policy with its includes merged (language.md §1).
@@ -111,6 +112,7 @@ struct MergedPolicy {
   std::vector<std::shared_ptr<const SourceFile>> sources;  // every file, in load order
   std::string digest;                                        // "sha256:…" of the sources
   SourceLocation at;                                         // the top file
+  bool is_module = false;  // no `decision:`: checkable, not evaluable
 };
 
 // Loads one YAML policy file (no includes followed). Never throws.

@@ -55,6 +55,8 @@ class FileLoader {
   FileLoader(YamlContext& ctx, PolicyFile& out) : y_(ctx), out_(out) {}
 
   void load(const YAML::Node& root) {
+    out_.root_at = y_.location(root);
+    out_.root_at.length = 1;
     if (!root.IsMap()) {
       y_.diags.error("E012", "a policy file must be a YAML mapping of keys such as `policy:`",
                      y_.location(root));

@@ -131,7 +131,10 @@ class Lowerer {
 
   Expr visit(const ast::Chain& c) {
     Expr acc = lower(c.first);
-    for (const auto& op : c.rest) acc = binary(chain_kind(op.op), std::move(acc), lower(op.operand));
+    for (const auto& op : c.rest) {
+      acc = binary(chain_kind(op.op), std::move(acc), lower(op.operand));
+      acc.begin = c.begin;  // include a parenthesised first operand in the range
+    }
     return acc;
   }
 

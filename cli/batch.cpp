@@ -1,0 +1,115 @@
+// `mmi batch`: flags → engine/batch; progress and the closing summary on stderr.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include "cli/common.hpp"
+#include "cli/output.hpp"
+#include "cli/progress.hpp"
+#include "engine/batch.hpp"
+#include "engine/output_file.hpp"
+
+namespace mmi::cli {
+
+namespace {
+
+// The temporary output file, removed if the run is interrupted (async-signal-safe: a fixed buffer).
+char g_temp_path[4096];
+
+extern "C" void remove_temp_and_die(int sig) {
+  if (g_temp_path[0]) ::unlink(g_temp_path);
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+}  // namespace
+
+void guard_temp_file(const std::string& path) {
+  std::snprintf(g_temp_path, sizeof g_temp_path, "%s", path.c_str());
+  if (path.empty()) return;
+  std::signal(SIGINT, remove_temp_and_die);
+  std::signal(SIGTERM, remove_temp_and_die);
+  std::signal(SIGHUP, remove_temp_and_die);
+  // A file size limit (ulimit -f) then fails the write with EFBIG, which is cleaned up after,
+  // instead of killing the process with the temporary file left behind.
+  std::signal(SIGXFSZ, SIG_IGN);
+}
+
+unsigned resolve_threads(unsigned flag) {
+  if (flag) return flag;
+  unsigned n = std::thread::hardware_concurrency();
+  return n ? n : 1;
+}
+
+int run_batch(const BatchArgs& args) {
+  Assignments set;
+  if (!parse_assignments(args.set, "--set", set)) return 2;
+  BatchOptions options;
+  if (!args.as_of.empty() && !(options.as_of = parse_date_flag(args.as_of, "--as-of"))) return 2;
+  options.threads = resolve_threads(args.threads);
+  options.case_options.strict = args.strict;
+  options.text = args.format == "text";
+
+  std::string error;
+  auto stream = open_case_stream(args.cases, CaseStreamOptions{}, error);
+  if (!stream) {
+    complain(args.cases + ": " + error);
+    return 2;
+  }
+  OutputFile out;
+  if (!out.open(args.output)) {
+    complain(out.error());
+    return 2;
+  }
+  guard_temp_file(out.temp_path());
+  auto graph = compile_or_report(args.policy, set);
+  if (!graph) return 1;
+
+  BatchProgress progress;
+  BatchSummary summary;
+  {
+    std::unique_ptr<ProgressBar> bar;
+    if (args.progress && stderr_is_terminal()) bar = std::make_unique<ProgressBar>(progress, stream->total_bytes());
+    summary = run_batch(graph, *stream, options, [&](std::string_view chunk) { return out.write(chunk); }, &progress);
+  }
+  if (summary.write_failed) {
+    complain("cannot write " + out.error() + "; no output file was left");
+    guard_temp_file("");
+    return 2;
+  }
+  if (!summary.read_error.empty()) {
+    out.abort();
+    guard_temp_file("");
+    complain(args.cases + ": read failed after " + thousands(summary.cases) + " cases: " + summary.read_error);
+    return 2;
+  }
+  if (!out.commit()) {
+    guard_temp_file("");
+    complain("cannot write " + out.error());
+    return 2;
+  }
+  guard_temp_file("");
+
+  if (spdlog::get_level() < spdlog::level::err) {
+    double secs = summary.seconds > 0 ? summary.seconds : 1e-9;
+    std::string line = "mmi batch: " + thousands(summary.cases) + " cases in " + fmt::format("{:.2f}", summary.seconds) +
+                       " s (" + thousands(static_cast<std::uint64_t>(static_cast<double>(summary.cases) / secs)) +
+                       " cases/s, " + fmt::format("{:.0f}", static_cast<double>(summary.bytes_in) / secs / 1e6) +
+                       " MB/s, " + std::to_string(options.threads) + (options.threads == 1 ? " thread" : " threads") + "):";
+    const Status order[] = {Status::reached, Status::not_reached, Status::undetermined, Status::error};
+    for (std::size_t k = 0; k < 4; ++k)
+      line += (k ? ", " : " ") + thousands(summary.by_status[static_cast<int>(order[k])]) + " " + to_string(order[k]);
+    std::fprintf(stderr, "%s\n", line.c_str());
+    if (summary.warned_cases)
+      std::fprintf(stderr, "mmi batch: %s cases with unknown fields (first: %s)\n", thousands(summary.warned_cases).c_str(),
+                   summary.first_warning.c_str());
+  }
+  return 0;
+}
+
+}  // namespace mmi::cli

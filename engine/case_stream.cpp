@@ -1,0 +1,335 @@
+#include "engine/case_stream.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+namespace mmi {
+
+namespace {
+
+constexpr std::size_t kJsonLinePadding = 64;
+const char* kTooLong = "the case is longer than 4 MiB, the limit for one case; skipped";
+
+// A file descriptor read in large blocks; `pending` holds bytes sniffed before streaming began.
+class Source {
+ public:
+  Source(int fd, bool owned, std::string pending) : fd_(fd), owned_(owned), pending_(std::move(pending)) {}
+  ~Source() {
+    if (owned_) ::close(fd_);
+  }
+  // Reads up to n bytes into out; 0 at the end; -1 on error (errno set).
+  long read(char* out, std::size_t n) {
+    if (!pending_.empty()) {
+      std::size_t k = std::min(n, pending_.size());
+      std::memcpy(out, pending_.data(), k);
+      pending_.erase(0, k);
+      return static_cast<long>(k);
+    }
+    for (;;) {
+      ssize_t got = ::read(fd_, out, n);
+      if (got >= 0 || errno != EINTR) return static_cast<long>(got);
+    }
+  }
+
+ private:
+  int fd_;
+  bool owned_;
+  std::string pending_;
+};
+
+bool blank(std::string_view s) {
+  for (char c : s)
+    if (c != ' ' && c != '\t' && c != '\r') return false;
+  return true;
+}
+
+// A chunk's buffer keeps its capacity between uses, unless one huge record inflated it.
+void reset_chunk(CaseChunk& chunk, const CaseStreamOptions& o) {
+  if (chunk.text.capacity() > 8 * o.chunk_bytes + o.max_record_bytes / 4) std::string().swap(chunk.text);
+  chunk.text.clear();
+  chunk.records.clear();
+  chunk.input_bytes = 0;
+}
+
+class JsonLinesStream final : public CaseStream {
+ public:
+  JsonLinesStream(std::unique_ptr<Source> src, const CaseStreamOptions& o) : src_(std::move(src)), o_(o) {
+    format_ = CaseFormat::json_lines;
+  }
+
+  bool next(CaseChunk& chunk) override {
+    reset_chunk(chunk, o_);
+    if (!error_.empty()) return false;
+    std::string& text = chunk.text;
+    text.append(carry_);
+    carry_.clear();
+    std::size_t line_start = 0, scan = 0;
+    for (;;) {
+      bool full = false;
+      while (scan < text.size()) {
+        const void* nl = std::memchr(text.data() + scan, '\n', text.size() - scan);
+        if (!nl) {
+          scan = text.size();
+          break;
+        }
+        std::size_t pos = static_cast<std::size_t>(static_cast<const char*>(nl) - text.data());
+        if (skipping_) {
+          // The tail of an over-long line: drop it, it was reported when it crossed the limit.
+          skipping_ = false;
+          ++line_;
+          text.erase(line_start, pos + 1 - line_start);
+          scan = line_start;
+          continue;
+        }
+        emit(chunk, line_start, pos);
+        line_start = scan = pos + 1;
+        if (chunk.records.size() >= o_.chunk_records) {
+          full = true;
+          break;
+        }
+      }
+      if (full) break;
+      if (text.size() - line_start > o_.max_record_bytes) {
+        if (!skipping_) chunk.records.push_back({line_, static_cast<std::uint32_t>(line_start), 0, kTooLong});
+        skipping_ = true;
+        text.resize(line_start);
+        scan = line_start;
+      }
+      if (text.size() >= o_.chunk_bytes && !chunk.records.empty()) break;
+      if (eof_) {
+        // A last line without a newline is still a record (a truncated one fails to parse).
+        if (!skipping_ && text.size() > line_start) emit(chunk, line_start, text.size());
+        skipping_ = false;
+        line_start = text.size();
+        break;
+      }
+      std::size_t old = text.size();
+      text.resize(old + o_.chunk_bytes);
+      long got = src_->read(text.data() + old, o_.chunk_bytes);
+      if (got < 0) {
+        error_ = std::strerror(errno);
+        text.resize(old);
+        return false;
+      }
+      text.resize(old + static_cast<std::size_t>(got));
+      chunk.input_bytes += static_cast<std::uint64_t>(got);
+      if (got == 0) eof_ = true;
+    }
+    carry_.assign(text, line_start, std::string::npos);
+    text.resize(line_start);
+    // simdjson reads in blocks: readable bytes after the last line let it parse in place.
+    text.append(kJsonLinePadding, ' ');
+    return !chunk.records.empty();
+  }
+
+ private:
+  // Adds the line [begin, end) (without its newline) as a record; blank lines are skipped.
+  void emit(CaseChunk& chunk, std::size_t begin, std::size_t end) {
+    std::uint64_t line = line_++;
+    if (end > begin && chunk.text[end - 1] == '\r') --end;
+    std::string_view s(chunk.text.data() + begin, end - begin);
+    if (blank(s)) return;
+    chunk.records.push_back({line, static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end - begin), nullptr});
+  }
+
+  std::unique_ptr<Source> src_;
+  CaseStreamOptions o_;
+  std::string carry_;  // an incomplete line read with the previous chunk
+  std::uint64_t line_ = 1;
+  bool eof_ = false, skipping_ = false;
+};
+
+// YAML stream: documents split at `---` / `...` markers in column 0, so one bad document is one
+// error result and the stream goes on (yaml-cpp's LoadAll would stop at the first error).
+class YamlStream final : public CaseStream {
+ public:
+  YamlStream(std::unique_ptr<Source> src, const CaseStreamOptions& o)
+      : src_(std::move(src)), o_(o), buf_(64 * 1024, '\0') {
+    format_ = CaseFormat::yaml_stream;
+  }
+
+  bool next(CaseChunk& chunk) override {
+    reset_chunk(chunk, o_);
+    if (!error_.empty()) return false;
+    std::string line;
+    for (;;) {
+      bool have = read_line(line, chunk);
+      if (!error_.empty()) return false;
+      if (!have) {
+        close_document(chunk);
+        break;
+      }
+      bool start = marker(line, "---"), end = marker(line, "...");
+      if (start || end) close_document(chunk);
+      // Chunks close between documents: this `---` line opens the next chunk.
+      if (start && (chunk.records.size() >= o_.chunk_records || chunk.text.size() >= o_.chunk_bytes)) {
+        stashed_ = std::move(line);
+        has_stash_ = true;
+        break;
+      }
+      std::uint64_t number = line_++;
+      if (end) continue;
+      if (!in_doc_) {
+        in_doc_ = true;
+        doc_line_ = number;
+        doc_begin_ = chunk.text.size();
+        doc_content_ = false;
+        doc_skipping_ = false;
+      }
+      if (doc_skipping_) continue;
+      std::string_view body = start ? std::string_view(line).substr(3) : std::string_view(line);
+      if (!doc_content_) {
+        std::size_t k = body.find_first_not_of(" \t\r");
+        doc_content_ = k != std::string_view::npos && body[k] != '#';
+      }
+      chunk.text += line;
+      chunk.text += '\n';
+      if (chunk.text.size() - doc_begin_ > o_.max_record_bytes) {
+        chunk.text.resize(doc_begin_);
+        doc_skipping_ = true;
+      }
+    }
+    return !chunk.records.empty();
+  }
+
+ private:
+  static bool marker(const std::string& l, const char* m) {
+    return l.compare(0, 3, m) == 0 && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+  }
+
+  void close_document(CaseChunk& chunk) {
+    if (!in_doc_) return;
+    in_doc_ = false;
+    if (doc_skipping_) {
+      chunk.records.push_back({doc_line_, static_cast<std::uint32_t>(doc_begin_), 0, kTooLong});
+    } else if (doc_content_) {
+      chunk.records.push_back({doc_line_, static_cast<std::uint32_t>(doc_begin_),
+                               static_cast<std::uint32_t>(chunk.text.size() - doc_begin_), nullptr});
+    } else {
+      chunk.text.resize(doc_begin_);  // an empty document (blank lines and comments)
+    }
+  }
+
+  // Next line without its newline; false at the end.
+  bool read_line(std::string& line, CaseChunk& chunk) {
+    if (has_stash_) {
+      has_stash_ = false;
+      line = std::move(stashed_);
+      return true;
+    }
+    line.clear();
+    bool any = false;
+    for (;;) {
+      if (pos_ == len_) {
+        if (eof_) return any;
+        long got = src_->read(buf_.data(), buf_.size());
+        if (got < 0) {
+          error_ = std::strerror(errno);
+          return false;
+        }
+        chunk.input_bytes += static_cast<std::uint64_t>(got);
+        pos_ = 0;
+        len_ = static_cast<std::size_t>(got);
+        if (got == 0) {
+          eof_ = true;
+          return any;
+        }
+      }
+      any = true;
+      const char* start = buf_.data() + pos_;
+      const void* nl = std::memchr(start, '\n', len_ - pos_);
+      std::size_t n = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - start) : len_ - pos_;
+      // An over-long line is cut: its document is dropped as too long anyway.
+      if (line.size() <= o_.max_record_bytes)
+        line.append(start, std::min(n, o_.max_record_bytes + 1 - line.size()));
+      pos_ += n + (nl ? 1 : 0);
+      if (nl) return true;
+    }
+  }
+
+  std::unique_ptr<Source> src_;
+  CaseStreamOptions o_;
+  std::string buf_;
+  std::size_t pos_ = 0, len_ = 0;
+  bool eof_ = false;
+  std::uint64_t line_ = 1;
+  bool in_doc_ = false, doc_content_ = false, doc_skipping_ = false;
+  std::uint64_t doc_line_ = 0;
+  std::size_t doc_begin_ = 0;
+  std::string stashed_;
+  bool has_stash_ = false;
+};
+
+bool ends_with(const std::string& s, const char* suffix) {
+  std::size_t n = std::strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+}  // namespace
+
+std::unique_ptr<CaseStream> open_case_stream(const std::string& path, const CaseStreamOptions& options,
+                                             std::string& error) {
+  int fd = 0;
+  bool owned = false;
+  if (path != "-") {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      error = std::strerror(errno);
+      return nullptr;
+    }
+    owned = true;
+  }
+  struct stat st {};
+  std::uint64_t total = 0;
+  if (::fstat(fd, &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      if (owned) ::close(fd);
+      error = "is a directory";
+      return nullptr;
+    }
+    if (S_ISREG(st.st_mode)) total = static_cast<std::uint64_t>(st.st_size);
+  }
+  std::string pending;
+  std::optional<CaseFormat> format;
+  std::string lower = path;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ends_with(lower, ".yaml") || ends_with(lower, ".yml")) format = CaseFormat::yaml_stream;
+  else if (ends_with(lower, ".jsonl") || ends_with(lower, ".ndjson") || ends_with(lower, ".json"))
+    format = CaseFormat::json_lines;
+  if (!format) {
+    // Sniff the first non-blank byte; what was read is replayed to the stream.
+    char block[4096];
+    for (;;) {
+      ssize_t got = ::read(fd, block, sizeof block);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) {
+        error = std::strerror(errno);
+        if (owned) ::close(fd);
+        return nullptr;
+      }
+      pending.append(block, static_cast<std::size_t>(got));
+      std::size_t k = pending.find_first_not_of(" \t\r\n");
+      if (k != std::string::npos) {
+        format = pending[k] == '{' ? CaseFormat::json_lines : CaseFormat::yaml_stream;
+        break;
+      }
+      if (got == 0 || pending.size() > (1 << 20)) {
+        format = CaseFormat::json_lines;
+        break;
+      }
+    }
+  }
+  auto src = std::make_unique<Source>(fd, owned, std::move(pending));
+  std::unique_ptr<CaseStream> s;
+  if (*format == CaseFormat::yaml_stream) s = std::make_unique<YamlStream>(std::move(src), options);
+  else s = std::make_unique<JsonLinesStream>(std::move(src), options);
+  s->set_total_bytes(total);
+  return s;
+}
+
+}  // namespace mmi

@@ -1,0 +1,63 @@
+// Batch stage 1: reads a book of cases (JSON Lines or a YAML stream) in chunks of whole records,
+// with large reads and bounded memory: a record longer than the limit is skipped (reported as a
+// problem record naming its line), never buffered whole.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mmi {
+
+enum class CaseFormat { json_lines, yaml_stream };
+
+// One case of the input: a JSON line or a YAML document.
+struct CaseRecord {
+  std::uint64_t line = 0;  // 1-based line where the record starts
+  std::uint32_t begin = 0, size = 0;  // bytes in CaseChunk::text
+  const char* problem = nullptr;      // set when the record could not be read (too long)
+};
+
+struct CaseChunk {
+  std::uint64_t sequence = 0;   // position of the chunk in the input
+  std::uint64_t input_bytes = 0;  // bytes of input it covers (for progress)
+  std::string text;
+  std::vector<CaseRecord> records;
+
+  std::string_view record_text(const CaseRecord& r) const { return {text.data() + r.begin, r.size}; }
+};
+
+struct CaseStreamOptions {
+  std::size_t chunk_bytes = 512 * 1024;  // a chunk closes after this much input…
+  std::size_t chunk_records = 1024;      // …or this many records
+  std::size_t max_record_bytes = 4 * 1024 * 1024;  // longer records become problem records
+};
+
+class CaseStream {
+ public:
+  virtual ~CaseStream() = default;
+  // Fills `chunk` (cleared first, capacity reused) with the next records. False at the end of
+  // the input (chunk then empty) or on a read error (see error()).
+  virtual bool next(CaseChunk& chunk) = 0;
+  // A read error ("" when none).
+  const std::string& error() const { return error_; }
+  CaseFormat format() const { return format_; }
+  // Size of the input when it is a regular file, else 0.
+  std::uint64_t total_bytes() const { return total_bytes_; }
+  void set_total_bytes(std::uint64_t n) { total_bytes_ = n; }
+
+ protected:
+  std::string error_;
+  CaseFormat format_ = CaseFormat::json_lines;
+  std::uint64_t total_bytes_ = 0;
+};
+
+// Opens `path` ("-" is stdin). The format comes from the extension (.yaml/.yml: YAML stream;
+// .jsonl/.ndjson/.json: JSON Lines), else from the first non-blank byte (`{`: JSON Lines).
+// Null, with `error` set, when the file cannot be opened.
+std::unique_ptr<CaseStream> open_case_stream(const std::string& path, const CaseStreamOptions& options,
+                                             std::string& error);
+
+}  // namespace mmi

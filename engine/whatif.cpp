@@ -1,0 +1,221 @@
+#include "engine/whatif.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "engine/pipeline.hpp"
+#include "engine/record_loader.hpp"
+
+namespace mmi {
+
+namespace {
+
+std::optional<DayNumber> as_date(const Value& v) {
+  if (v.kind == Kind::date) return v.i;
+  return std::nullopt;
+}
+
+// Keeps the `top` largest impacts (ties: earlier input first); top 0 keeps all.
+void keep_most_affected(std::vector<ChangedCase>& v, std::size_t top, bool final) {
+  auto before = [](const ChangedCase& a, const ChangedCase& b) {
+    if (a.impact() != b.impact()) return a.impact() > b.impact();
+    return a.line < b.line;
+  };
+  if (top == 0) {
+    if (final) std::stable_sort(v.begin(), v.end(), before);
+    return;
+  }
+  if (!final && v.size() < 2 * top + 64) return;  // trim in batches
+  if (v.size() > top) {
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(top), v.end(), before);
+    v.resize(top);
+  }
+  if (final) std::sort(v.begin(), v.end(), before);
+}
+
+struct Group {
+  std::unique_ptr<CaseLoader> loader;
+  CaseData data;
+  bool ok = false;
+  std::uint64_t error_line = 0;
+};
+
+struct WhatifSlot {
+  CaseChunk chunk;
+  std::vector<Impact> partial;             // per variant: counts for this chunk
+  std::vector<std::vector<ChangedCase>> changed;  // per variant, in input order
+};
+
+class WhatifWorker {
+ public:
+  WhatifWorker(std::shared_ptr<const Graph> baseline, const std::vector<WhatifVariant>& variants,
+               const WhatifOptions& options, CaseFormat format)
+      : base_graph_(baseline), base_eval_(baseline), variants_(variants), options_(options), format_(format) {
+    groups_.resize(2);
+    groups_[0].loader = std::make_unique<CaseLoader>(baseline, options.case_options);
+    for (const auto& v : variants) {
+      evals_.emplace_back(v.graph);
+      if (v.group == 1 && !groups_[1].loader)
+        groups_[1].loader = std::make_unique<CaseLoader>(v.graph, options.case_options);
+    }
+    // Covered days start at the first day of disability, else the injury date.
+    for (const auto& f : baseline->policy.facts) {
+      if (f.shape != FactDecl::Shape::scalar) continue;
+      if (f.path == "benefits.disability_start") disability_slot_ = static_cast<int>(f.slot);
+      if (f.path == "injury.date") injury_slot_ = static_cast<int>(f.slot);
+    }
+  }
+
+  void operator()(WhatifSlot& slot) {
+    std::size_t nv = variants_.size();
+    slot.partial.assign(nv, Impact{});
+    slot.changed.resize(nv);
+    for (auto& c : slot.changed) c.clear();
+    for (const CaseRecord& r : slot.chunk.records) {
+      Group& base = groups_[0];
+      base.ok = load_record(*base.loader, format_, slot.chunk, r, options_.as_of, base.data, base.error_line);
+      std::optional<DayNumber> start;
+      if (base.ok) start = start_day(base.data);
+      Decision before = decide(base_eval_, base, start);
+      if (groups_[1].loader)
+        groups_[1].ok = load_record(*groups_[1].loader, format_, slot.chunk, r, options_.as_of, groups_[1].data,
+                                    groups_[1].error_line);
+      for (std::size_t k = 0; k < nv; ++k) {
+        Decision after = decide(evals_[k], groups_[static_cast<std::size_t>(variants_[k].group)], start);
+        Impact& im = slot.partial[k];
+        ++im.cases;
+        if (before.status == Status::error || after.status == Status::error) ++im.errors;
+        im.covered_before += before.covered_days;
+        im.covered_after += after.covered_days;
+        if (before == after) continue;
+        bool status = before.status != after.status, mmi = before.mmi_date != after.mmi_date,
+             cutoff = before.coverage_cutoff != after.coverage_cutoff;
+        if (!status && !mmi && !cutoff) continue;  // covered days alone cannot differ
+        ++im.changed;
+        im.changed_status += status;
+        im.changed_mmi_date += mmi;
+        im.changed_cutoff += cutoff;
+        if (status) ++im.transitions[{before.status, after.status}];
+        ChangedCase c;
+        c.id = base.data.id.empty() ? groups_[1].data.id : base.data.id;
+        c.line = r.line;
+        c.baseline = before;
+        c.variant = after;
+        if (before.coverage_cutoff && after.coverage_cutoff) {
+          c.shift = *after.coverage_cutoff - *before.coverage_cutoff;
+          if (*c.shift != 0) ++im.shifts[*c.shift];
+        }
+        slot.changed[k].push_back(std::move(c));
+      }
+    }
+  }
+
+ private:
+  std::optional<DayNumber> start_day(const CaseData& c) const {
+    for (int s : {disability_slot_, injury_slot_})
+      if (s >= 0 && c.slots[static_cast<std::size_t>(s)].kind == Kind::date) return c.slots[static_cast<std::size_t>(s)].i;
+    return std::nullopt;
+  }
+
+  static Decision decide(Evaluator& ev, Group& g, std::optional<DayNumber> start) {
+    Decision d;
+    if (!g.ok) return d;  // status error, no dates
+    const Outcome& o = ev.evaluate(g.data);
+    d.status = o.status;
+    d.mmi_date = as_date(o.mmi_date);
+    d.coverage_cutoff = as_date(o.coverage_cutoff);
+    if (d.coverage_cutoff && start) d.covered_days = std::max<std::int64_t>(0, *d.coverage_cutoff - *start + 1);
+    return d;
+  }
+
+  std::shared_ptr<const Graph> base_graph_;
+  Evaluator base_eval_;
+  std::vector<Evaluator> evals_;
+  std::vector<Group> groups_;
+  const std::vector<WhatifVariant>& variants_;
+  const WhatifOptions& options_;
+  CaseFormat format_;
+  int disability_slot_ = -1, injury_slot_ = -1;
+};
+
+}  // namespace
+
+ShiftStats Impact::shift_stats() const {
+  ShiftStats s;
+  for (auto [days, n] : shifts) {
+    s.count += n;
+    s.total += days * static_cast<std::int64_t>(n);
+  }
+  if (s.count == 0) return s;
+  s.min = shifts.begin()->first;
+  s.max = shifts.rbegin()->first;
+  // Median: the middle shift, or the mean of the two middle ones.
+  std::uint64_t lo_rank = (s.count - 1) / 2, hi_rank = s.count / 2, seen = 0;
+  std::optional<std::int64_t> lo, hi;
+  for (auto [days, n] : shifts) {
+    if (!lo && lo_rank < seen + n) lo = days;
+    if (!hi && hi_rank < seen + n) hi = days;
+    seen += n;
+  }
+  s.median = (static_cast<double>(*lo) + static_cast<double>(*hi)) / 2;
+  // Bins of a readable width (1 day, a week, a month…) aligned on multiples of it, at most 24.
+  std::int64_t range = *s.max - *s.min + 1, width = 1;
+  for (std::int64_t w : {1, 2, 5, 7, 10, 14, 28, 30, 60, 91, 182, 365, 730, 1461, 3652, 7305, 36525}) {
+    width = w;
+    auto first = *s.min >= 0 ? *s.min / w * w : -((-*s.min + w - 1) / w) * w;
+    if ((*s.max - first) / w + 1 <= 24) break;
+  }
+  if (range <= 24) width = 1;
+  std::int64_t first = *s.min >= 0 ? *s.min / width * width : -((-*s.min + width - 1) / width) * width;
+  std::int64_t bins = (*s.max - first) / width + 1;
+  for (std::int64_t b = 0; b < bins; ++b)
+    s.histogram.push_back({first + b * width, first + (b + 1) * width - 1, 0});
+  for (auto [days, n] : shifts) s.histogram[static_cast<std::size_t>((days - first) / width)].count += n;
+  return s;
+}
+
+WhatifResult run_whatif(std::shared_ptr<const Graph> baseline, const std::vector<WhatifVariant>& variants,
+                        CaseStream& stream, const WhatifOptions& options, const ChangedSink& sink,
+                        BatchProgress* progress) {
+  auto started = std::chrono::steady_clock::now();
+  WhatifResult result;
+  result.impacts.resize(variants.size());
+  for (std::size_t k = 0; k < variants.size(); ++k) result.impacts[k].value = variants[k].value;
+  std::uint64_t cases = 0;
+  auto make_worker = [&](unsigned) { return WhatifWorker(baseline, variants, options, stream.format()); };
+  auto deliver = [&](WhatifSlot& slot) {
+    for (std::size_t k = 0; k < variants.size(); ++k) {
+      Impact& im = result.impacts[k];
+      const Impact& p = slot.partial[k];
+      im.cases += p.cases;
+      im.errors += p.errors;
+      im.changed += p.changed;
+      im.changed_status += p.changed_status;
+      im.changed_mmi_date += p.changed_mmi_date;
+      im.changed_cutoff += p.changed_cutoff;
+      im.covered_before += p.covered_before;
+      im.covered_after += p.covered_after;
+      for (auto [d, n] : p.shifts) im.shifts[d] += n;
+      for (auto [t, n] : p.transitions) im.transitions[t] += n;
+      for (auto& c : slot.changed[k]) {
+        if (sink && !result.sink_failed && !sink(c, k)) result.sink_failed = true;
+        im.most_affected.push_back(std::move(c));
+      }
+      keep_most_affected(im.most_affected, options.top, false);
+    }
+    cases += slot.chunk.records.size();
+    result.bytes_in += slot.chunk.input_bytes;
+    if (progress) {
+      progress->cases.store(cases, std::memory_order_relaxed);
+      progress->bytes.store(result.bytes_in, std::memory_order_relaxed);
+    }
+    return !result.sink_failed;
+  };
+  run_ordered<WhatifSlot>(stream, options.threads, make_worker, deliver);
+  for (auto& im : result.impacts) keep_most_affected(im.most_affected, options.top, true);
+  result.read_error = stream.error();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+}  // namespace mmi

@@ -1,0 +1,98 @@
+// `mmi whatif`: evaluates every case of a stream under a baseline graph and one or more variant
+// graphs (a --set, an --against policy, each value of a --sweep) and sums up the impact: which
+// cases changed status, MMI date or coverage cutoff, the distribution of cutoff shifts, covered
+// days before and after, and the most affected cases. Memory stays bounded: shifts are counted
+// per distinct number of days and only the `top` most affected cases are kept.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/batch.hpp"
+#include "engine/case_stream.hpp"
+#include "engine/evaluator.hpp"
+
+namespace mmi {
+
+// What one evaluation decided, as compared by whatif.
+struct Decision {
+  Status status = Status::error;
+  std::optional<DayNumber> mmi_date, coverage_cutoff;
+  std::int64_t covered_days = 0;  // see docs/cli.md: start of disability to the cutoff, inclusive
+  bool operator==(const Decision&) const = default;
+};
+
+struct ChangedCase {
+  std::string id;
+  std::uint64_t line = 0;
+  Decision baseline, variant;
+  std::optional<std::int64_t> shift;  // variant − baseline cutoff, when both are dates
+  std::int64_t impact() const {       // how much coverage moved, for ranking
+    std::int64_t d = variant.covered_days - baseline.covered_days;
+    return d < 0 ? -d : d;
+  }
+};
+
+struct HistogramBin {
+  std::int64_t from = 0, to = 0;  // days, inclusive
+  std::uint64_t count = 0;
+};
+
+struct ShiftStats {
+  std::uint64_t count = 0;  // cases whose cutoff moved (both dates, shift ≠ 0)
+  std::int64_t total = 0;
+  std::optional<std::int64_t> min, max;
+  std::optional<double> median;
+  std::vector<HistogramBin> histogram;
+};
+
+struct Impact {
+  std::string value;  // the --sweep value ("" otherwise)
+  std::uint64_t cases = 0;
+  std::uint64_t errors = 0;  // cases in error under the baseline or the variant
+  std::uint64_t changed = 0;  // cases with any of the three changes
+  std::uint64_t changed_status = 0, changed_mmi_date = 0, changed_cutoff = 0;
+  std::map<std::int64_t, std::uint64_t> shifts;  // nonzero shift in days → cases
+  std::int64_t covered_before = 0, covered_after = 0;
+  std::map<std::pair<Status, Status>, std::uint64_t> transitions;  // status changes
+  std::vector<ChangedCase> most_affected;  // largest coverage change first, then input order
+
+  ShiftStats shift_stats() const;
+};
+
+struct WhatifVariant {
+  std::string value;
+  std::shared_ptr<const Graph> graph;
+  // Variants of one group read cases the same way: group 0 is the baseline's layout (a --set
+  // variant of the same policy), so a case is parsed once; group 1 is an --against policy.
+  int group = 0;
+};
+
+struct WhatifOptions {
+  unsigned threads = 1;
+  CaseOptions case_options;
+  std::optional<DayNumber> as_of;
+  std::size_t top = 20;  // most affected cases kept per variant (0: all)
+};
+
+// Called in input order with each changed case and the index of its variant.
+using ChangedSink = std::function<bool(const ChangedCase&, std::size_t variant)>;
+
+struct WhatifResult {
+  std::vector<Impact> impacts;  // one per variant
+  std::uint64_t bytes_in = 0;
+  double seconds = 0;
+  bool sink_failed = false;
+  std::string read_error;
+};
+
+WhatifResult run_whatif(std::shared_ptr<const Graph> baseline, const std::vector<WhatifVariant>& variants,
+                        CaseStream& stream, const WhatifOptions& options, const ChangedSink& sink = nullptr,
+                        BatchProgress* progress = nullptr);
+
+}  // namespace mmi
