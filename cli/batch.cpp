@@ -56,7 +56,9 @@ int run_batch(const BatchArgs& args) {
   options.text = args.format == "text";
 
   std::string error;
-  auto stream = open_case_stream(args.cases, CaseStreamOptions{}, error);
+  CaseStreamOptions stream_options;
+  stream_options.first_line = args.first_line;
+  auto stream = open_case_stream(args.cases, stream_options, error);
   if (!stream) {
     complain(args.cases + ": " + error);
     return 2;
@@ -74,8 +76,11 @@ int run_batch(const BatchArgs& args) {
   BatchSummary summary;
   {
     std::unique_ptr<ProgressBar> bar;
-    if (args.progress && stderr_is_terminal()) bar = std::make_unique<ProgressBar>(progress, stream->total_bytes());
-    summary = run_batch(graph, *stream, options, [&](std::string_view chunk) { return out.write(chunk); }, &progress);
+    if (args.progress && stderr_is_terminal())
+      bar = std::make_unique<ProgressBar>(progress, stream->total_bytes());
+    summary = run_batch(
+        graph, *stream, options, [&](std::string_view chunk) { return out.write(chunk); },
+        &progress);
   }
   if (summary.write_failed) {
     complain("cannot write " + out.error() + "; no output file was left");
@@ -85,7 +90,8 @@ int run_batch(const BatchArgs& args) {
   if (!summary.read_error.empty()) {
     out.abort();
     guard_temp_file("");
-    complain(args.cases + ": read failed after " + thousands(summary.cases) + " cases: " + summary.read_error);
+    complain(args.cases + ": read failed after " + thousands(summary.cases) +
+             " cases: " + summary.read_error);
     return 2;
   }
   if (!out.commit()) {
@@ -97,17 +103,22 @@ int run_batch(const BatchArgs& args) {
 
   if (spdlog::get_level() < spdlog::level::err) {
     double secs = summary.seconds > 0 ? summary.seconds : 1e-9;
-    std::string line = "mmi batch: " + thousands(summary.cases) + " cases in " + fmt::format("{:.2f}", summary.seconds) +
-                       " s (" + thousands(static_cast<std::uint64_t>(static_cast<double>(summary.cases) / secs)) +
-                       " cases/s, " + fmt::format("{:.0f}", static_cast<double>(summary.bytes_in) / secs / 1e6) +
-                       " MB/s, " + std::to_string(options.threads) + (options.threads == 1 ? " thread" : " threads") + "):";
-    const Status order[] = {Status::reached, Status::not_reached, Status::undetermined, Status::error};
+    std::string line =
+        "mmi batch: " + thousands(summary.cases) + " cases in " +
+        fmt::format("{:.2f}", summary.seconds) + " s (" +
+        thousands(static_cast<std::uint64_t>(static_cast<double>(summary.cases) / secs)) +
+        " cases/s, " + fmt::format("{:.0f}", static_cast<double>(summary.bytes_in) / secs / 1e6) +
+        " MB/s, " + std::to_string(options.threads) +
+        (options.threads == 1 ? " thread" : " threads") + "):";
+    const Status order[] = {Status::reached, Status::not_reached, Status::undetermined,
+                            Status::error};
     for (std::size_t k = 0; k < 4; ++k)
-      line += (k ? ", " : " ") + thousands(summary.by_status[static_cast<int>(order[k])]) + " " + to_string(order[k]);
+      line += (k ? ", " : " ") + thousands(summary.by_status[static_cast<int>(order[k])]) + " " +
+              to_string(order[k]);
     std::fprintf(stderr, "%s\n", line.c_str());
     if (summary.warned_cases)
-      std::fprintf(stderr, "mmi batch: %s cases with unknown fields (first: %s)\n", thousands(summary.warned_cases).c_str(),
-                   summary.first_warning.c_str());
+      std::fprintf(stderr, "mmi batch: %s cases with unknown fields (first: %s)\n",
+                   thousands(summary.warned_cases).c_str(), summary.first_warning.c_str());
   }
   return 0;
 }

@@ -6,6 +6,8 @@ namespace mmi::cli {
 
 int run_check(const CheckArgs& args) {
   Format format = output_format(args.format);
+  for (const auto& path : args.policies)
+    if (!readable_file(path, "policy")) return 2;
   DiagnosticList all;
   std::vector<std::pair<std::string, bool>> verdicts;
   for (const auto& path : args.policies) {

@@ -2,6 +2,7 @@
 // does the work through the engine and prints. Exit codes: 0 ok, 1 problems found, 2 usage.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -48,6 +49,7 @@ struct BatchArgs {
   unsigned threads = 0;  // 0 = hardware concurrency
   bool strict = false, progress = true;
   std::string as_of;
+  std::uint64_t first_line = 1;  // line number of the input's first line (for shards)
 };
 
 struct WhatifArgs {

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -24,6 +25,25 @@ Format output_format(const std::string& flag, Format terminal_default) {
 }
 
 void complain(const std::string& message) { std::fprintf(stderr, "mmi: %s\n", message.c_str()); }
+
+bool readable_file(const std::string& path, const char* what) {
+  std::error_code ec;
+  if (path == "-") return true;
+  if (!std::filesystem::exists(path, ec)) {
+    complain(std::string("cannot read ") + what + " `" + path + "`: no such file");
+    return false;
+  }
+  if (std::filesystem::is_directory(path, ec)) {
+    complain(std::string("cannot read ") + what + " `" + path + "`: it is a directory");
+    return false;
+  }
+  std::ifstream in(path);
+  if (!in) {
+    complain(std::string("cannot read ") + what + " `" + path + "`: permission denied");
+    return false;
+  }
+  return true;
+}
 
 bool parse_assignments(const std::vector<std::string>& raw, const char* flag, Assignments& out) {
   for (const auto& item : raw) {

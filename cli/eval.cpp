@@ -12,6 +12,7 @@ int run_eval(const EvalArgs& args) {
   std::optional<DayNumber> as_of;
   if (!args.as_of.empty() && !(as_of = parse_date_flag(args.as_of, "--as-of"))) return 2;
 
+  if (!readable_file(args.policy, "policy") || !readable_file(args.case_path, "case")) return 2;
   auto graph = compile_or_report(args.policy, set);
   if (!graph) return 1;
   CaseOptions case_options;

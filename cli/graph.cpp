@@ -55,6 +55,7 @@ Uses uses_of(std::vector<const CheckedExpr*> exprs, const CheckedPolicy& p) {
 int run_graph(const GraphArgs& args) {
   Format format = args.format == "json" ? Format::json : args.format == "dot" ? Format::dot
                   : stdout_is_terminal() ? Format::dot : Format::json;
+  if (!readable_file(args.policy, "policy")) return 2;
   auto graph = compile_or_report(args.policy, {});
   if (!graph) return 1;
   const CheckedPolicy& p = graph->policy;

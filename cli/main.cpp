@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
   b->add_option("--as-of", batch.as_of, "Evaluation date for every case");
   b->add_flag("--strict", batch.strict, "Unknown case fields are errors");
   b->add_flag("!--no-progress", batch.progress, "No progress bar");
+  b->add_option("--first-line", batch.first_line, "Number of the input's first line, for error results of a shard")
+      ->check(CLI::PositiveNumber);
   b->add_option("--format", batch.format, "json (results are JSON Lines)")
       ->check(CLI::IsMember({"json", "text"}));
   add_log_flags(b);

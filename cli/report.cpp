@@ -8,11 +8,20 @@ std::string html_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -24,8 +33,10 @@ std::string script_safe(const std::string& json) {
   std::string out;
   out.reserve(json.size());
   for (char c : json) {
-    if (c == '<') out += "\\u003c";
-    else out += c;
+    if (c == '<')
+      out += "\\u003c";
+    else
+      out += c;
   }
   return out;
 }
@@ -174,18 +185,25 @@ const char* kScript = R"JS(
 
 }  // namespace
 
-std::string render_report(const std::string& title, const std::string& subtitle, const std::string& impacts_json,
-                          bool) {
+std::string render_report(const std::string& title, const std::string& subtitle,
+                          const std::string& impacts_json, bool) {
   std::string page;
   page.reserve(impacts_json.size() + 16000);
-  page += "<!DOCTYPE html>\n<html lang=\"en\" data-status=\"loading\">\n<head>\n<meta charset=\"utf-8\">\n";
+  page +=
+      "<!DOCTYPE html>\n<html lang=\"en\" data-status=\"loading\">\n<head>\n<meta "
+      "charset=\"utf-8\">\n";
   // No network: everything is inline, and the policy forbids fetching anything else.
-  page += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'unsafe-inline'; "
-          "style-src 'unsafe-inline'\">\n";
-  page += "<title>" + html_escape(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
-  page += "<h1>" + html_escape(title) + "</h1>\n<div class=\"sub\">" + html_escape(subtitle) + "</div>\n";
+  page +=
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src "
+      "'unsafe-inline'; "
+      "style-src 'unsafe-inline'\">\n";
+  page +=
+      "<title>" + html_escape(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
+  page += "<h1>" + html_escape(title) + "</h1>\n<div class=\"sub\">" + html_escape(subtitle) +
+          "</div>\n";
   page += "<pre id=\"errors\" hidden></pre>\n<div id=\"main\"></div>\n";
-  page += "<script type=\"application/json\" id=\"impact-data\">" + script_safe(impacts_json) + "</script>\n";
+  page += "<script type=\"application/json\" id=\"impact-data\">" + script_safe(impacts_json) +
+          "</script>\n";
   page += "<script>";
   page += kScript;
   page += "</script>\n</body>\n</html>\n";

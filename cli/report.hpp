@@ -7,7 +7,7 @@
 namespace mmi::cli {
 
 // impacts_json: the `mmi whatif --format json` output (an object, or a list for a sweep).
-std::string render_report(const std::string& title, const std::string& subtitle, const std::string& impacts_json,
-                          bool sweep);
+std::string render_report(const std::string& title, const std::string& subtitle,
+                          const std::string& impacts_json, bool sweep);
 
 }  // namespace mmi::cli

@@ -96,6 +96,8 @@ bool write_junit(const std::string& path, const std::vector<SuiteReport>& report
 
 int run_test(const TestArgs& args) {
   Format format = output_format(args.format);
+  for (const auto& path : args.suites)
+    if (!readable_file(path, "test suite")) return 2;
   std::vector<SuiteReport> reports;
   for (const auto& path : args.suites) reports.push_back(run_suite(path));
   std::size_t passed = 0, failed = 0;

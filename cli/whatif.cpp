@@ -32,7 +32,8 @@ void json_date(std::string& out, const std::optional<DayNumber>& d) {
 
 // 16.0 → "16", 16.5 → "16.5"
 std::string number(double v) {
-  if (v == static_cast<double>(static_cast<std::int64_t>(v))) return std::to_string(static_cast<std::int64_t>(v));
+  if (v == static_cast<double>(static_cast<std::int64_t>(v)))
+    return std::to_string(static_cast<std::int64_t>(v));
   return fmt::format("{}", v);
 }
 
@@ -54,18 +55,23 @@ void json_impact(std::string& out, const Impact& im, bool sweep) {
     append_json_string(out, im.value);
     out += ',';
   }
-  out += fmt::format("\"cases\":{},\"errors\":{},\"cases_changed\":{},", im.cases, im.errors, im.changed);
-  out += fmt::format("\"changed\":{{\"status\":{},\"mmi_date\":{},\"coverage_cutoff\":{}}},", im.changed_status,
-                     im.changed_mmi_date, im.changed_cutoff);
-  auto opt = [](const std::optional<std::int64_t>& v) { return v ? std::to_string(*v) : std::string("null"); };
-  out += fmt::format("\"cutoff_shift_days\":{{\"cases\":{},\"total\":{},\"min\":{},\"median\":{},\"max\":{},\"histogram\":[",
-                     s.count, s.total, opt(s.min), s.median ? number(*s.median) : "null", opt(s.max));
+  out += fmt::format("\"cases\":{},\"errors\":{},\"cases_changed\":{},", im.cases, im.errors,
+                     im.changed);
+  out += fmt::format("\"changed\":{{\"status\":{},\"mmi_date\":{},\"coverage_cutoff\":{}}},",
+                     im.changed_status, im.changed_mmi_date, im.changed_cutoff);
+  auto opt = [](const std::optional<std::int64_t>& v) {
+    return v ? std::to_string(*v) : std::string("null");
+  };
+  out += fmt::format(
+      "\"cutoff_shift_days\":{{\"cases\":{},\"total\":{},\"min\":{},\"median\":{},\"max\":{},"
+      "\"histogram\":[",
+      s.count, s.total, opt(s.min), s.median ? number(*s.median) : "null", opt(s.max));
   for (std::size_t k = 0; k < s.histogram.size(); ++k)
-    out += fmt::format("{}{{\"from\":{},\"to\":{},\"count\":{}}}", k ? "," : "", s.histogram[k].from, s.histogram[k].to,
-                       s.histogram[k].count);
+    out += fmt::format("{}{{\"from\":{},\"to\":{},\"count\":{}}}", k ? "," : "",
+                       s.histogram[k].from, s.histogram[k].to, s.histogram[k].count);
   out += "]},";
-  out += fmt::format("\"covered_days\":{{\"baseline\":{},\"variant\":{},\"change\":{}}},", im.covered_before,
-                     im.covered_after, im.covered_after - im.covered_before);
+  out += fmt::format("\"covered_days\":{{\"baseline\":{},\"variant\":{},\"change\":{}}},",
+                     im.covered_before, im.covered_after, im.covered_after - im.covered_before);
   out += "\"status_changes\":[";
   bool first = true;
   for (auto [t, n] : im.transitions) {
@@ -113,30 +119,39 @@ std::string csv_field(std::string_view s) {
 }
 
 const char* kSummaryHeader =
-    "value,cases,errors,cases_changed,changed_status,changed_mmi_date,changed_coverage_cutoff,shift_cases,"
-    "shift_total_days,shift_min_days,shift_median_days,shift_max_days,covered_days_baseline,covered_days_variant\n";
+    "value,cases,errors,cases_changed,changed_status,changed_mmi_date,changed_coverage_cutoff,"
+    "shift_cases,"
+    "shift_total_days,shift_min_days,shift_median_days,shift_max_days,covered_days_baseline,"
+    "covered_days_variant\n";
 
 std::string csv_summary(const std::vector<Impact>& impacts) {
   std::string out = kSummaryHeader;
   for (const Impact& im : impacts) {
     ShiftStats s = im.shift_stats();
-    auto opt = [](const std::optional<std::int64_t>& v) { return v ? std::to_string(*v) : std::string(); };
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(im.value), im.cases, im.errors, im.changed,
-                       im.changed_status, im.changed_mmi_date, im.changed_cutoff, s.count, s.total, opt(s.min),
-                       s.median ? number(*s.median) : "", opt(s.max), im.covered_before, im.covered_after);
+    auto opt = [](const std::optional<std::int64_t>& v) {
+      return v ? std::to_string(*v) : std::string();
+    };
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(im.value), im.cases,
+                       im.errors, im.changed, im.changed_status, im.changed_mmi_date,
+                       im.changed_cutoff, s.count, s.total, opt(s.min),
+                       s.median ? number(*s.median) : "", opt(s.max), im.covered_before,
+                       im.covered_after);
   }
   return out;
 }
 
 const char* kChangedHeader =
-    "value,case,line,baseline_status,baseline_mmi_date,baseline_coverage_cutoff,baseline_covered_days,"
-    "variant_status,variant_mmi_date,variant_coverage_cutoff,variant_covered_days,cutoff_shift_days\n";
+    "value,case,line,baseline_status,baseline_mmi_date,baseline_coverage_cutoff,baseline_covered_"
+    "days,"
+    "variant_status,variant_mmi_date,variant_coverage_cutoff,variant_covered_days,cutoff_shift_"
+    "days\n";
 
 void csv_changed(std::string& out, const std::string& value, const ChangedCase& c) {
-  out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(value), csv_field(c.id), c.line,
-                     to_string(c.baseline.status), date_or(c.baseline.mmi_date, ""),
-                     date_or(c.baseline.coverage_cutoff, ""), c.baseline.covered_days, to_string(c.variant.status),
-                     date_or(c.variant.mmi_date, ""), date_or(c.variant.coverage_cutoff, ""), c.variant.covered_days,
+  out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(value), csv_field(c.id),
+                     c.line, to_string(c.baseline.status), date_or(c.baseline.mmi_date, ""),
+                     date_or(c.baseline.coverage_cutoff, ""), c.baseline.covered_days,
+                     to_string(c.variant.status), date_or(c.variant.mmi_date, ""),
+                     date_or(c.variant.coverage_cutoff, ""), c.variant.covered_days,
                      c.shift ? std::to_string(*c.shift) : "");
 }
 
@@ -148,27 +163,35 @@ std::string decision_text(const Decision& d) {
 std::string text_impact(const Impact& im, const std::string& heading) {
   ShiftStats s = im.shift_stats();
   std::string out = heading + "\n";
-  out += fmt::format("  cases            {} ({} in error under either policy)\n", thousands(im.cases), thousands(im.errors));
-  out += fmt::format("  changed          {} cases: status {}, MMI date {}, coverage cutoff {}\n", thousands(im.changed),
-                     thousands(im.changed_status), thousands(im.changed_mmi_date), thousands(im.changed_cutoff));
+  out += fmt::format("  cases            {} ({} in error under either policy)\n",
+                     thousands(im.cases), thousands(im.errors));
+  out += fmt::format("  changed          {} cases: status {}, MMI date {}, coverage cutoff {}\n",
+                     thousands(im.changed), thousands(im.changed_status),
+                     thousands(im.changed_mmi_date), thousands(im.changed_cutoff));
   if (s.count)
-    out += fmt::format("  cutoff shift     {} cases, {} days in all; min {}, median {}, max {}\n", thousands(s.count),
-                       thousands_signed(s.total), *s.min, number(*s.median), *s.max);
+    out += fmt::format("  cutoff shift     {} cases, {} days in all; min {}, median {}, max {}\n",
+                       thousands(s.count), thousands_signed(s.total), *s.min, number(*s.median),
+                       *s.max);
   else
     out += "  cutoff shift     none\n";
   std::int64_t delta = im.covered_after - im.covered_before;
-  out += fmt::format("  covered days     {} → {} ({}{}, {:+.2f}%)\n", thousands_signed(im.covered_before),
-                     thousands_signed(im.covered_after), delta > 0 ? "+" : "", thousands_signed(delta),
-                     im.covered_before ? 100.0 * static_cast<double>(delta) / static_cast<double>(im.covered_before) : 0.0);
+  out += fmt::format(
+      "  covered days     {} → {} ({}{}, {:+.2f}%)\n", thousands_signed(im.covered_before),
+      thousands_signed(im.covered_after), delta > 0 ? "+" : "", thousands_signed(delta),
+      im.covered_before
+          ? 100.0 * static_cast<double>(delta) / static_cast<double>(im.covered_before)
+          : 0.0);
   for (auto [t, n] : im.transitions)
-    out += fmt::format("  status change    {} → {}: {}\n", to_string(t.first), to_string(t.second), thousands(n));
+    out += fmt::format("  status change    {} → {}: {}\n", to_string(t.first), to_string(t.second),
+                       thousands(n));
   if (!s.histogram.empty()) {
     out += "  shift histogram (days)\n";
     std::uint64_t top = 0;
     for (const auto& b : s.histogram) top = std::max(top, b.count);
     for (const auto& b : s.histogram) {
       if (b.count == 0) continue;  // the HTML chart keeps empty bins; text stays short
-      std::string range = b.from == b.to ? std::to_string(b.from) : fmt::format("{}..{}", b.from, b.to);
+      std::string range =
+          b.from == b.to ? std::to_string(b.from) : fmt::format("{}..{}", b.from, b.to);
       auto bar = static_cast<std::size_t>(top ? (40 * b.count + top - 1) / top : 0);
       std::string bars;
       for (std::size_t k = 0; k < bar; ++k) bars += "█";
@@ -176,12 +199,14 @@ std::string text_impact(const Impact& im, const std::string& heading) {
     }
   }
   if (!im.most_affected.empty()) {
-    out += fmt::format("  most affected cases ({} of {})\n", im.most_affected.size(), thousands(im.changed));
-    out += fmt::format("    {:<16} {:>7}  {:<34}  {:<34}  {:>6}\n", "case", "line", "baseline: status mmi cutoff",
-                       "variant: status mmi cutoff", "shift");
+    out += fmt::format("  most affected cases ({} of {})\n", im.most_affected.size(),
+                       thousands(im.changed));
+    out += fmt::format("    {:<16} {:>7}  {:<34}  {:<34}  {:>6}\n", "case", "line",
+                       "baseline: status mmi cutoff", "variant: status mmi cutoff", "shift");
     for (const ChangedCase& c : im.most_affected)
-      out += fmt::format("    {:<16} {:>7}  {}  {}  {:>6}\n", c.id, c.line, decision_text(c.baseline),
-                         decision_text(c.variant), c.shift ? std::to_string(*c.shift) : "-");
+      out +=
+          fmt::format("    {:<16} {:>7}  {}  {}  {:>6}\n", c.id, c.line, decision_text(c.baseline),
+                      decision_text(c.variant), c.shift ? std::to_string(*c.shift) : "-");
   }
   return out;
 }
@@ -304,11 +329,13 @@ int run_whatif(const WhatifArgs& args) {
   }
 
   const std::string base_name = baseline->policy.policy_id + " " + baseline->policy.version;
-  const std::string variant_name = variants[0].graph->policy.policy_id + " " + variants[0].graph->policy.version;
+  const std::string variant_name =
+      variants[0].graph->policy.policy_id + " " + variants[0].graph->policy.version;
   std::string json = impacts_json(result.impacts, sweep);
   if (!args.report.empty()) {
     std::string subtitle = "baseline " + base_name + " vs " + describe(variant_name, set) +
-                           (sweep ? ", sweeping " + sweep_name : std::string()) + " over " + args.cases;
+                           (sweep ? ", sweeping " + sweep_name : std::string()) + " over " +
+                           args.cases;
     std::string page = render_report("mmi what-if", subtitle, json, sweep);
     if (!report.write(page) || !report.commit()) {
       complain("cannot write " + report.error());
@@ -333,10 +360,11 @@ int run_whatif(const WhatifArgs& args) {
   if (spdlog::get_level() < spdlog::level::err) {
     std::uint64_t cases = result.impacts.empty() ? 0 : result.impacts[0].cases;
     double secs = result.seconds > 0 ? result.seconds : 1e-9;
-    std::fprintf(stderr, "mmi whatif: %s cases × %zu variant%s in %.2f s (%s cases/s, %u thread%s)\n",
-                 thousands(cases).c_str(), variants.size(), variants.size() == 1 ? "" : "s", result.seconds,
-                 thousands(static_cast<std::uint64_t>(static_cast<double>(cases) / secs)).c_str(), options.threads,
-                 options.threads == 1 ? "" : "s");
+    std::fprintf(
+        stderr, "mmi whatif: %s cases × %zu variant%s in %.2f s (%s cases/s, %u thread%s)\n",
+        thousands(cases).c_str(), variants.size(), variants.size() == 1 ? "" : "s", result.seconds,
+        thousands(static_cast<std::uint64_t>(static_cast<double>(cases) / secs)).c_str(),
+        options.threads, options.threads == 1 ? "" : "s");
   }
   return 0;
 }

@@ -21,7 +21,11 @@ struct BatchSlot {
 class BatchWorker {
  public:
   BatchWorker(std::shared_ptr<const Graph> graph, const BatchOptions& options, CaseFormat format)
-      : graph_(graph), loader_(graph, options.case_options), evaluator_(graph), options_(options), format_(format) {}
+      : graph_(graph),
+        loader_(graph, options.case_options),
+        evaluator_(graph),
+        options_(options),
+        format_(format) {}
 
   void operator()(BatchSlot& slot) {
     const Graph& g = *graph_;
@@ -46,8 +50,10 @@ class BatchWorker {
         const Outcome& o = evaluator_.evaluate(case_);
         bool unknown = false;
         for (auto s : o.rules) unknown = unknown || s == RuleState::unknown;
-        if (unknown) append_result_json(slot.out, g, case_, o, evaluator_.missing_facts());
-        else append_result_json(slot.out, g, case_, o, kNoneMissing);
+        if (unknown)
+          append_result_json(slot.out, g, case_, o, evaluator_.missing_facts());
+        else
+          append_result_json(slot.out, g, case_, o, kNoneMissing);
         ++slot.counts.by_status[static_cast<int>(o.status)];
       }
       slot.out += '\n';
@@ -86,15 +92,17 @@ class BatchWorker {
 
 }  // namespace
 
-BatchSummary run_batch(std::shared_ptr<const Graph> graph, CaseStream& stream, const BatchOptions& options,
-                       const ResultWriter& write, BatchProgress* progress) {
+BatchSummary run_batch(std::shared_ptr<const Graph> graph, CaseStream& stream,
+                       const BatchOptions& options, const ResultWriter& write,
+                       BatchProgress* progress) {
   auto started = std::chrono::steady_clock::now();
   BatchSummary total;
   auto make_worker = [&](unsigned) { return BatchWorker(graph, options, stream.format()); };
   auto deliver = [&](BatchSlot& slot) {
     total.cases += slot.counts.cases;
     for (int s = 0; s < 4; ++s) total.by_status[s] += slot.counts.by_status[s];
-    if (slot.counts.warned_cases && !total.warned_cases) total.first_warning = slot.counts.first_warning;
+    if (slot.counts.warned_cases && !total.warned_cases)
+      total.first_warning = slot.counts.first_warning;
     total.warned_cases += slot.counts.warned_cases;
     total.bytes_in += slot.chunk.input_bytes;
     total.bytes_out += slot.out.size();

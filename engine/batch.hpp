@@ -45,7 +45,8 @@ struct BatchSummary {
 // Writes one chunk of results; false when it failed (the batch then stops).
 using ResultWriter = std::function<bool(std::string_view)>;
 
-BatchSummary run_batch(std::shared_ptr<const Graph> graph, CaseStream& stream, const BatchOptions& options,
-                       const ResultWriter& write, BatchProgress* progress = nullptr);
+BatchSummary run_batch(std::shared_ptr<const Graph> graph, CaseStream& stream,
+                       const BatchOptions& options, const ResultWriter& write,
+                       BatchProgress* progress = nullptr);
 
 }  // namespace mmi

@@ -18,7 +18,8 @@ const char* kTooLong = "the case is longer than 4 MiB, the limit for one case; s
 // A file descriptor read in large blocks; `pending` holds bytes sniffed before streaming began.
 class Source {
  public:
-  Source(int fd, bool owned, std::string pending) : fd_(fd), owned_(owned), pending_(std::move(pending)) {}
+  Source(int fd, bool owned, std::string pending)
+      : fd_(fd), owned_(owned), pending_(std::move(pending)) {}
   ~Source() {
     if (owned_) ::close(fd_);
   }
@@ -50,7 +51,8 @@ bool blank(std::string_view s) {
 
 // A chunk's buffer keeps its capacity between uses, unless one huge record inflated it.
 void reset_chunk(CaseChunk& chunk, const CaseStreamOptions& o) {
-  if (chunk.text.capacity() > 8 * o.chunk_bytes + o.max_record_bytes / 4) std::string().swap(chunk.text);
+  if (chunk.text.capacity() > 8 * o.chunk_bytes + o.max_record_bytes / 4)
+    std::string().swap(chunk.text);
   chunk.text.clear();
   chunk.records.clear();
   chunk.input_bytes = 0;
@@ -58,7 +60,8 @@ void reset_chunk(CaseChunk& chunk, const CaseStreamOptions& o) {
 
 class JsonLinesStream final : public CaseStream {
  public:
-  JsonLinesStream(std::unique_ptr<Source> src, const CaseStreamOptions& o) : src_(std::move(src)), o_(o) {
+  JsonLinesStream(std::unique_ptr<Source> src, const CaseStreamOptions& o)
+      : src_(std::move(src)), o_(o), line_(o.first_line) {
     format_ = CaseFormat::json_lines;
   }
 
@@ -95,7 +98,8 @@ class JsonLinesStream final : public CaseStream {
       }
       if (full) break;
       if (text.size() - line_start > o_.max_record_bytes) {
-        if (!skipping_) chunk.records.push_back({line_, static_cast<std::uint32_t>(line_start), 0, kTooLong});
+        if (!skipping_)
+          chunk.records.push_back({line_, static_cast<std::uint32_t>(line_start), 0, kTooLong});
         skipping_ = true;
         text.resize(line_start);
         scan = line_start;
@@ -134,13 +138,14 @@ class JsonLinesStream final : public CaseStream {
     if (end > begin && chunk.text[end - 1] == '\r') --end;
     std::string_view s(chunk.text.data() + begin, end - begin);
     if (blank(s)) return;
-    chunk.records.push_back({line, static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end - begin), nullptr});
+    chunk.records.push_back({line, static_cast<std::uint32_t>(begin),
+                             static_cast<std::uint32_t>(end - begin), nullptr});
   }
 
   std::unique_ptr<Source> src_;
   CaseStreamOptions o_;
   std::string carry_;  // an incomplete line read with the previous chunk
-  std::uint64_t line_ = 1;
+  std::uint64_t line_;
   bool eof_ = false, skipping_ = false;
 };
 
@@ -149,7 +154,7 @@ class JsonLinesStream final : public CaseStream {
 class YamlStream final : public CaseStream {
  public:
   YamlStream(std::unique_ptr<Source> src, const CaseStreamOptions& o)
-      : src_(std::move(src)), o_(o), buf_(64 * 1024, '\0') {
+      : src_(std::move(src)), o_(o), buf_(64 * 1024, '\0'), line_(o.first_line) {
     format_ = CaseFormat::yaml_stream;
   }
 
@@ -167,7 +172,8 @@ class YamlStream final : public CaseStream {
       bool start = marker(line, "---"), end = marker(line, "...");
       if (start || end) close_document(chunk);
       // Chunks close between documents: this `---` line opens the next chunk.
-      if (start && (chunk.records.size() >= o_.chunk_records || chunk.text.size() >= o_.chunk_bytes)) {
+      if (start &&
+          (chunk.records.size() >= o_.chunk_records || chunk.text.size() >= o_.chunk_bytes)) {
         stashed_ = std::move(line);
         has_stash_ = true;
         break;
@@ -199,7 +205,8 @@ class YamlStream final : public CaseStream {
 
  private:
   static bool marker(const std::string& l, const char* m) {
-    return l.compare(0, 3, m) == 0 && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+    return l.compare(0, 3, m) == 0 &&
+           (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
   }
 
   void close_document(CaseChunk& chunk) {
@@ -209,7 +216,8 @@ class YamlStream final : public CaseStream {
       chunk.records.push_back({doc_line_, static_cast<std::uint32_t>(doc_begin_), 0, kTooLong});
     } else if (doc_content_) {
       chunk.records.push_back({doc_line_, static_cast<std::uint32_t>(doc_begin_),
-                               static_cast<std::uint32_t>(chunk.text.size() - doc_begin_), nullptr});
+                               static_cast<std::uint32_t>(chunk.text.size() - doc_begin_),
+                               nullptr});
     } else {
       chunk.text.resize(doc_begin_);  // an empty document (blank lines and comments)
     }
@@ -243,7 +251,8 @@ class YamlStream final : public CaseStream {
       any = true;
       const char* start = buf_.data() + pos_;
       const void* nl = std::memchr(start, '\n', len_ - pos_);
-      std::size_t n = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - start) : len_ - pos_;
+      std::size_t n =
+          nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - start) : len_ - pos_;
       // An over-long line is cut: its document is dropped as too long anyway.
       if (line.size() <= o_.max_record_bytes)
         line.append(start, std::min(n, o_.max_record_bytes + 1 - line.size()));
@@ -257,7 +266,7 @@ class YamlStream final : public CaseStream {
   std::string buf_;
   std::size_t pos_ = 0, len_ = 0;
   bool eof_ = false;
-  std::uint64_t line_ = 1;
+  std::uint64_t line_;
   bool in_doc_ = false, doc_content_ = false, doc_skipping_ = false;
   std::uint64_t doc_line_ = 0;
   std::size_t doc_begin_ = 0;
@@ -272,8 +281,8 @@ bool ends_with(const std::string& s, const char* suffix) {
 
 }  // namespace
 
-std::unique_ptr<CaseStream> open_case_stream(const std::string& path, const CaseStreamOptions& options,
-                                             std::string& error) {
+std::unique_ptr<CaseStream> open_case_stream(const std::string& path,
+                                             const CaseStreamOptions& options, std::string& error) {
   int fd = 0;
   bool owned = false;
   if (path != "-") {
@@ -298,7 +307,8 @@ std::unique_ptr<CaseStream> open_case_stream(const std::string& path, const Case
   std::optional<CaseFormat> format;
   std::string lower = path;
   for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (ends_with(lower, ".yaml") || ends_with(lower, ".yml")) format = CaseFormat::yaml_stream;
+  if (ends_with(lower, ".yaml") || ends_with(lower, ".yml"))
+    format = CaseFormat::yaml_stream;
   else if (ends_with(lower, ".jsonl") || ends_with(lower, ".ndjson") || ends_with(lower, ".json"))
     format = CaseFormat::json_lines;
   if (!format) {
@@ -326,8 +336,10 @@ std::unique_ptr<CaseStream> open_case_stream(const std::string& path, const Case
   }
   auto src = std::make_unique<Source>(fd, owned, std::move(pending));
   std::unique_ptr<CaseStream> s;
-  if (*format == CaseFormat::yaml_stream) s = std::make_unique<YamlStream>(std::move(src), options);
-  else s = std::make_unique<JsonLinesStream>(std::move(src), options);
+  if (*format == CaseFormat::yaml_stream)
+    s = std::make_unique<YamlStream>(std::move(src), options);
+  else
+    s = std::make_unique<JsonLinesStream>(std::move(src), options);
   s->set_total_bytes(total);
   return s;
 }

@@ -15,24 +15,27 @@ enum class CaseFormat { json_lines, yaml_stream };
 
 // One case of the input: a JSON line or a YAML document.
 struct CaseRecord {
-  std::uint64_t line = 0;  // 1-based line where the record starts
+  std::uint64_t line = 0;             // 1-based line where the record starts
   std::uint32_t begin = 0, size = 0;  // bytes in CaseChunk::text
   const char* problem = nullptr;      // set when the record could not be read (too long)
 };
 
 struct CaseChunk {
-  std::uint64_t sequence = 0;   // position of the chunk in the input
+  std::uint64_t sequence = 0;     // position of the chunk in the input
   std::uint64_t input_bytes = 0;  // bytes of input it covers (for progress)
   std::string text;
   std::vector<CaseRecord> records;
 
-  std::string_view record_text(const CaseRecord& r) const { return {text.data() + r.begin, r.size}; }
+  std::string_view record_text(const CaseRecord& r) const {
+    return {text.data() + r.begin, r.size};
+  }
 };
 
 struct CaseStreamOptions {
-  std::size_t chunk_bytes = 512 * 1024;  // a chunk closes after this much input…
-  std::size_t chunk_records = 1024;      // …or this many records
+  std::size_t chunk_bytes = 512 * 1024;            // a chunk closes after this much input…
+  std::size_t chunk_records = 1024;                // …or this many records
   std::size_t max_record_bytes = 4 * 1024 * 1024;  // longer records become problem records
+  std::uint64_t first_line = 1;  // number of the input's first line (a shard's place in its book)
 };
 
 class CaseStream {
@@ -57,7 +60,7 @@ class CaseStream {
 // Opens `path` ("-" is stdin). The format comes from the extension (.yaml/.yml: YAML stream;
 // .jsonl/.ndjson/.json: JSON Lines), else from the first non-blank byte (`{`: JSON Lines).
 // Null, with `error` set, when the file cannot be opened.
-std::unique_ptr<CaseStream> open_case_stream(const std::string& path, const CaseStreamOptions& options,
-                                             std::string& error);
+std::unique_ptr<CaseStream> open_case_stream(const std::string& path,
+                                             const CaseStreamOptions& options, std::string& error);
 
 }  // namespace mmi

@@ -211,7 +211,7 @@ struct Evaluator::State {
     return Value::date(day);
   }
 
-  Value eval(std::uint32_t i) {
+  __attribute__((always_inline)) inline Value eval(std::uint32_t i) {
     const Node& n = g.nodes[i];
     if (n.memo >= 0) {
       auto m = static_cast<std::size_t>(n.memo);
@@ -448,6 +448,14 @@ struct Evaluator::State {
 
   // duration × number and period × number, rounded down to whole days / months.
   Value scale(const Value& span, const Decimal& factor, std::uint32_t node) {
+    std::int64_t whole_factor;
+    if (factor.exponent() == 0 && factor.coefficient() >= -1'000'000 && factor.coefficient() <= 1'000'000) {
+      // Whole factors (the common `3 * 1 week`) need no decimal arithmetic.
+      whole_factor = static_cast<std::int64_t>(factor.coefficient());
+      std::int64_t v = span.i * whole_factor;
+      if (v > 4'000'000 || v < -4'000'000) return fail(node, "E501", "duration out of range");
+      return Value::integral(span.kind, v);
+    }
     Decimal product = (Decimal::from_int(span.i) * factor).floor();
     auto whole = product.to_int64_floor();
     if (!whole || *whole > 4'000'000 || *whole < -4'000'000)
@@ -774,6 +782,23 @@ struct Evaluator::State {
       case Op::where:
       case Op::item_field:
         return;
+      case Op::call:
+        if (n.aux == static_cast<std::uint32_t>(Builtin::change) ||
+            n.aux == static_cast<std::uint32_t>(Builtin::trend)) {
+          // No usable points: every item lacking the field is a fact we could ask for.
+          Value l = eval(g.args[n.args_begin]);
+          if (l.kind != Kind::list) return trace(g.args[n.args_begin]);
+          for (std::uint32_t k = 0; k < l.aux; ++k) {
+            const Value& item = l.items[k];
+            if (item.kind != Kind::record || item.exp < 0) continue;
+            if (item.items[n.c].is_missing()) found.insert(item_path(item, n.c));
+            if (n.aux == static_cast<std::uint32_t>(Builtin::trend) && n.b != kNone &&
+                item.items[n.b].is_missing())
+              found.insert(item_path(item, n.b));
+          }
+          return;
+        }
+        [[fallthrough]];
       default:
         trace(n.a);
         trace(n.b);

@@ -227,8 +227,14 @@ class Compiler {
         break;
       }
       case Ref::parameter:
-        n.op = Op::parameter;
-        n.aux = e.index;
+        if (g_.parameters[e.index].series.empty()) {
+          // A plain parameter is a constant of this graph (--set builds another graph).
+          n.op = Op::constant;
+          n.constant = g_.parameters[e.index].value;
+        } else {
+          n.op = Op::parameter;
+          n.aux = e.index;
+        }
         break;
       case Ref::let:
         n.op = Op::let;

@@ -11,7 +11,9 @@
 
 namespace mmi {
 
-OutputFile::~OutputFile() { abort(); }
+OutputFile::~OutputFile() {
+  abort();
+}
 
 bool OutputFile::open(const std::string& path) {
   path_ = path;
@@ -42,8 +44,10 @@ bool OutputFile::open(const std::string& path) {
   if (fd_ < 0) {
     int e = errno;
     struct stat ds {};
-    if (e == ENOENT && ::stat(dir.c_str(), &ds) != 0) error_ = path + ": directory " + dir + " does not exist";
-    else error_ = path + ": cannot create a file in " + dir + ": " + std::strerror(e);
+    if (e == ENOENT && ::stat(dir.c_str(), &ds) != 0)
+      error_ = path + ": directory " + dir + " does not exist";
+    else
+      error_ = path + ": cannot create a file in " + dir + ": " + std::strerror(e);
     return false;
   }
   owned_ = true;
@@ -61,7 +65,8 @@ bool OutputFile::write(std::string_view data) {
     ssize_t n = ::write(fd_, data.data(), data.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      error_ = (path_.empty() || path_ == "-" ? std::string("stdout") : path_) + ": " + std::strerror(errno);
+      error_ = (path_.empty() || path_ == "-" ? std::string("stdout") : path_) + ": " +
+               std::strerror(errno);
       abort();
       return false;
     }

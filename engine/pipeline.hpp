@@ -24,7 +24,8 @@ namespace mmi {
 // evaluator, buffers); deliver(Slot&) returns false to stop early (a write failed).
 // Runs the calling thread as one of the workers; rethrows the first exception a worker threw.
 template <class Slot, class MakeWorker, class Deliver>
-void run_ordered(CaseStream& stream, unsigned threads, MakeWorker&& make_worker, Deliver&& deliver) {
+void run_ordered(CaseStream& stream, unsigned threads, MakeWorker&& make_worker,
+                 Deliver&& deliver) {
   if (threads == 0) threads = 1;
   std::vector<std::unique_ptr<Slot>> storage;
   std::vector<Slot*> free_slots;
@@ -74,8 +75,10 @@ void run_ordered(CaseStream& stream, unsigned threads, MakeWorker&& make_worker,
           std::lock_guard lk(read_mu);
           if (!end) {
             got = stream.next(s->chunk);
-            if (got) s->chunk.sequence = next_sequence++;
-            else end = true;
+            if (got)
+              s->chunk.sequence = next_sequence++;
+            else
+              end = true;
           }
         }
         if (!got) {

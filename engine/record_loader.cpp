@@ -5,8 +5,9 @@
 
 namespace mmi {
 
-bool load_record(CaseLoader& loader, CaseFormat format, const CaseChunk& chunk, const CaseRecord& record,
-                 const std::optional<DayNumber>& as_of, CaseData& out, std::uint64_t& error_line) {
+bool load_record(CaseLoader& loader, CaseFormat format, const CaseChunk& chunk,
+                 const CaseRecord& record, const std::optional<DayNumber>& as_of, CaseData& out,
+                 std::uint64_t& error_line) {
   error_line = record.line;
   if (record.problem) {
     out.id.clear();
@@ -24,7 +25,8 @@ bool load_record(CaseLoader& loader, CaseFormat format, const CaseChunk& chunk, 
       node = YAML::Load(std::string(text));
     } catch (const YAML::Exception& e) {
       out.id.clear();
-      out.error = CaseError{"E403", fmt::format("invalid YAML: {} (column {})", e.msg, e.mark.column + 1), ""};
+      out.error = CaseError{
+          "E403", fmt::format("invalid YAML: {} (column {})", e.msg, e.mark.column + 1), ""};
       if (e.mark.line >= 0) error_line = record.line + static_cast<std::uint64_t>(e.mark.line);
       return false;
     }

@@ -13,7 +13,8 @@ namespace mmi {
 // applies an `as_of` override and checks required facts. False when out.error is set; then
 // `error_line` is the input line the error is on (the record's first line, or the line of a YAML
 // syntax error).
-bool load_record(CaseLoader& loader, CaseFormat format, const CaseChunk& chunk, const CaseRecord& record,
-                 const std::optional<DayNumber>& as_of, CaseData& out, std::uint64_t& error_line);
+bool load_record(CaseLoader& loader, CaseFormat format, const CaseChunk& chunk,
+                 const CaseRecord& record, const std::optional<DayNumber>& as_of, CaseData& out,
+                 std::uint64_t& error_line);
 
 }  // namespace mmi

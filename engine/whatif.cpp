@@ -42,7 +42,7 @@ struct Group {
 
 struct WhatifSlot {
   CaseChunk chunk;
-  std::vector<Impact> partial;             // per variant: counts for this chunk
+  std::vector<Impact> partial;                    // per variant: counts for this chunk
   std::vector<std::vector<ChangedCase>> changed;  // per variant, in input order
 };
 
@@ -50,7 +50,11 @@ class WhatifWorker {
  public:
   WhatifWorker(std::shared_ptr<const Graph> baseline, const std::vector<WhatifVariant>& variants,
                const WhatifOptions& options, CaseFormat format)
-      : base_graph_(baseline), base_eval_(baseline), variants_(variants), options_(options), format_(format) {
+      : base_graph_(baseline),
+        base_eval_(baseline),
+        variants_(variants),
+        options_(options),
+        format_(format) {
     groups_.resize(2);
     groups_[0].loader = std::make_unique<CaseLoader>(baseline, options.case_options);
     for (const auto& v : variants) {
@@ -73,15 +77,17 @@ class WhatifWorker {
     for (auto& c : slot.changed) c.clear();
     for (const CaseRecord& r : slot.chunk.records) {
       Group& base = groups_[0];
-      base.ok = load_record(*base.loader, format_, slot.chunk, r, options_.as_of, base.data, base.error_line);
+      base.ok = load_record(*base.loader, format_, slot.chunk, r, options_.as_of, base.data,
+                            base.error_line);
       std::optional<DayNumber> start;
       if (base.ok) start = start_day(base.data);
       Decision before = decide(base_eval_, base, start);
       if (groups_[1].loader)
-        groups_[1].ok = load_record(*groups_[1].loader, format_, slot.chunk, r, options_.as_of, groups_[1].data,
-                                    groups_[1].error_line);
+        groups_[1].ok = load_record(*groups_[1].loader, format_, slot.chunk, r, options_.as_of,
+                                    groups_[1].data, groups_[1].error_line);
       for (std::size_t k = 0; k < nv; ++k) {
-        Decision after = decide(evals_[k], groups_[static_cast<std::size_t>(variants_[k].group)], start);
+        Decision after =
+            decide(evals_[k], groups_[static_cast<std::size_t>(variants_[k].group)], start);
         Impact& im = slot.partial[k];
         ++im.cases;
         if (before.status == Status::error || after.status == Status::error) ++im.errors;
@@ -113,7 +119,8 @@ class WhatifWorker {
  private:
   std::optional<DayNumber> start_day(const CaseData& c) const {
     for (int s : {disability_slot_, injury_slot_})
-      if (s >= 0 && c.slots[static_cast<std::size_t>(s)].kind == Kind::date) return c.slots[static_cast<std::size_t>(s)].i;
+      if (s >= 0 && c.slots[static_cast<std::size_t>(s)].kind == Kind::date)
+        return c.slots[static_cast<std::size_t>(s)].i;
     return std::nullopt;
   }
 
@@ -124,7 +131,8 @@ class WhatifWorker {
     d.status = o.status;
     d.mmi_date = as_date(o.mmi_date);
     d.coverage_cutoff = as_date(o.coverage_cutoff);
-    if (d.coverage_cutoff && start) d.covered_days = std::max<std::int64_t>(0, *d.coverage_cutoff - *start + 1);
+    if (d.coverage_cutoff && start)
+      d.covered_days = std::max<std::int64_t>(0, *d.coverage_cutoff - *start + 1);
     return d;
   }
 
@@ -160,29 +168,35 @@ ShiftStats Impact::shift_stats() const {
   s.median = (static_cast<double>(*lo) + static_cast<double>(*hi)) / 2;
   // Bins of a readable width (1 day, a week, a month…) aligned on multiples of it, at most 24.
   std::int64_t range = *s.max - *s.min + 1, width = 1;
-  for (std::int64_t w : {1, 2, 5, 7, 10, 14, 28, 30, 60, 91, 182, 365, 730, 1461, 3652, 7305, 36525}) {
+  for (std::int64_t w :
+       {1, 2, 5, 7, 10, 14, 28, 30, 60, 91, 182, 365, 730, 1461, 3652, 7305, 36525}) {
     width = w;
     auto first = *s.min >= 0 ? *s.min / w * w : -((-*s.min + w - 1) / w) * w;
     if ((*s.max - first) / w + 1 <= 24) break;
   }
   if (range <= 24) width = 1;
-  std::int64_t first = *s.min >= 0 ? *s.min / width * width : -((-*s.min + width - 1) / width) * width;
+  std::int64_t first =
+      *s.min >= 0 ? *s.min / width * width : -((-*s.min + width - 1) / width) * width;
   std::int64_t bins = (*s.max - first) / width + 1;
   for (std::int64_t b = 0; b < bins; ++b)
     s.histogram.push_back({first + b * width, first + (b + 1) * width - 1, 0});
-  for (auto [days, n] : shifts) s.histogram[static_cast<std::size_t>((days - first) / width)].count += n;
+  for (auto [days, n] : shifts)
+    s.histogram[static_cast<std::size_t>((days - first) / width)].count += n;
   return s;
 }
 
-WhatifResult run_whatif(std::shared_ptr<const Graph> baseline, const std::vector<WhatifVariant>& variants,
-                        CaseStream& stream, const WhatifOptions& options, const ChangedSink& sink,
+WhatifResult run_whatif(std::shared_ptr<const Graph> baseline,
+                        const std::vector<WhatifVariant>& variants, CaseStream& stream,
+                        const WhatifOptions& options, const ChangedSink& sink,
                         BatchProgress* progress) {
   auto started = std::chrono::steady_clock::now();
   WhatifResult result;
   result.impacts.resize(variants.size());
   for (std::size_t k = 0; k < variants.size(); ++k) result.impacts[k].value = variants[k].value;
   std::uint64_t cases = 0;
-  auto make_worker = [&](unsigned) { return WhatifWorker(baseline, variants, options, stream.format()); };
+  auto make_worker = [&](unsigned) {
+    return WhatifWorker(baseline, variants, options, stream.format());
+  };
   auto deliver = [&](WhatifSlot& slot) {
     for (std::size_t k = 0; k < variants.size(); ++k) {
       Impact& im = result.impacts[k];
@@ -214,7 +228,8 @@ WhatifResult run_whatif(std::shared_ptr<const Graph> baseline, const std::vector
   run_ordered<WhatifSlot>(stream, options.threads, make_worker, deliver);
   for (auto& im : result.impacts) keep_most_affected(im.most_affected, options.top, true);
   result.read_error = stream.error();
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }
 

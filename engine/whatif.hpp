@@ -54,7 +54,7 @@ struct ShiftStats {
 struct Impact {
   std::string value;  // the --sweep value ("" otherwise)
   std::uint64_t cases = 0;
-  std::uint64_t errors = 0;  // cases in error under the baseline or the variant
+  std::uint64_t errors = 0;   // cases in error under the baseline or the variant
   std::uint64_t changed = 0;  // cases with any of the three changes
   std::uint64_t changed_status = 0, changed_mmi_date = 0, changed_cutoff = 0;
   std::map<std::int64_t, std::uint64_t> shifts;  // nonzero shift in days → cases
@@ -91,8 +91,9 @@ struct WhatifResult {
   std::string read_error;
 };
 
-WhatifResult run_whatif(std::shared_ptr<const Graph> baseline, const std::vector<WhatifVariant>& variants,
-                        CaseStream& stream, const WhatifOptions& options, const ChangedSink& sink = nullptr,
+WhatifResult run_whatif(std::shared_ptr<const Graph> baseline,
+                        const std::vector<WhatifVariant>& variants, CaseStream& stream,
+                        const WhatifOptions& options, const ChangedSink& sink = nullptr,
                         BatchProgress* progress = nullptr);
 
 }  // namespace mmi

@@ -147,6 +147,7 @@ Decimal operator+(const Decimal& a, const Decimal& b) {
 }
 
 Decimal operator*(const Decimal& a, const Decimal& b) {
+  if (a.coef_ == 0 || b.coef_ == 0) return Decimal{};
   Int product;
   if (!__builtin_mul_overflow(a.coef_, b.coef_, &product))
     return Decimal::make(product, a.exp_ + b.exp_);
@@ -184,6 +185,7 @@ Decimal Decimal::divide(const Decimal& a, const Decimal& b) {
 }
 
 int compare(const Decimal& a, const Decimal& b) {
+  if (a.exp_ == b.exp_) return a.coef_ < b.coef_ ? -1 : (a.coef_ > b.coef_ ? 1 : 0);
   if (a.sign() != b.sign()) return a.sign() < b.sign() ? -1 : 1;
   if (a == b) return 0;
   return (a - b).sign();
