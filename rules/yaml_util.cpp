@@ -1,5 +1,7 @@
 #include "rules/yaml_util.hpp"
 
+#include <yaml-cpp/depthguard.h>
+
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -120,6 +122,8 @@ std::optional<YAML::Node> YamlContext::parse() {
       return std::nullopt;
     }
     return root;
+  } catch (const YAML::DeepRecursion& e) {
+    diags.error("E004", "YAML nested too deeply", location_at(e.mark));
   } catch (const YAML::Exception& e) {
     diags.error("E002", "YAML syntax error: " + e.msg, location_at(e.mark));
   } catch (const std::exception& e) {
@@ -141,6 +145,8 @@ std::vector<YAML::Node> YamlContext::parse_all() {
   }
   try {
     docs = YAML::LoadAll(source_->text);
+  } catch (const YAML::DeepRecursion& e) {
+    diags.error("E004", "YAML nested too deeply", location_at(e.mark));
   } catch (const YAML::Exception& e) {
     diags.error("E002", "YAML syntax error: " + e.msg, location_at(e.mark));
   } catch (const std::exception& e) {
