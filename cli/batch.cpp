@@ -58,6 +58,7 @@ int run_batch(const BatchArgs& args) {
   std::string error;
   CaseStreamOptions stream_options;
   stream_options.first_line = args.first_line;
+  if (!readable_file(args.policy, "policy")) return 2;
   auto stream = open_case_stream(args.cases, stream_options, error);
   if (!stream) {
     complain(args.cases + ": " + error);

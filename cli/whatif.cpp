@@ -270,6 +270,9 @@ int run_whatif(const WhatifArgs& args) {
     complain(args.cases + ": " + error);
     return 2;
   }
+  if (!readable_file(args.policy, "policy") ||
+      (!args.against.empty() && !readable_file(args.against, "policy")))
+    return 2;
   OutputFile csv, report;
   if (!args.csv.empty() && !csv.open(args.csv)) {
     complain(csv.error());

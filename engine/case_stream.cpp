@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -50,10 +51,10 @@ bool blank(std::string_view s) {
 }
 
 // A chunk's buffer keeps its capacity between uses, unless one huge record inflated it.
-void reset_chunk(CaseChunk& chunk, const CaseStreamOptions& o) {
+void reset_chunk(CaseChunk& chunk, const CaseStreamOptions& o, bool keep_size) {
   if (chunk.text.capacity() > 8 * o.chunk_bytes + o.max_record_bytes / 4)
     std::string().swap(chunk.text);
-  chunk.text.clear();
+  if (!keep_size) chunk.text.clear();
   chunk.records.clear();
   chunk.input_bytes = 0;
 }
@@ -66,26 +67,30 @@ class JsonLinesStream final : public CaseStream {
   }
 
   bool next(CaseChunk& chunk) override {
-    reset_chunk(chunk, o_);
+    reset_chunk(chunk, o_, true);
     if (!error_.empty()) return false;
-    std::string& text = chunk.text;
-    text.append(carry_);
+    // chunk.text is a buffer used up to `len`: it only grows, so reads never zero-fill it.
+    std::string& buf = chunk.text;
+    std::size_t len = carry_.size();
+    reserve(buf, len);
+    std::memcpy(buf.data(), carry_.data(), len);
     carry_.clear();
     std::size_t line_start = 0, scan = 0;
     for (;;) {
       bool full = false;
-      while (scan < text.size()) {
-        const void* nl = std::memchr(text.data() + scan, '\n', text.size() - scan);
+      while (scan < len) {
+        const void* nl = std::memchr(buf.data() + scan, '\n', len - scan);
         if (!nl) {
-          scan = text.size();
+          scan = len;
           break;
         }
-        std::size_t pos = static_cast<std::size_t>(static_cast<const char*>(nl) - text.data());
+        std::size_t pos = static_cast<std::size_t>(static_cast<const char*>(nl) - buf.data());
         if (skipping_) {
           // The tail of an over-long line: drop it, it was reported when it crossed the limit.
           skipping_ = false;
           ++line_;
-          text.erase(line_start, pos + 1 - line_start);
+          std::memmove(buf.data() + line_start, buf.data() + pos + 1, len - pos - 1);
+          len -= pos + 1 - line_start;
           scan = line_start;
           continue;
         }
@@ -97,41 +102,44 @@ class JsonLinesStream final : public CaseStream {
         }
       }
       if (full) break;
-      if (text.size() - line_start > o_.max_record_bytes) {
+      if (len - line_start > o_.max_record_bytes) {
         if (!skipping_)
           chunk.records.push_back({line_, static_cast<std::uint32_t>(line_start), 0, kTooLong});
         skipping_ = true;
-        text.resize(line_start);
-        scan = line_start;
+        len = scan = line_start;
       }
-      if (text.size() >= o_.chunk_bytes && !chunk.records.empty()) break;
+      if (len >= o_.chunk_bytes && !chunk.records.empty()) break;
       if (eof_) {
         // A last line without a newline is still a record (a truncated one fails to parse).
-        if (!skipping_ && text.size() > line_start) emit(chunk, line_start, text.size());
+        if (!skipping_ && len > line_start) emit(chunk, line_start, len);
         skipping_ = false;
-        line_start = text.size();
+        line_start = len;
         break;
       }
-      std::size_t old = text.size();
-      text.resize(old + o_.chunk_bytes);
-      long got = src_->read(text.data() + old, o_.chunk_bytes);
+      reserve(buf, len + o_.chunk_bytes);
+      long got = src_->read(buf.data() + len, o_.chunk_bytes);
       if (got < 0) {
         error_ = std::strerror(errno);
-        text.resize(old);
         return false;
       }
-      text.resize(old + static_cast<std::size_t>(got));
+      len += static_cast<std::size_t>(got);
       chunk.input_bytes += static_cast<std::uint64_t>(got);
       if (got == 0) eof_ = true;
     }
-    carry_.assign(text, line_start, std::string::npos);
-    text.resize(line_start);
+    carry_.assign(buf.data() + line_start, len - line_start);
     // simdjson reads in blocks: readable bytes after the last line let it parse in place.
-    text.append(kJsonLinePadding, ' ');
+    reserve(buf, line_start);
+    std::memset(buf.data() + line_start, ' ', kJsonLinePadding);
     return !chunk.records.empty();
   }
 
  private:
+  // Makes buf.size() at least n plus the padding, growing geometrically.
+  static void reserve(std::string& buf, std::size_t n) {
+    n += kJsonLinePadding;
+    if (buf.size() < n) buf.resize(std::max(n, buf.size() + buf.size() / 2));
+  }
+
   // Adds the line [begin, end) (without its newline) as a record; blank lines are skipped.
   void emit(CaseChunk& chunk, std::size_t begin, std::size_t end) {
     std::uint64_t line = line_++;
@@ -159,7 +167,7 @@ class YamlStream final : public CaseStream {
   }
 
   bool next(CaseChunk& chunk) override {
-    reset_chunk(chunk, o_);
+    reset_chunk(chunk, o_, false);
     if (!error_.empty()) return false;
     std::string line;
     for (;;) {

@@ -23,7 +23,7 @@ struct CaseRecord {
 struct CaseChunk {
   std::uint64_t sequence = 0;     // position of the chunk in the input
   std::uint64_t input_bytes = 0;  // bytes of input it covers (for progress)
-  std::string text;
+  std::string text;               // a buffer the records point into (JSON Lines: only partly used)
   std::vector<CaseRecord> records;
 
   std::string_view record_text(const CaseRecord& r) const {

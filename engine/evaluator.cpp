@@ -75,19 +75,23 @@ int compare_values(const Value& a, const Value& b) {
 
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
+  // Copy runs of characters that need no escape in one append.
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out += ch;
+      default: out += fmt::format("\\u{:04x}", c);
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out += '"';
 }
 
@@ -353,19 +357,13 @@ struct Evaluator::State {
         return Value::boolean(n.op == Op::in ? found : !found);
       }
       case Op::between: {
+        // A comparison: any missing operand makes it missing (language.md §4).
         Value x = eval(n.a), lo = eval(n.b), hi = eval(n.c);
         if (x.kind == Kind::error) return x;
         if (lo.kind == Kind::error) return lo;
         if (hi.kind == Kind::error) return hi;
-        // Kleene: lo <= x and x <= hi.
-        auto le = [](const Value& p, const Value& q) {
-          if (p.is_missing() || q.is_missing()) return Value::missing();
-          return Value::boolean(compare_values(p, q) <= 0);
-        };
-        Value a = le(lo, x), b = le(x, hi);
-        if (a.is_false() || b.is_false()) return Value::boolean(false);
-        if (a.is_true() && b.is_true()) return a;
-        return Value::missing();
+        if (x.is_missing() || lo.is_missing() || hi.is_missing()) return Value::missing();
+        return Value::boolean(compare_values(lo, x) <= 0 && compare_values(x, hi) <= 0);
       }
       case Op::is_missing:
       case Op::is_present: {
@@ -646,11 +644,10 @@ struct Evaluator::State {
       else state = RuleState::unknown;
     }
     if (state == RuleState::fired) {
+      // A rule that fires without a date stays fired but cannot decide (see decide()).
       Value date = eval(roots.date);
       if (date.kind == Kind::error) return set_error(date);
-      // A rule that fires without a date cannot be placed: it counts as unknown.
-      if (date.kind != Kind::date) state = RuleState::unknown;
-      else out.rule_dates[r] = date;
+      if (date.kind == Kind::date) out.rule_dates[r] = date;
     }
     out.rules[r] = state;
   }
@@ -663,8 +660,10 @@ struct Evaluator::State {
     for (std::uint32_t r : p.precedence) {
       RuleState s = out.rules[r];
       if (s != RuleState::not_fired) all_not_fired = false;
+      bool dated = out.rule_dates[r].kind == Kind::date;
       if (p.hit == HitPolicy::first) {
-        if (s == RuleState::unknown) {
+        // An unknown rule, or a fired one without a date, ahead of the winner leaves it open.
+        if (s == RuleState::unknown || (s == RuleState::fired && !dated)) {
           blocked = true;
           break;
         }
@@ -672,7 +671,7 @@ struct Evaluator::State {
           winner = static_cast<std::int32_t>(r);
           break;
         }
-      } else if (s == RuleState::fired) {
+      } else if (s == RuleState::fired && dated) {
         if (winner < 0 || out.rule_dates[r].i < out.rule_dates[static_cast<std::size_t>(winner)].i)
           winner = static_cast<std::int32_t>(r);
       }
@@ -815,8 +814,12 @@ struct Evaluator::State {
       for (const auto& f : g.policy.facts)
         if (f.shape == FactDecl::Shape::scalar) slot_paths[f.slot] = f.path;
     if (out.status != Status::error)
-      for (std::uint32_t r = 0; r < out.rules.size(); ++r)
+      for (std::uint32_t r = 0; r < out.rules.size(); ++r) {
         if (out.rules[r] == RuleState::unknown) trace_rule(r);
+        // A rule that fired without a date is waiting for whatever its date needs.
+        if (out.rules[r] == RuleState::fired && out.rule_dates[r].is_missing())
+          trace(g.rule_roots[r].date);
+      }
     return {found.begin(), found.end()};
   }
 

@@ -108,7 +108,11 @@ std::string render_text(const Diagnostic& d, bool color) {
                          std::string(len > 1 ? len - 1 : 0, '~'), reset);
     }
   }
-  if (!d.help.empty()) out += fmt::format("  = help: {}\n", d.help);
+  if (!d.help.empty()) {
+    // Aligned with the gutter's bar when a source line was shown.
+    std::string pad = d.at.file && d.at.line > 0 ? std::string(std::to_string(d.at.line).size(), ' ') : " ";
+    out += fmt::format("{} = help: {}\n", pad, d.help);
+  }
   return out;
 }
 

@@ -442,6 +442,7 @@ std::optional<PolicyFile> load_policy_text(const std::string& path, std::string 
   file.path = path;
   file.source = source;
   FileLoader(ctx, file).load(*root);
+  if (ctx.over_budget()) return std::nullopt;  // an alias bomb: nothing further is worth saying
   return file;
 }
 

@@ -11,7 +11,7 @@
 namespace mmi {
 
 namespace {
-constexpr std::size_t kMaxNodesWalked = 2'000'000;
+constexpr std::size_t kMaxNodesWalked = 1'000'000;
 }
 
 std::string trim(const std::string& s) {
@@ -204,8 +204,33 @@ bool YamlContext::has_key(const YAML::Node& map, const std::string& key) {
   return false;
 }
 
+// yaml-cpp accepts a quoted scalar that runs to the end of the file; that is a typo (a missing
+// closing quote) which would silently swallow the rest of the document.
+bool YamlContext::quote_closed(const YAML::Node& node) {
+  const YAML::Mark m = node.Mark();
+  const std::string& raw = source_->text;
+  if (m.pos < 0 || static_cast<std::size_t>(m.pos) >= raw.size()) return true;
+  std::size_t pos = static_cast<std::size_t>(m.pos);
+  char quote = raw[pos];
+  if (quote != '"' && quote != '\'') return true;
+  for (std::size_t i = pos + 1; i < raw.size(); ++i) {
+    if (quote == '"' && raw[i] == '\\') {
+      ++i;
+      continue;
+    }
+    if (raw[i] != quote) continue;
+    if (quote == '\'' && i + 1 < raw.size() && raw[i + 1] == '\'') {
+      ++i;
+      continue;
+    }
+    return true;
+  }
+  diags.error("E002", "YAML syntax error: this quoted string is never closed", location_at(m));
+  return false;
+}
+
 std::string YamlContext::scalar(const YAML::Node& node, const char* what) {
-  if (node.IsScalar()) return node.Scalar();
+  if (node.IsScalar()) return quote_closed(node) ? node.Scalar() : std::string();
   if (node.IsNull()) return {};
   diags.error("E012", fmt::format("{} must be a single value, not a list or mapping", what),
               location(node));
@@ -234,7 +259,7 @@ ExprSource YamlContext::expr(const YAML::Node& node) {
                 location(node));
     return ExprSource::detached("", source_->path);
   }
-  std::string text = node.IsScalar() ? node.Scalar() : std::string();
+  std::string text = node.IsScalar() && quote_closed(node) ? node.Scalar() : std::string();
   const YAML::Mark m = node.Mark();
   std::uint32_t pos = m.pos >= 0 ? static_cast<std::uint32_t>(m.pos) : 0;
   std::uint32_t line = m.line >= 0 ? static_cast<std::uint32_t>(m.line) + 1 : 0;

@@ -52,9 +52,12 @@ class YamlContext {
   std::optional<DayNumber> date(const YAML::Node& node, const std::string& what);
   ExprSource expr(const YAML::Node& node);
   void wrong_kind(const YAML::Node& node, const std::string& message);
+  // False (with E002) for a quoted scalar whose closing quote never comes.
+  bool quote_closed(const YAML::Node& node);
   // Counts nodes walked; past the limit reports E004 once and returns false.
   bool budget(const YAML::Node& node);
   const std::shared_ptr<const SourceFile>& source() const { return source_; }
+  bool over_budget() const { return over_budget_; }
 
  private:
   std::shared_ptr<const SourceFile> source_;

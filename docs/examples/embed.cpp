@@ -35,8 +35,7 @@ int main(int argc, char** argv) {
   std::cout << "status: " << mmi::to_string(o.status) << "\n";
   std::cout << "mmi_date: " << mmi::value_to_string(o.mmi_date, g) << "\n";
   std::cout << "basis: "
-            << (o.basis >= 0 ? g.policy.rules[static_cast<std::size_t>(o.basis)].id : "-")
-            << "\n";
+            << (o.basis >= 0 ? g.policy.rules[static_cast<std::size_t>(o.basis)].id : "-") << "\n";
   std::cout << "coverage_cutoff: " << mmi::value_to_string(o.coverage_cutoff, g) << "\n";
   for (std::size_t r = 0; r < g.policy.rules.size(); ++r)
     std::cout << "rule " << g.policy.rules[r].id << ": " << mmi::to_string(o.rules[r]) << "\n";
