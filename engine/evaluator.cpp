@@ -217,6 +217,13 @@ struct Evaluator::State {
 
   __attribute__((always_inline)) inline Value eval(std::uint32_t i) {
     const Node& n = g.nodes[i];
+    // Leaves are half the nodes: answer them here, without a call into compute().
+    switch (n.op) {
+      case Op::constant: return n.constant;
+      case Op::fact: return c->slots[n.aux];
+      case Op::let: return lets[n.aux];
+      default: break;
+    }
     if (n.memo >= 0) {
       auto m = static_cast<std::size_t>(n.memo);
       if (memo_gen[m] == gen) return memo[m];

@@ -81,8 +81,8 @@ GrammarResult parse_grammar(std::string_view text) {
   } catch (const grammar::depth_exceeded& deep) {
     result.error.code = "E101";
     result.error.offset = static_cast<std::uint32_t>(deep.where - begin);
-    result.error.message = "expression nested more than " +
-                           std::to_string(grammar::kMaxNesting) + " levels deep";
+    result.error.message =
+        "expression nested too deeply (at most about 64 levels of parentheses); split it into lets";
     result.error.length = 1;
   }
   result.ok = false;
