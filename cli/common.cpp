@@ -12,8 +12,12 @@
 
 namespace mmi::cli {
 
-bool stdout_is_terminal() { return isatty(STDOUT_FILENO) == 1; }
-bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
+bool stdout_is_terminal() {
+  return isatty(STDOUT_FILENO) == 1;
+}
+bool stderr_is_terminal() {
+  return isatty(STDERR_FILENO) == 1;
+}
 
 Format output_format(const std::string& flag, Format terminal_default) {
   if (flag == "text") return Format::text;
@@ -24,7 +28,39 @@ Format output_format(const std::string& flag, Format terminal_default) {
   return stdout_is_terminal() ? terminal_default : Format::json;
 }
 
-void complain(const std::string& message) { std::fprintf(stderr, "mmi: %s\n", message.c_str()); }
+std::string markup_escape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
+          out += ' ';
+        else
+          out += c;
+    }
+  }
+  return out;
+}
+
+void complain(const std::string& message) {
+  std::fprintf(stderr, "mmi: %s\n", message.c_str());
+}
 
 bool readable_file(const std::string& path, const char* what) {
   std::error_code ec;

@@ -12,6 +12,8 @@ namespace mmi::cli {
 
 // Compiles a policy; prints its diagnostics on stderr (errors and warnings). Null on errors.
 std::shared_ptr<const Graph> compile_or_report(const std::string& path, const Assignments& set);
+// Escapes text for HTML and XML (the report page, JUnit files); control bytes become spaces.
+std::string markup_escape(const std::string& s);
 // Prints one line "mmi: message" on stderr.
 void complain(const std::string& message);
 // True when `path` names a readable regular file; otherwise says why on stderr (exit code 2).

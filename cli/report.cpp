@@ -1,31 +1,10 @@
 #include "cli/report.hpp"
 
+#include "cli/common.hpp"
+
 namespace mmi::cli {
 
 namespace {
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 // JSON inside <script>: `<` only occurs in strings, where \u003c means the same and cannot close
 // the script element.
@@ -197,9 +176,9 @@ std::string render_report(const std::string& title, const std::string& subtitle,
       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src "
       "'unsafe-inline'; "
       "style-src 'unsafe-inline'\">\n";
-  page +=
-      "<title>" + html_escape(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
-  page += "<h1>" + html_escape(title) + "</h1>\n<div class=\"sub\">" + html_escape(subtitle) +
+  page += "<title>" + markup_escape(title) + "</title>\n<style>" + kStyle +
+          "</style>\n</head>\n<body>\n";
+  page += "<h1>" + markup_escape(title) + "</h1>\n<div class=\"sub\">" + markup_escape(subtitle) +
           "</div>\n";
   page += "<pre id=\"errors\" hidden></pre>\n<div id=\"main\"></div>\n";
   page += "<script type=\"application/json\" id=\"impact-data\">" + script_safe(impacts_json) +

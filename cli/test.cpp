@@ -10,23 +10,6 @@ namespace mmi::cli {
 
 namespace {
 
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
-        else out += c;
-    }
-  }
-  return out;
-}
-
 std::string failure_text(const TestOutcome& t) {
   std::string s;
   if (!t.error.empty()) s += t.error + "\n";
@@ -47,8 +30,9 @@ bool write_junit(const std::string& path, const std::vector<SuiteReport>& report
     if (!r.loaded) ++errors;
   }
   std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  x += fmt::format("<testsuites name=\"mmi\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.6f}\">\n",
-                   tests, failures, errors, seconds);
+  x += fmt::format(
+      "<testsuites name=\"mmi\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.6f}\">\n",
+      tests, failures, errors, seconds);
   for (const auto& r : reports) {
     std::size_t f = 0, e = 0;
     double time = 0;
@@ -56,18 +40,21 @@ bool write_junit(const std::string& path, const std::vector<SuiteReport>& report
       time += t.seconds;
       if (!t.passed) (t.error.empty() ? f : e)++;
     }
-    x += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.6f}\">\n",
-                     xml_escape(r.path), r.tests.size() + (r.loaded ? 0 : 1), f, e + (r.loaded ? 0 : 1), time);
+    x += fmt::format(
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.6f}\">\n",
+        markup_escape(r.path), r.tests.size() + (r.loaded ? 0 : 1), f, e + (r.loaded ? 0 : 1),
+        time);
     if (!r.loaded) {
-      x += fmt::format("    <testcase name=\"load\" classname=\"{}\" file=\"{}\">\n", xml_escape(r.path),
-                       xml_escape(r.path));
+      x += fmt::format("    <testcase name=\"load\" classname=\"{}\" file=\"{}\">\n",
+                       markup_escape(r.path), markup_escape(r.path));
       x += fmt::format("      <error message=\"the suite does not load\">{}</error>\n",
-                       xml_escape(render_text(r.diagnostics)));
+                       markup_escape(render_text(r.diagnostics)));
       x += "    </testcase>\n";
     }
     for (const auto& t : r.tests) {
-      x += fmt::format("    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{}\" time=\"{:.6f}\"",
-                       xml_escape(t.name), xml_escape(r.path), xml_escape(t.file), t.line, t.seconds);
+      x += fmt::format(
+          "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{}\" time=\"{:.6f}\"",
+          markup_escape(t.name), markup_escape(r.path), markup_escape(t.file), t.line, t.seconds);
       if (t.passed) {
         x += "/>\n";
         continue;
@@ -75,8 +62,10 @@ bool write_junit(const std::string& path, const std::vector<SuiteReport>& report
       x += ">\n";
       std::string body = fmt::format("{}:{}\n{}", t.file, t.line, failure_text(t));
       const char* tag = t.error.empty() ? "failure" : "error";
-      std::string message = t.error.empty() ? fmt::format("{} field(s) differ", t.mismatches.size()) : t.error;
-      x += fmt::format("      <{} message=\"{}\">{}</{}>\n", tag, xml_escape(message), xml_escape(body), tag);
+      std::string message =
+          t.error.empty() ? fmt::format("{} field(s) differ", t.mismatches.size()) : t.error;
+      x += fmt::format("      <{} message=\"{}\">{}</{}>\n", tag, markup_escape(message),
+                       markup_escape(body), tag);
       x += "    </testcase>\n";
     }
     x += "  </testsuite>\n";
@@ -114,7 +103,8 @@ int run_test(const TestArgs& args) {
       if (s) out += ',';
       out += "{\"path\":";
       append_json_string(out, r.path);
-      out += fmt::format(",\"loaded\":{},\"passed\":{},\"failed\":{}", r.loaded ? "true" : "false", r.passed(), r.failed());
+      out += fmt::format(",\"loaded\":{},\"passed\":{},\"failed\":{}", r.loaded ? "true" : "false",
+                         r.passed(), r.failed());
       if (!r.loaded) {
         out += ",\"error\":";
         append_json_string(out, render_text(r.diagnostics));
@@ -151,7 +141,8 @@ int run_test(const TestArgs& args) {
           if (k) out += ',';
           out += "{\"rule\":";
           append_json_string(out, c.rule);
-          out += fmt::format(",\"fired\":{},\"not_fired\":{},\"unknown\":{}}}", c.fired, c.not_fired, c.unknown);
+          out += fmt::format(",\"fired\":{},\"not_fired\":{},\"unknown\":{}}}", c.fired,
+                             c.not_fired, c.unknown);
           uncovered = uncovered || c.fired == 0 || c.not_fired == 0;
         }
         out += "]";
@@ -172,17 +163,20 @@ int run_test(const TestArgs& args) {
         out += fmt::format("  FAIL {} ({}:{})\n", t.name, t.file, t.line);
         if (!t.error.empty()) out += "    " + t.error + "\n";
         for (const auto& m : t.mismatches)
-          out += fmt::format("    {:<24} expected {}\n    {:<24} actual   {}\n", m.field, m.expected, "", m.actual);
+          out += fmt::format("    {:<24} expected {}\n    {:<24} actual   {}\n", m.field,
+                             m.expected, "", m.actual);
       }
       if (args.coverage) {
         out += "  coverage (tests in which each rule fired / did not fire / was unknown):\n";
         for (const auto& c : r.coverage) {
           std::string flag;
-          if (c.fired == 0) flag = "  <- never fired";
-          else if (c.not_fired == 0) flag = "  <- never not-fired";
+          if (c.fired == 0)
+            flag = "  <- never fired";
+          else if (c.not_fired == 0)
+            flag = "  <- never not-fired";
           uncovered = uncovered || !flag.empty();
-          out += fmt::format("    {:<24} fired {:>3}  not fired {:>3}  unknown {:>3}{}\n", c.rule, c.fired,
-                             c.not_fired, c.unknown, flag);
+          out += fmt::format("    {:<24} fired {:>3}  not fired {:>3}  unknown {:>3}{}\n", c.rule,
+                             c.fired, c.not_fired, c.unknown, flag);
         }
       }
     }
