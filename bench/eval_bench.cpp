@@ -15,20 +15,23 @@ const std::string kTexas = std::string(MMI_SOURCE_DIR) + "/policies/us-tx.yaml";
 
 // A realistic Texas case: 20 assessments, 5 treatments, 3 opinions.
 std::string texas_case() {
-  std::string s = R"({"id":"B-1","as_of":"2026-03-01","injury":{"date":"2024-01-15","body_part":"knee"},)"
-                  R"("benefits":{"disability_start":"2024-01-16","income_start":"2024-01-23","weekly_rate":812.5},)"
-                  R"("prognosis":{"expected_function":85},"assessments":[)";
+  std::string s =
+      R"({"id":"B-1","as_of":"2026-03-01","injury":{"date":"2024-01-15","body_part":"knee"},)"
+      R"("benefits":{"disability_start":"2024-01-16","income_start":"2024-01-23","weekly_rate":812.5},)"
+      R"("prognosis":{"expected_function":85},"assessments":[)";
   for (int i = 0; i < 20; ++i)
-    s += fmt::format(R"({}{{"date":"2024-{:02}-{:02}","function":{},"pain":{}}})", i ? "," : "", 2 + i / 4,
-                     1 + (i % 4) * 7, 40 + i * 2, 8 - i / 4);
+    s += fmt::format(R"({}{{"date":"2024-{:02}-{:02}","function":{},"pain":{}}})", i ? "," : "",
+                     2 + i / 4, 1 + (i % 4) * 7, 40 + i * 2, 8 - i / 4);
   s += R"(],"treatments":[)";
   const char* kinds[] = {"surgery", "therapy", "injection", "medication", "therapy"};
   for (int i = 0; i < 5; ++i)
-    s += fmt::format(R"({}{{"date":"2024-{:02}-10","kind":"{}","status":"completed","intent":"curative"}})",
-                     i ? "," : "", 3 + i, kinds[i]);
-  s += R"(],"opinions":[{"date":"2025-01-10","source":"treating","specialty":"orthopedics","mmi":true,"mmi_date":"2025-01-05","impairment":12},)"
-       R"({"date":"2024-09-01","source":"ime","mmi":false,"impairment":8},)"
-       R"({"date":"2025-03-10","source":"designated","mmi":true,"mmi_date":"2025-02-01","impairment":15}]})";
+    s += fmt::format(
+        R"({}{{"date":"2024-{:02}-10","kind":"{}","status":"completed","intent":"curative"}})",
+        i ? "," : "", 3 + i, kinds[i]);
+  s +=
+      R"(],"opinions":[{"date":"2025-01-10","source":"treating","specialty":"orthopedics","mmi":true,"mmi_date":"2025-01-05","impairment":12},)"
+      R"({"date":"2024-09-01","source":"ime","mmi":false,"impairment":8},)"
+      R"({"date":"2025-03-10","source":"designated","mmi":true,"mmi_date":"2025-02-01","impairment":15}]})";
   return s;
 }
 
@@ -106,7 +109,8 @@ std::string large_policy(int rules) {
   out << "rules:\n";
   for (int r = 0; r < rules; ++r) {
     out << fmt::format(
-        "  - id: r{}\n    when: as_of >= l{} and claim.f{} > {} and count(items where score > {}) >= 1\n"
+        "  - id: r{}\n    when: as_of >= l{} and claim.f{} > {} and count(items where score > {}) "
+        ">= 1\n"
         "    mmi_date: l{}\n    cites: Bench\n",
         r, r % 1000, (r * 2 + 1) % 200, r % 97, r % 50, r % 1000);
   }

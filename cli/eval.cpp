@@ -39,9 +39,12 @@ int run_eval(const EvalArgs& args) {
   const CheckedPolicy& p = graph->policy;
   if (!c.error && !args.ignore_dates && c.has_as_of) {
     if ((p.effective && c.as_of < *p.effective) || (p.expires && c.as_of > *p.expires)) {
-      complain(args.case_path + ": as_of " + format_date(c.as_of) + " is outside the policy's "
-               "effective period (" + (p.effective ? format_date(*p.effective) : "…") + " to " +
-               (p.expires ? format_date(*p.expires) : "…") + "); use --ignore-dates to evaluate anyway");
+      complain(args.case_path + ": as_of " + format_date(c.as_of) +
+               " is outside the policy's "
+               "effective period (" +
+               (p.effective ? format_date(*p.effective) : "…") + " to " +
+               (p.expires ? format_date(*p.expires) : "…") +
+               "); use --ignore-dates to evaluate anyway");
       return 1;
     }
   }
@@ -57,8 +60,10 @@ int run_eval(const EvalArgs& args) {
         append_explanation_json(out, session.evaluator().explain_rule(r));
       }
       out += "],\"decision\":";
-      if (o.status != Status::error) append_explanation_json(out, session.evaluator().explain_decision());
-      else out += "null";
+      if (o.status != Status::error)
+        append_explanation_json(out, session.evaluator().explain_decision());
+      else
+        out += "null";
       out += "}}";
     }
     out += '\n';

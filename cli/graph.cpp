@@ -29,12 +29,21 @@ struct Uses {
 
 void collect(const Expr& e, const CheckedPolicy& p, Uses& u) {
   switch (e.ref) {
-    case Ref::fact: u.facts.push_back(p.facts[e.index].path); break;
-    case Ref::parameter: u.params.push_back(p.parameters[e.index].name); break;
-    case Ref::let: u.lets.push_back(p.lets[e.index].name); break;
+    case Ref::fact:
+      u.facts.push_back(p.facts[e.index].path);
+      break;
+    case Ref::parameter:
+      u.params.push_back(p.parameters[e.index].name);
+      break;
+    case Ref::let:
+      u.lets.push_back(p.lets[e.index].name);
+      break;
     case Ref::rule_fired:
-    case Ref::rule_date: u.rules.push_back(p.rules[e.index].id); break;
-    default: break;
+    case Ref::rule_date:
+      u.rules.push_back(p.rules[e.index].id);
+      break;
+    default:
+      break;
   }
   for (const auto& a : e.args) collect(a, p, u);
 }
@@ -53,8 +62,10 @@ Uses uses_of(std::vector<const CheckedExpr*> exprs, const CheckedPolicy& p) {
 }  // namespace
 
 int run_graph(const GraphArgs& args) {
-  Format format = args.format == "json" ? Format::json : args.format == "dot" ? Format::dot
-                  : stdout_is_terminal() ? Format::dot : Format::json;
+  Format format = args.format == "json"  ? Format::json
+                  : args.format == "dot" ? Format::dot
+                  : stdout_is_terminal() ? Format::dot
+                                         : Format::json;
   if (!readable_file(args.policy, "policy")) return 2;
   auto graph = compile_or_report(args.policy, {});
   if (!graph) return 1;
@@ -65,7 +76,8 @@ int run_graph(const GraphArgs& args) {
   };
   std::vector<Item> items;
   for (const auto& l : p.lets)
-    items.push_back({"let:" + l.name, "let", l.name + " = " + expr_to_string(l.expr.expr), uses_of({&l.expr}, p)});
+    items.push_back({"let:" + l.name, "let", l.name + " = " + expr_to_string(l.expr.expr),
+                     uses_of({&l.expr}, p)});
   for (const auto& r : p.rules) {
     std::vector<const CheckedExpr*> parts = {&r.when, &r.mmi_date};
     if (r.unless) parts.push_back(&*r.unless);
@@ -88,20 +100,28 @@ int run_graph(const GraphArgs& args) {
 
   std::string out;
   if (format == Format::dot) {
-    out += fmt::format("digraph \"{}\" {{\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n", dot_escape(p.policy_id));
+    out += fmt::format("digraph \"{}\" {{\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n",
+                       dot_escape(p.policy_id));
     for (const auto& f : p.facts)
       if (f.shape != FactDecl::Shape::record)
-        out += fmt::format("  \"fact:{}\" [label=\"{}\", shape=box, style=filled, fillcolor=\"#e8f0fe\"];\n", f.path, f.path);
+        out += fmt::format(
+            "  \"fact:{}\" [label=\"{}\", shape=box, style=filled, fillcolor=\"#e8f0fe\"];\n",
+            f.path, f.path);
     for (const auto& x : p.parameters)
-      out += fmt::format("  \"param:{}\" [label=\"{}\", shape=note, style=filled, fillcolor=\"#fef7e0\"];\n", x.name, x.name);
+      out += fmt::format(
+          "  \"param:{}\" [label=\"{}\", shape=note, style=filled, fillcolor=\"#fef7e0\"];\n",
+          x.name, x.name);
     for (const auto& it : items)
-      out += fmt::format("  \"{}\" [label=\"{}\", shape={}, style=filled, fillcolor=\"{}\"];\n", it.id,
-                         dot_escape(it.kind == "let" ? it.id.substr(4) : it.label),
-                         it.kind == "rule" ? "hexagon" : "ellipse", it.kind == "rule" ? "#fce8e6" : "#e6f4ea");
+      out += fmt::format("  \"{}\" [label=\"{}\", shape={}, style=filled, fillcolor=\"{}\"];\n",
+                         it.id, dot_escape(it.kind == "let" ? it.id.substr(4) : it.label),
+                         it.kind == "rule" ? "hexagon" : "ellipse",
+                         it.kind == "rule" ? "#fce8e6" : "#e6f4ea");
     out += "  \"decision\" [shape=doubleoctagon, style=filled, fillcolor=\"#f3e8fd\"];\n";
     for (const auto& it : items)
-      for (const auto& from : edges_of(it.uses)) out += fmt::format("  \"{}\" -> \"{}\";\n", from, it.id);
-    for (const auto& from : edges_of(decision)) out += fmt::format("  \"{}\" -> \"decision\";\n", from);
+      for (const auto& from : edges_of(it.uses))
+        out += fmt::format("  \"{}\" -> \"{}\";\n", from, it.id);
+    for (const auto& from : edges_of(decision))
+      out += fmt::format("  \"{}\" -> \"decision\";\n", from);
     out += "}\n";
   } else {
     std::string j = "{\"policy\":";
@@ -110,8 +130,8 @@ int run_graph(const GraphArgs& args) {
     append_json_string(j, p.version);
     j += ",\"policy_digest\":";
     append_json_string(j, p.digest);
-    j += fmt::format(",\"stats\":{{\"nodes\":{},\"shared\":{},\"memo_slots\":{}}}", graph->nodes.size(),
-                     graph->shared_nodes, graph->memo_count);
+    j += fmt::format(",\"stats\":{{\"nodes\":{},\"shared\":{},\"memo_slots\":{}}}",
+                     graph->nodes.size(), graph->shared_nodes, graph->memo_count);
     j += ",\"nodes\":[";
     bool first = true;
     auto node = [&](const std::string& id, const std::string& kind, const std::string& label) {
@@ -126,7 +146,8 @@ int run_graph(const GraphArgs& args) {
       j += '}';
     };
     for (const auto& f : p.facts)
-      if (f.shape != FactDecl::Shape::record) node("fact:" + f.path, "fact", f.path + ": " + p.type_name(f.type_id));
+      if (f.shape != FactDecl::Shape::record)
+        node("fact:" + f.path, "fact", f.path + ": " + p.type_name(f.type_id));
     for (const auto& x : p.parameters) node("param:" + x.name, "parameter", x.name);
     for (const auto& it : items) node(it.id, it.kind, it.label);
     node("decision", "decision", p.hit == HitPolicy::first ? "first" : "earliest");
@@ -148,7 +169,8 @@ int run_graph(const GraphArgs& args) {
     for (std::size_t k = 0; k < p.order.size(); ++k) {
       if (k) j += ',';
       const auto& s = p.order[k];
-      append_json_string(j, s.kind == GraphStep::Kind::let ? "let:" + p.lets[s.index].name : "rule:" + p.rules[s.index].id);
+      append_json_string(j, s.kind == GraphStep::Kind::let ? "let:" + p.lets[s.index].name
+                                                           : "rule:" + p.rules[s.index].id);
     }
     j += "]}\n";
     out = j;

@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
   b->add_option("--as-of", batch.as_of, "Evaluation date for every case");
   b->add_flag("--strict", batch.strict, "Unknown case fields are errors");
   b->add_flag("!--no-progress", batch.progress, "No progress bar");
-  b->add_option("--first-line", batch.first_line, "Number of the input's first line, for error results of a shard")
+  b->add_option("--first-line", batch.first_line,
+                "Number of the input's first line, for error results of a shard")
       ->check(CLI::PositiveNumber);
   b->add_option("--format", batch.format, "json (results are JSON Lines)")
       ->check(CLI::IsMember({"json", "text"}));
@@ -107,10 +108,10 @@ int main(int argc, char** argv) {
   }
 
   spdlog::set_pattern("mmi: %l: %v");
-  spdlog::set_level(quiet ? spdlog::level::err
-                          : verbosity >= 2 ? spdlog::level::debug
-                          : verbosity == 1 ? spdlog::level::info
-                                           : spdlog::level::warn);
+  spdlog::set_level(quiet            ? spdlog::level::err
+                    : verbosity >= 2 ? spdlog::level::debug
+                    : verbosity == 1 ? spdlog::level::info
+                                     : spdlog::level::warn);
   try {
     if (*c) return run_check(check);
     if (*e) return run_eval(eval);

@@ -37,7 +37,7 @@ struct CaseData {
   bool has_as_of = false;
   std::vector<Value> slots;
   std::vector<CaseList> lists;
-  std::deque<std::string> texts;  // text facts the slots point to
+  std::deque<std::string> texts;    // text facts the slots point to
   std::vector<CaseError> warnings;  // unknown fields (errors under --strict)
   std::optional<CaseError> error;   // the case cannot be evaluated
 

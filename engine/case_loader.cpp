@@ -32,12 +32,18 @@ struct JsonNode {
   bool is_array() const { return type() == simdjson::ondemand::json_type::array; }
   std::string kind() const {
     switch (type()) {
-      case simdjson::ondemand::json_type::array: return "a list";
-      case simdjson::ondemand::json_type::object: return "a mapping";
-      case simdjson::ondemand::json_type::string: return "text";
-      case simdjson::ondemand::json_type::boolean: return "a bool";
-      case simdjson::ondemand::json_type::null: return "null";
-      default: return "a number";
+      case simdjson::ondemand::json_type::array:
+        return "a list";
+      case simdjson::ondemand::json_type::object:
+        return "a mapping";
+      case simdjson::ondemand::json_type::string:
+        return "text";
+      case simdjson::ondemand::json_type::boolean:
+        return "a bool";
+      case simdjson::ondemand::json_type::null:
+        return "null";
+      default:
+        return "a number";
     }
   }
   std::optional<std::string_view> text() const {
@@ -48,7 +54,8 @@ struct JsonNode {
   }
   std::string show() const {
     std::string_view raw = v.raw_json_token();
-    while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t'))
+    while (!raw.empty() &&
+           (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t'))
       raw.remove_suffix(1);
     if (raw.size() >= 2 && raw.front() == '"') raw = raw.substr(1, raw.size() - 2);
     return std::string(raw.substr(0, 60));
@@ -57,7 +64,8 @@ struct JsonNode {
     if (type() != simdjson::ondemand::json_type::number) return std::nullopt;
     // The number's own text parses exactly (812.50 stays 812.5, never 812.4999…).
     std::string_view raw = v.raw_json_token();
-    while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t'))
+    while (!raw.empty() &&
+           (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t'))
       raw.remove_suffix(1);
     if (auto d = Decimal::parse(raw)) return d;
     double x;
@@ -172,11 +180,16 @@ std::optional<std::int64_t> parse_iso_span(std::string_view s, bool months) {
       continue;
     }
     if (!digits) return std::nullopt;
-    if (!months && c == 'D') total += current;
-    else if (!months && c == 'W') total += current * 7;
-    else if (months && c == 'M') total += current;
-    else if (months && c == 'Y') total += current * 12;
-    else return std::nullopt;
+    if (!months && c == 'D')
+      total += current;
+    else if (!months && c == 'W')
+      total += current * 7;
+    else if (months && c == 'M')
+      total += current;
+    else if (months && c == 'Y')
+      total += current * 12;
+    else
+      return std::nullopt;
     current = 0;
     digits = false;
   }
@@ -269,7 +282,8 @@ struct CaseLoader::Impl {
     std::uint64_t head = head_of(key);
     for (std::size_t f = 0; f < keys.size(); ++f) {
       if (keys[f].length != key.size() || keys[f].head != head) continue;
-      if (key.size() <= 8 || std::memcmp(layout.names[f].data() + 8, key.data() + 8, key.size() - 8) == 0)
+      if (key.size() <= 8 ||
+          std::memcmp(layout.names[f].data() + 8, key.data() + 8, key.size() - 8) == 0)
         return f;
     }
     return keys.size();
@@ -319,10 +333,10 @@ struct CaseLoader::Impl {
         std::optional<std::string_view> s;
         if (!v && (s = node.text())) v = parse_iso_span(*s, months);
         if (!v)
-          return fail(out, fmt::format("expected {} (e.g. {}), found `{}`",
-                                       months ? "a period" : "a duration",
-                                       months ? "P1Y2M" : "P14D",
-                                       s ? std::string(*s).substr(0, 60) : node.show()));
+          return fail(out,
+                      fmt::format("expected {} (e.g. {}), found `{}`",
+                                  months ? "a period" : "a duration", months ? "P1Y2M" : "P14D",
+                                  s ? std::string(*s).substr(0, 60) : node.show()));
         slot = months ? Value::period(*v) : Value::duration(*v);
         return true;
       }
@@ -337,11 +351,13 @@ struct CaseLoader::Impl {
             }
         std::vector<std::string> names(values.begin(), values.end());
         std::string help = s ? did_you_mean(*s, names) : std::string();
-        return fail(out, fmt::format("`{}` is not one of {}{}",
-                                     s ? std::string(*s).substr(0, 60) : node.show(),
-                                     P().type_name(type_id), help.empty() ? "" : " (" + help + ")"));
+        return fail(
+            out,
+            fmt::format("`{}` is not one of {}{}", s ? std::string(*s).substr(0, 60) : node.show(),
+                        P().type_name(type_id), help.empty() ? "" : " (" + help + ")"));
       }
-      default: return fail(out, "unsupported fact type");
+      default:
+        return fail(out, "unsupported fact type");
     }
   }
 
@@ -356,8 +372,10 @@ struct CaseLoader::Impl {
       if (root && key == "id") {
         auto id = value.id();
         PathScope scope(parts, "id");
-        if (!id) ok = fail(out, fmt::format("`id` must be text, found {}", value.kind()));
-        else out.id = *id;
+        if (!id)
+          ok = fail(out, fmt::format("`id` must be text, found {}", value.kind()));
+        else
+          out.id = *id;
         return ok;
       }
       if (root && key == "as_of") {
@@ -367,7 +385,8 @@ struct CaseLoader::Impl {
         if (!d)
           ok = fail(out, fmt::format("`as_of` must be a date YYYY-MM-DD, found `{}`",
                                      s ? std::string(*s) : value.show()));
-        else out.as_of = *d, out.has_as_of = true;
+        else
+          out.as_of = *d, out.has_as_of = true;
         return ok;
       }
       std::size_t f = key.empty() ? layout.names.size() : find_field(layout_index, layout, key);
@@ -376,8 +395,10 @@ struct CaseLoader::Impl {
         CaseError w{"E402", fmt::format("unknown field `{}`", key), path()};
         std::string help = did_you_mean(key, layout.names);
         if (!help.empty()) w.message += " (" + help + ")";
-        if (options.strict) ok = fail(out, w.message, "E402");
-        else out.warnings.push_back(std::move(w));
+        if (options.strict)
+          ok = fail(out, w.message, "E402");
+        else
+          out.warnings.push_back(std::move(w));
         return ok;
       }
       std::uint32_t type = layout.type_ids[f];
@@ -386,7 +407,8 @@ struct CaseLoader::Impl {
         std::int32_t fact = layout.facts[f];
         ok = list(value, P().facts[static_cast<std::size_t>(fact)].list_index, out);
       } else if (t.tag == TypeTag::record) {
-        ok = record(value, static_cast<std::uint32_t>(t.record), base + layout.offsets[f], out, false);
+        ok = record(value, static_cast<std::uint32_t>(t.record), base + layout.offsets[f], out,
+                    false);
       } else {
         ok = scalar(value, type, base[layout.offsets[f]], out);
       }
@@ -399,8 +421,7 @@ struct CaseLoader::Impl {
   template <typename N>
   bool list(const N& node, std::uint32_t list_index, CaseData& out) {
     if (node.is_null()) return true;
-    if (!node.is_array())
-      return fail(out, fmt::format("expected a list, found {}", node.kind()));
+    if (!node.is_array()) return fail(out, fmt::format("expected a list, found {}", node.kind()));
     const ListInfo& info = P().lists[list_index];
     const RecordLayout& layout = P().records[info.item_record];
     CaseList& l = out.lists[list_index];
@@ -436,7 +457,8 @@ struct CaseLoader::Impl {
     if (layout.date_field >= 0) sort_by_date(l, layout, n);
     l.items.resize(n);
     for (std::size_t k = 0; k < n; ++k)
-      l.items[k] = Value::record(l.fields.data() + k * width, info.item_record, static_cast<std::int32_t>(k));
+      l.items[k] = Value::record(l.fields.data() + k * width, info.item_record,
+                                 static_cast<std::int32_t>(k));
     return true;
   }
 
@@ -478,7 +500,8 @@ struct CaseLoader::Impl {
   template <typename N>
   bool load(const N& root, CaseData& out) {
     reset(out);
-    if (!root.is_object()) return fail(out, fmt::format("a case must be a mapping, found {}", root.kind()), "E403");
+    if (!root.is_object())
+      return fail(out, fmt::format("a case must be a mapping, found {}", root.kind()), "E403");
     return record(root, P().root_record, out.slots.data(), out, true);
   }
 };
@@ -499,7 +522,8 @@ bool CaseLoader::load_json(std::string_view json, CaseData& out, bool padded) {
   }
   auto invalid = [&](simdjson::error_code error) {
     im.reset(out);
-    out.error = CaseError{"E403", fmt::format("invalid JSON: {}", simdjson::error_message(error)), ""};
+    out.error =
+        CaseError{"E403", fmt::format("invalid JSON: {}", simdjson::error_message(error)), ""};
     return false;
   };
   simdjson::ondemand::document doc;
@@ -557,7 +581,8 @@ bool CaseLoader::set_fact(CaseData& out, const std::string& path, const std::str
   for (const auto& f : p.facts) {
     if (f.path != path) continue;
     if (f.shape != FactDecl::Shape::scalar) {
-      out.error = CaseError{"E405", fmt::format("`{}` is not a single value", path), "--fact " + path};
+      out.error =
+          CaseError{"E405", fmt::format("`{}` is not a single value", path), "--fact " + path};
       return false;
     }
     YAML::Node node;
@@ -579,8 +604,9 @@ bool CaseLoader::set_fact(CaseData& out, const std::string& path, const std::str
   std::vector<std::string> names;
   for (const auto& f : p.facts) names.push_back(f.path);
   std::string help = did_you_mean(path, names);
-  out.error = CaseError{"E405", fmt::format("no fact `{}`{}", path, help.empty() ? "" : " (" + help + ")"),
-                        "--fact " + path};
+  out.error =
+      CaseError{"E405", fmt::format("no fact `{}`{}", path, help.empty() ? "" : " (" + help + ")"),
+                "--fact " + path};
   return false;
 }
 

@@ -13,19 +13,26 @@ namespace mmi {
 
 const char* to_string(RuleState s) {
   switch (s) {
-    case RuleState::fired: return "fired";
-    case RuleState::not_fired: return "not_fired";
-    case RuleState::unknown: return "unknown";
+    case RuleState::fired:
+      return "fired";
+    case RuleState::not_fired:
+      return "not_fired";
+    case RuleState::unknown:
+      return "unknown";
   }
   return "unknown";
 }
 
 const char* to_string(Status s) {
   switch (s) {
-    case Status::reached: return "reached";
-    case Status::not_reached: return "not_reached";
-    case Status::undetermined: return "undetermined";
-    case Status::error: return "error";
+    case Status::reached:
+      return "reached";
+    case Status::not_reached:
+      return "not_reached";
+    case Status::undetermined:
+      return "undetermined";
+    case Status::error:
+      return "error";
   }
   return "error";
 }
@@ -83,12 +90,23 @@ void append_json_string(std::string& out, std::string_view s) {
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: out += fmt::format("\\u{:04x}", c);
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += fmt::format("\\u{:04x}", c);
     }
   }
   out.append(s.data() + run, s.size() - run);
@@ -97,14 +115,22 @@ void append_json_string(std::string& out, std::string_view s) {
 
 std::string value_to_string(const Value& v, const Graph& g) {
   switch (v.kind) {
-    case Kind::missing: return "missing";
-    case Kind::error: return "error";
-    case Kind::boolean: return v.b ? "true" : "false";
-    case Kind::number: return v.as_number().to_string();
-    case Kind::text: return std::string(v.as_text());
-    case Kind::date: return format_date(static_cast<DayNumber>(v.i));
-    case Kind::duration: return format_duration(v.i);
-    case Kind::period: return format_period(v.i);
+    case Kind::missing:
+      return "missing";
+    case Kind::error:
+      return "error";
+    case Kind::boolean:
+      return v.b ? "true" : "false";
+    case Kind::number:
+      return v.as_number().to_string();
+    case Kind::text:
+      return std::string(v.as_text());
+    case Kind::date:
+      return format_date(static_cast<DayNumber>(v.i));
+    case Kind::duration:
+      return format_duration(v.i);
+    case Kind::period:
+      return format_period(v.i);
     case Kind::list: {
       std::string s = "[";
       for (std::uint32_t k = 0; k < v.aux && k < 6; ++k) {
@@ -131,17 +157,29 @@ std::string value_to_string(const Value& v, const Graph& g) {
 void append_json_value(std::string& out, const Value& v, const Graph& g) {
   switch (v.kind) {
     case Kind::missing:
-    case Kind::error: out += "null"; return;
-    case Kind::boolean: out += v.b ? "true" : "false"; return;
-    case Kind::number: v.as_number().append_to(out); return;
-    case Kind::text: append_json_string(out, v.as_text()); return;
+    case Kind::error:
+      out += "null";
+      return;
+    case Kind::boolean:
+      out += v.b ? "true" : "false";
+      return;
+    case Kind::number:
+      v.as_number().append_to(out);
+      return;
+    case Kind::text:
+      append_json_string(out, v.as_text());
+      return;
     case Kind::date:
       out += '"';
       append_date(out, static_cast<DayNumber>(v.i));
       out += '"';
       return;
-    case Kind::duration: append_json_string(out, format_duration(v.i)); return;
-    case Kind::period: append_json_string(out, format_period(v.i)); return;
+    case Kind::duration:
+      append_json_string(out, format_duration(v.i));
+      return;
+    case Kind::period:
+      append_json_string(out, format_period(v.i));
+      return;
     case Kind::list:
       out += '[';
       for (std::uint32_t k = 0; k < v.aux; ++k) {
@@ -159,7 +197,9 @@ void append_json_value(std::string& out, const Value& v, const Graph& g) {
         out += ':';
         const TypeDesc& t = g.policy.types[r.type_ids[f]];
         if (t.tag == TypeTag::record && !t.list)
-          append_json_value(out, Value::record(v.items + r.offsets[f], static_cast<std::uint32_t>(t.record), -1), g);
+          append_json_value(
+              out, Value::record(v.items + r.offsets[f], static_cast<std::uint32_t>(t.record), -1),
+              g);
         else
           append_json_value(out, v.items[r.offsets[f]], g);
       }
@@ -219,10 +259,14 @@ struct Evaluator::State {
     const Node& n = g.nodes[i];
     // Leaves are half the nodes: answer them here, without a call into compute().
     switch (n.op) {
-      case Op::constant: return n.constant;
-      case Op::fact: return c->slots[n.aux];
-      case Op::let: return lets[n.aux];
-      default: break;
+      case Op::constant:
+        return n.constant;
+      case Op::fact:
+        return c->slots[n.aux];
+      case Op::let:
+        return lets[n.aux];
+      default:
+        break;
     }
     if (n.memo >= 0) {
       auto m = static_cast<std::size_t>(n.memo);
@@ -245,35 +289,45 @@ struct Evaluator::State {
 
   Value compute(const Node& n, std::uint32_t i) {
     switch (n.op) {
-      case Op::constant: return n.constant;
-      case Op::fact: return c->slots[n.aux];
+      case Op::constant:
+        return n.constant;
+      case Op::fact:
+        return c->slots[n.aux];
       case Op::fact_list: {
         const CaseList& l = c->lists[n.aux];
         return Value::list(l.items.data(), static_cast<std::uint32_t>(l.items.size()));
       }
-      case Op::fact_record: return Value::record(c->slots.data() + n.aux, n.c, -1);
+      case Op::fact_record:
+        return Value::record(c->slots.data() + n.aux, n.c, -1);
       case Op::item_field: {
         const Value& item = items[items.size() - 1 - n.scope];
         if (n.c != kNone) return Value::record(item.items + n.aux, n.c, -1);
         return item.items[n.aux];
       }
-      case Op::parameter: return param_value(n.aux, as_of);
+      case Op::parameter:
+        return param_value(n.aux, as_of);
       case Op::parameter_at: {
         Value d = eval(n.a);
         if (d.kind != Kind::date) return d.kind == Kind::error ? d : Value::missing();
         return param_value(n.aux, d.i);
       }
-      case Op::let: return lets[n.aux];
+      case Op::let:
+        return lets[n.aux];
       case Op::rule_fired: {
         RuleState s = out.rules[n.aux];
         if (s == RuleState::unknown) return Value::missing();
         return Value::boolean(s == RuleState::fired);
       }
-      case Op::rule_date: return out.rule_dates[n.aux];
-      case Op::as_of: return Value::date(as_of);
-      case Op::status: return status_v;
-      case Op::decision_date: return date_v;
-      case Op::basis: return basis_v;
+      case Op::rule_date:
+        return out.rule_dates[n.aux];
+      case Op::as_of:
+        return Value::date(as_of);
+      case Op::status:
+        return status_v;
+      case Op::decision_date:
+        return date_v;
+      case Op::basis:
+        return basis_v;
       case Op::field: {
         Value r = eval(n.a);
         if (r.kind != Kind::record) return r.kind == Kind::error ? r : Value::missing();
@@ -286,16 +340,20 @@ struct Evaluator::State {
         Value* dst = arena.alloc(l.aux);
         for (std::uint32_t k = 0; k < l.aux; ++k) {
           const Value& rec = l.items[k];
-          if (rec.kind != Kind::record) dst[k] = Value::missing();
-          else if (n.c != kNone) dst[k] = Value::record(rec.items + n.aux, n.c, -1);
-          else dst[k] = rec.items[n.aux];
+          if (rec.kind != Kind::record)
+            dst[k] = Value::missing();
+          else if (n.c != kNone)
+            dst[k] = Value::record(rec.items + n.aux, n.c, -1);
+          else
+            dst[k] = rec.items[n.aux];
         }
         return Value::list(dst, l.aux);
       }
       case Op::neg: {
         Value v = eval(n.a);
         if (v.kind == Kind::number) return Value::number(-v.as_number());
-        if (v.kind == Kind::duration || v.kind == Kind::period) return Value::integral(v.kind, -v.i);
+        if (v.kind == Kind::duration || v.kind == Kind::period)
+          return Value::integral(v.kind, -v.i);
         return v;
       }
       case Op::not_: {
@@ -343,7 +401,10 @@ struct Evaluator::State {
         Value x = eval(n.a), y = eval(n.b), r;
         if (absent(x, y, r)) return r;
         int c3 = compare_values(x, y);
-        bool b = n.op == Op::lt ? c3 < 0 : n.op == Op::le ? c3 <= 0 : n.op == Op::gt ? c3 > 0 : c3 >= 0;
+        bool b = n.op == Op::lt   ? c3 < 0
+                 : n.op == Op::le ? c3 <= 0
+                 : n.op == Op::gt ? c3 > 0
+                                  : c3 >= 0;
         return Value::boolean(b);
       }
       case Op::add:
@@ -400,7 +461,8 @@ struct Evaluator::State {
         }
         return Value::list(dst, n.args_count);
       }
-      case Op::call: return call(n, i);
+      case Op::call:
+        return call(n, i);
     }
     return Value::missing();
   }
@@ -424,14 +486,16 @@ struct Evaluator::State {
         if (a == b) return Value::integral(a, x.i - y.i);
         break;
       case Op::mul:
-        if (a == Kind::number && b == Kind::number) return Value::number(x.as_number() * y.as_number());
+        if (a == Kind::number && b == Kind::number)
+          return Value::number(x.as_number() * y.as_number());
         if (b == Kind::number) return scale(x, y.as_number(), node);
         if (a == Kind::number) return scale(y, x.as_number(), node);
         break;
       case Op::div:
         if (b == Kind::number) {
           if (y.coef == 0) return fail(node, "E500", "division by zero");
-          if (a == Kind::number) return Value::number(Decimal::divide(x.as_number(), y.as_number()));
+          if (a == Kind::number)
+            return Value::number(Decimal::divide(x.as_number(), y.as_number()));
           Decimal q = Decimal::divide(Decimal::from_int(x.i), y.as_number()).floor();
           auto whole = q.to_int64_floor();
           if (!whole) return fail(node, "E501", "duration out of range");
@@ -439,7 +503,8 @@ struct Evaluator::State {
         }
         if (y.i == 0) return fail(node, "E500", "division by zero");
         return Value::number(Decimal::divide(Decimal::from_int(x.i), Decimal::from_int(y.i)));
-      default: break;
+      default:
+        break;
     }
     return fail(node, "E201", "operator applied to values of the wrong kinds");
   }
@@ -454,7 +519,8 @@ struct Evaluator::State {
   // duration × number and period × number, rounded down to whole days / months.
   Value scale(const Value& span, const Decimal& factor, std::uint32_t node) {
     std::int64_t whole_factor;
-    if (factor.exponent() == 0 && factor.coefficient() >= -1'000'000 && factor.coefficient() <= 1'000'000) {
+    if (factor.exponent() == 0 && factor.coefficient() >= -1'000'000 &&
+        factor.coefficient() <= 1'000'000) {
       // Whole factors (the common `3 * 1 week`) need no decimal arithmetic.
       whole_factor = static_cast<std::int64_t>(factor.coefficient());
       std::int64_t v = span.i * whole_factor;
@@ -527,7 +593,8 @@ struct Evaluator::State {
         bool want_min = fn == Builtin::min || fn == Builtin::earliest;
         Value best;
         Value status = each_present(n, [&](const Value& v) {
-          if (best.is_missing() || (want_min ? compare_values(v, best) < 0 : compare_values(v, best) > 0))
+          if (best.is_missing() ||
+              (want_min ? compare_values(v, best) < 0 : compare_values(v, best) > 0))
             best = v;
         });
         if (status.kind == Kind::error) return status;
@@ -564,7 +631,9 @@ struct Evaluator::State {
         if (x.kind == Kind::duration) return Value::duration(x.i < 0 ? -x.i : x.i);
         if (x.kind != Kind::number) return x;
         Decimal d = x.as_number();
-        return Value::number(fn == Builtin::floor ? d.floor() : fn == Builtin::ceil ? d.ceil() : d.abs());
+        return Value::number(fn == Builtin::floor  ? d.floor()
+                             : fn == Builtin::ceil ? d.ceil()
+                                                   : d.abs());
       }
       case Builtin::change:
       case Builtin::trend: {
@@ -646,9 +715,12 @@ struct Evaluator::State {
     } else {
       Value unless = roots.unless == kNone ? Value::boolean(false) : eval(roots.unless);
       if (unless.kind == Kind::error) return set_error(unless);
-      if (unless.is_true()) state = RuleState::not_fired;
-      else if (when.is_true() && unless.is_false()) state = RuleState::fired;
-      else state = RuleState::unknown;
+      if (unless.is_true())
+        state = RuleState::not_fired;
+      else if (when.is_true() && unless.is_false())
+        state = RuleState::fired;
+      else
+        state = RuleState::unknown;
     }
     if (state == RuleState::fired) {
       // A rule that fires without a date stays fired but cannot decide (see decide()).
@@ -706,8 +778,10 @@ struct Evaluator::State {
       return out;
     }
     for (const GraphStep& step : g.policy.order) {
-      if (step.kind == GraphStep::Kind::let) lets[step.index] = eval(g.let_roots[step.index]);
-      else eval_rule(step.index);
+      if (step.kind == GraphStep::Kind::let)
+        lets[step.index] = eval(g.let_roots[step.index]);
+      else
+        eval_rule(step.index);
     }
     if (!out.error) decide();
     if (!out.error && g.cutoff_root != kNone) {
@@ -739,7 +813,8 @@ struct Evaluator::State {
     const RecordLayout& r = p.records[record.aux];
     std::string field = "?";
     for (std::size_t f = 0; f < r.offsets.size(); ++f)
-      if (r.offsets[f] == offset && p.types[r.type_ids[f]].tag != TypeTag::record) field = r.names[f];
+      if (r.offsets[f] == offset && p.types[r.type_ids[f]].tag != TypeTag::record)
+        field = r.names[f];
     return fmt::format("{}[{}].{}", list, record.exp, field);
   }
 
@@ -775,14 +850,18 @@ struct Evaluator::State {
         return;
       case Op::field: {
         Value base = eval(n.a);
-        if (base.kind == Kind::record && base.exp >= 0) found.insert(item_path(base, n.aux));
-        else trace(n.a);
+        if (base.kind == Kind::record && base.exp >= 0)
+          found.insert(item_path(base, n.aux));
+        else
+          trace(n.a);
         return;
       }
       case Op::if_: {
         Value cond = eval(n.a);
-        if (cond.kind == Kind::boolean) trace(cond.b ? n.b : n.c);
-        else trace(n.a);
+        if (cond.kind == Kind::boolean)
+          trace(cond.b ? n.b : n.c);
+        else
+          trace(n.a);
         return;
       }
       case Op::where:
@@ -890,26 +969,35 @@ struct Evaluator::State {
           return e;
         }
         break;
-      default: break;
+      default:
+        break;
     }
     child(n.a);
     child(n.b);
-    if (n.op != Op::field && n.op != Op::project && n.op != Op::call && n.op != Op::item_field) child(n.c);
+    if (n.op != Op::field && n.op != Op::project && n.op != Op::call && n.op != Op::item_field)
+      child(n.c);
     for (std::uint32_t k = 0; k < n.args_count; ++k) child(g.args[n.args_begin + k]);
     return e;
   }
 };
 
-Evaluator::Evaluator(std::shared_ptr<const Graph> graph) : s_(std::make_unique<State>(std::move(graph))) {}
+Evaluator::Evaluator(std::shared_ptr<const Graph> graph)
+    : s_(std::make_unique<State>(std::move(graph))) {}
 Evaluator::~Evaluator() = default;
 Evaluator::Evaluator(Evaluator&&) noexcept = default;
 
 const Outcome& Evaluator::evaluate(const CaseData& c, const EvalOptions& options) {
   return s_->run(c, options);
 }
-const Outcome& Evaluator::outcome() const { return s_->out; }
-const Graph& Evaluator::graph() const { return s_->g; }
-std::vector<std::string> Evaluator::missing_facts() { return s_->missing_facts(); }
+const Outcome& Evaluator::outcome() const {
+  return s_->out;
+}
+const Graph& Evaluator::graph() const {
+  return s_->g;
+}
+std::vector<std::string> Evaluator::missing_facts() {
+  return s_->missing_facts();
+}
 
 Explanation Evaluator::explain_rule(std::uint32_t r) {
   const Graph& g = s_->g;

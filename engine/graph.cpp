@@ -34,13 +34,20 @@ namespace {
 
 Value literal_value(const Literal& l, Graph& g) {
   switch (l.kind) {
-    case LiteralKind::number: return Value::number(l.number);
-    case LiteralKind::text: return Value::string(g.intern(l.text));
-    case LiteralKind::boolean: return Value::boolean(l.integer != 0);
-    case LiteralKind::date: return Value::date(l.integer);
-    case LiteralKind::duration: return Value::duration(l.integer);
-    case LiteralKind::period: return Value::period(l.integer);
-    case LiteralKind::missing: return Value::missing();
+    case LiteralKind::number:
+      return Value::number(l.number);
+    case LiteralKind::text:
+      return Value::string(g.intern(l.text));
+    case LiteralKind::boolean:
+      return Value::boolean(l.integer != 0);
+    case LiteralKind::date:
+      return Value::date(l.integer);
+    case LiteralKind::duration:
+      return Value::duration(l.integer);
+    case LiteralKind::period:
+      return Value::period(l.integer);
+    case LiteralKind::missing:
+      return Value::missing();
   }
   return Value::missing();
 }
@@ -75,7 +82,8 @@ class Compiler {
       bool trivial = n.op == Op::constant || n.op == Op::fact || n.op == Op::parameter ||
                      n.op == Op::let || n.op == Op::as_of || n.op == Op::fact_list ||
                      n.op == Op::rule_fired || n.op == Op::rule_date;
-      if (users[i] > 1 && !trivial && item_need_[i] == 0) n.memo = static_cast<std::int32_t>(g_.memo_count++);
+      if (users[i] > 1 && !trivial && item_need_[i] == 0)
+        n.memo = static_cast<std::int32_t>(g_.memo_count++);
     }
   }
 
@@ -91,7 +99,8 @@ class Compiler {
     // Hash-cons: the key is the node's content (origins are not part of identity).
     std::string key(reinterpret_cast<const char*>(&n.op), 1);
     key += fmt::format("|{}|{}|{}|{}|{}|{}|", n.scope, n.a, n.b, n.c, n.aux, n.args_count);
-    for (std::uint32_t i = 0; i < n.args_count; ++i) key += fmt::format("{},", g_.args[n.args_begin + i]);
+    for (std::uint32_t i = 0; i < n.args_count; ++i)
+      key += fmt::format("{},", g_.args[n.args_begin + i]);
     if (n.op == Op::constant) {
       const Value& v = n.constant;
       key += fmt::format("{}:{}:{}:{}:", static_cast<int>(v.kind), v.exp, v.aux,
@@ -128,7 +137,8 @@ class Compiler {
         n.op = Op::constant;
         n.constant = literal_value(e.literal, g_);
         return add(n, e, 0);
-      case ExprKind::name: return compile_name(e);
+      case ExprKind::name:
+        return compile_name(e);
       case ExprKind::field: {
         std::uint32_t base = compile(e.args[0]);
         const TypeDesc& bt = P().types[e.args[0].type_id];
@@ -143,7 +153,8 @@ class Compiler {
         n.c = record_layout(r.type_ids[e.index]);
         return add(n, e, need(base));
       }
-      case ExprKind::call: return compile_call(e);
+      case ExprKind::call:
+        return compile_call(e);
       case ExprKind::list: {
         n.op = Op::list;
         std::vector<std::uint32_t> items;
@@ -174,20 +185,30 @@ class Compiler {
         n.a = when;
         return add(n, e, need(when));
       }
-      default: break;
+      default:
+        break;
     }
-    static const std::pair<ExprKind, Op> kOps[] = {
-        {ExprKind::neg, Op::neg},         {ExprKind::not_, Op::not_},
-        {ExprKind::and_, Op::and_},       {ExprKind::or_, Op::or_},
-        {ExprKind::coalesce, Op::coalesce}, {ExprKind::if_, Op::if_},
-        {ExprKind::eq, Op::eq},           {ExprKind::ne, Op::ne},
-        {ExprKind::lt, Op::lt},           {ExprKind::le, Op::le},
-        {ExprKind::gt, Op::gt},           {ExprKind::ge, Op::ge},
-        {ExprKind::add, Op::add},         {ExprKind::sub, Op::sub},
-        {ExprKind::mul, Op::mul},         {ExprKind::div, Op::div},
-        {ExprKind::in, Op::in},           {ExprKind::not_in, Op::not_in},
-        {ExprKind::between, Op::between}, {ExprKind::is_missing, Op::is_missing},
-        {ExprKind::is_present, Op::is_present}};
+    static const std::pair<ExprKind, Op> kOps[] = {{ExprKind::neg, Op::neg},
+                                                   {ExprKind::not_, Op::not_},
+                                                   {ExprKind::and_, Op::and_},
+                                                   {ExprKind::or_, Op::or_},
+                                                   {ExprKind::coalesce, Op::coalesce},
+                                                   {ExprKind::if_, Op::if_},
+                                                   {ExprKind::eq, Op::eq},
+                                                   {ExprKind::ne, Op::ne},
+                                                   {ExprKind::lt, Op::lt},
+                                                   {ExprKind::le, Op::le},
+                                                   {ExprKind::gt, Op::gt},
+                                                   {ExprKind::ge, Op::ge},
+                                                   {ExprKind::add, Op::add},
+                                                   {ExprKind::sub, Op::sub},
+                                                   {ExprKind::mul, Op::mul},
+                                                   {ExprKind::div, Op::div},
+                                                   {ExprKind::in, Op::in},
+                                                   {ExprKind::not_in, Op::not_in},
+                                                   {ExprKind::between, Op::between},
+                                                   {ExprKind::is_missing, Op::is_missing},
+                                                   {ExprKind::is_present, Op::is_present}};
     for (const auto& [k, op] : kOps)
       if (k == e.kind) n.op = op;
     std::uint32_t reach = 0;
@@ -240,11 +261,21 @@ class Compiler {
         n.op = Op::let;
         n.aux = e.index;
         break;
-      case Ref::as_of: n.op = Op::as_of; break;
-      case Ref::decision_status: n.op = Op::status; break;
-      case Ref::decision_mmi_date: n.op = Op::decision_date; break;
-      case Ref::decision_basis: n.op = Op::basis; break;
-      default: n.op = Op::constant; break;
+      case Ref::as_of:
+        n.op = Op::as_of;
+        break;
+      case Ref::decision_status:
+        n.op = Op::status;
+        break;
+      case Ref::decision_mmi_date:
+        n.op = Op::decision_date;
+        break;
+      case Ref::decision_basis:
+        n.op = Op::basis;
+        break;
+      default:
+        n.op = Op::constant;
+        break;
     }
     return add(n, e, reach);
   }
@@ -339,7 +370,8 @@ std::shared_ptr<const Graph> compile_graph(CheckedPolicy policy) {
   for (const auto& param : p.parameters) {
     ParameterValues pv;
     pv.value = literal_value(param.value, *g);
-    for (const auto& step : param.series) pv.series.emplace_back(step.from, literal_value(step.value, *g));
+    for (const auto& step : param.series)
+      pv.series.emplace_back(step.from, literal_value(step.value, *g));
     g->parameters.push_back(std::move(pv));
   }
 

@@ -19,7 +19,8 @@ enum class Op : std::uint8_t {
   fact,          // scalar fact: aux = slot
   fact_list,     // aux = list index
   fact_record,   // aux = base slot, c = record layout
-  item_field,    // scope = enclosing `where` level (0 innermost), aux = field offset, c = layout if record
+  item_field,    // scope = enclosing `where` level (0 innermost), aux = field offset, c = layout if
+                 // record
   parameter,     // aux = parameter index (value on as_of)
   parameter_at,  // aux = parameter index, a = date
   let,           // aux = let index
@@ -31,10 +32,27 @@ enum class Op : std::uint8_t {
   basis,
   field,    // a = record; aux = field offset; c = layout if the field is a record, else kNone
   project,  // a = list of records; aux = field offset; c = layout if record
-  neg, not_, and_, or_, coalesce, if_,
-  eq, ne, lt, le, gt, ge,
-  add, sub, mul, div,
-  in, not_in, between, is_missing, is_present,
+  neg,
+  not_,
+  and_,
+  or_,
+  coalesce,
+  if_,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  add,
+  sub,
+  mul,
+  div,
+  in,
+  not_in,
+  between,
+  is_missing,
+  is_present,
   where,  // a = list, b = condition (item scope)
   list,   // args
   call,   // aux = builtin, args (change/trend: c = field offset)

@@ -2,7 +2,9 @@
 
 namespace mmi {
 
-const char* engine_version() { return MMI_VERSION; }
+const char* engine_version() {
+  return MMI_VERSION;
+}
 
 CompiledPolicy compile_policy(const std::string& path, const CompileOptions& options) {
   CompiledPolicy out;
@@ -13,8 +15,9 @@ CompiledPolicy compile_policy(const std::string& path, const CompileOptions& opt
     auto checked = load_checked_policy(path, check, out.diagnostics);
     if (checked && checked->is_module) {
       out.diagnostics.error("E011",
-                            "`" + path + "` is a module (it has no `decision:`): include it from a "
-                            "policy to evaluate it",
+                            "`" + path +
+                                "` is a module (it has no `decision:`): include it from a "
+                                "policy to evaluate it",
                             SourceLocation{nullptr, path});
       return out;
     }
@@ -41,7 +44,9 @@ CaseData& Session::load_yaml(const YAML::Node& node) {
   return case_;
 }
 
-const Outcome& Session::evaluate(const EvalOptions& options) { return evaluate(case_, options); }
+const Outcome& Session::evaluate(const EvalOptions& options) {
+  return evaluate(case_, options);
+}
 
 const Outcome& Session::evaluate(const CaseData& c, const EvalOptions& options) {
   last_ = &c;

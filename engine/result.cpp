@@ -6,7 +6,9 @@ namespace mmi {
 
 namespace {
 
-void json_string(std::string& out, std::string_view s) { append_json_string(out, s); }
+void json_string(std::string& out, std::string_view s) {
+  append_json_string(out, s);
+}
 
 void key(std::string& out, std::string_view k) {
   out += '"';
@@ -18,8 +20,10 @@ void header(std::string& out, const Graph& g, std::string_view case_id, bool has
   const CheckedPolicy& p = g.policy;
   out += '{';
   key(out, "case");
-  if (has_id) json_string(out, case_id);
-  else out += "null";
+  if (has_id)
+    json_string(out, case_id);
+  else
+    out += "null";
   out += ',';
   key(out, "policy");
   json_string(out, p.policy_id);
@@ -54,8 +58,10 @@ void append_result_json(std::string& out, const Graph& g, const CaseData& c, con
   append_json_value(out, o.mmi_date, g);
   out += ',';
   key(out, "basis");
-  if (o.basis >= 0) json_string(out, p.rules[static_cast<std::size_t>(o.basis)].id);
-  else out += "null";
+  if (o.basis >= 0)
+    json_string(out, p.rules[static_cast<std::size_t>(o.basis)].id);
+  else
+    out += "null";
   out += ',';
   key(out, "coverage_cutoff");
   append_json_value(out, o.coverage_cutoff, g);
@@ -108,8 +114,9 @@ void append_result_json(std::string& out, const Graph& g, const CaseData& c, con
 void append_input_error_json(std::string& out, const Graph& g, std::string_view case_id,
                              const CaseError& error, std::size_t line) {
   header(out, g, case_id, !case_id.empty());
-  out += ",\"as_of\":null,\"status\":\"error\",\"mmi_date\":null,\"basis\":null,"
-         "\"coverage_cutoff\":null,\"outputs\":{},\"rules\":{},\"missing\":[]";
+  out +=
+      ",\"as_of\":null,\"status\":\"error\",\"mmi_date\":null,\"basis\":null,"
+      "\"coverage_cutoff\":null,\"outputs\":{},\"rules\":{},\"missing\":[]";
   if (line > 0) out += fmt::format(",\"line\":{}", line);
   out += ",\"error\":{\"code\":";
   json_string(out, error.code);
@@ -117,7 +124,8 @@ void append_input_error_json(std::string& out, const Graph& g, std::string_view 
   json_string(out, error.message);
   out += ",\"at\":";
   std::string at = error.at;
-  if (line > 0) at = at.empty() ? fmt::format("line {}", line) : fmt::format("line {}: {}", line, at);
+  if (line > 0)
+    at = at.empty() ? fmt::format("line {}", line) : fmt::format("line {}: {}", line, at);
   json_string(out, at);
   out += "}}";
 }
@@ -130,10 +138,12 @@ std::string result_text(const Graph& g, const CaseData& c, const Outcome& o,
                    p.version, format_date(o.as_of));
   s += fmt::format("  status           {}\n", to_string(o.status));
   if (o.error) {
-    s += fmt::format("  error            {} [{}] at {}\n", o.error->message, o.error->code, o.error->at);
+    s += fmt::format("  error            {} [{}] at {}\n", o.error->message, o.error->code,
+                     o.error->at);
     return s;
   }
-  s += fmt::format("  mmi_date         {}\n", o.mmi_date.is_missing() ? "-" : value_to_string(o.mmi_date, g));
+  s += fmt::format("  mmi_date         {}\n",
+                   o.mmi_date.is_missing() ? "-" : value_to_string(o.mmi_date, g));
   s += fmt::format("  basis            {}\n",
                    o.basis >= 0 ? p.rules[static_cast<std::size_t>(o.basis)].id : std::string("-"));
   s += fmt::format("  coverage_cutoff  {}\n",
@@ -163,8 +173,10 @@ void explanation_lines(std::string& s, const Explanation& e, const std::string& 
                        bool root) {
   std::string text = e.text;
   if (text.size() > 100) text = text.substr(0, 97) + "...";
-  if (root) s += fmt::format("{}  →  {}\n", text, e.value);
-  else s += fmt::format("{}{}{}  →  {}\n", prefix, last ? "└─ " : "├─ ", text, e.value);
+  if (root)
+    s += fmt::format("{}  →  {}\n", text, e.value);
+  else
+    s += fmt::format("{}{}{}  →  {}\n", prefix, last ? "└─ " : "├─ ", text, e.value);
   std::string next = root ? "" : prefix + (last ? "   " : "│  ");
   for (std::size_t k = 0; k < e.parts.size(); ++k)
     explanation_lines(s, e.parts[k], next, k + 1 == e.parts.size(), false);

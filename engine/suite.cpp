@@ -17,14 +17,17 @@ std::size_t SuiteReport::passed() const {
   return n;
 }
 
-std::size_t SuiteReport::failed() const { return tests.size() - passed() + (loaded ? 0 : 1); }
+std::size_t SuiteReport::failed() const {
+  return tests.size() - passed() + (loaded ? 0 : 1);
+}
 
 namespace {
 
 namespace fs = std::filesystem;
 
 const std::vector<std::string> kSuiteKeys = {"policy", "tests", "description", "name"};
-const std::vector<std::string> kTestKeys = {"name", "description", "case", "as_of", "set", "expect"};
+const std::vector<std::string> kTestKeys = {"name",  "description", "case",
+                                            "as_of", "set",         "expect"};
 const std::vector<std::string> kExpectKeys = {"status",  "basis", "mmi_date", "coverage_cutoff",
                                               "outputs", "rules", "missing"};
 
@@ -48,7 +51,8 @@ bool matches(const YAML::Node& expected, const Value& actual, const Graph& g) {
   const std::string& text = expected.Scalar();
   switch (actual.kind) {
     case Kind::missing:
-    case Kind::error: return text == "null" || text == "~";
+    case Kind::error:
+      return text == "null" || text == "~";
     case Kind::number: {
       auto d = Decimal::parse(text);
       return d && *d == actual.as_number();
@@ -57,7 +61,8 @@ bool matches(const YAML::Node& expected, const Value& actual, const Graph& g) {
       auto d = parse_iso_date(text);
       return d && *d == actual.i;
     }
-    default: return text == value_to_string(actual, g);
+    default:
+      return text == value_to_string(actual, g);
   }
 }
 
@@ -86,7 +91,8 @@ class SuiteRunner {
     if (policy.empty())
       report_.diagnostics.error("E600", "a test suite needs `policy:`", y.location(*root));
     if (!tests || !tests->IsSequence())
-      report_.diagnostics.error("E600", "a test suite needs `tests:`, a list of tests", y.location(*root));
+      report_.diagnostics.error("E600", "a test suite needs `tests:`, a list of tests",
+                                y.location(*root));
     if (report_.diagnostics.has_errors()) return;
     dir_ = fs::path(path_).parent_path();
     report_.policy_path = (dir_ / policy).lexically_normal().string();
@@ -159,12 +165,15 @@ class SuiteRunner {
     YAML::Node expect = expect_opt.value_or(YAML::Node(YAML::NodeType::Undefined));
     if (t.name.empty()) t.name = fmt::format("test at line {}", t.line);
     if (!case_opt) local.error("E600", "the test has no `case`", at);
-    if (!expect_opt) local.error("E600", "the test has no `expect`", at);
-    else if (!expect.IsMap()) local.error("E600", "`expect` must be a mapping of result fields", ly.location(expect));
+    if (!expect_opt)
+      local.error("E600", "the test has no `expect`", at);
+    else if (!expect.IsMap())
+      local.error("E600", "`expect` must be a mapping of result fields", ly.location(expect));
     ParameterOverrides set;
     if (set_opt) {
       const YAML::Node& set_node = *set_opt;
-      if (!set_node.IsMap()) local.error("E600", "`set` maps parameter names to values", ly.location(set_node));
+      if (!set_node.IsMap())
+        local.error("E600", "`set` maps parameter names to values", ly.location(set_node));
       else
         for (const auto& [k, v, k_at] : ly.entries(set_node, {}, ""))
           set.emplace_back(k, ly.scalar(v, "parameter value"));
@@ -209,7 +218,8 @@ class SuiteRunner {
         session.loader().load_yaml(*root, c);
       }
     } else {
-      t.error = fmt::format("{}: `case` must be a file path or a mapping", y.location(case_node).to_string());
+      t.error = fmt::format("{}: `case` must be a file path or a mapping",
+                            y.location(case_node).to_string());
       return finish();
     }
     if (!c.error) {
@@ -231,9 +241,12 @@ class SuiteRunner {
     }
     if (o.status != Status::error)
       for (std::size_t r = 0; r < o.rules.size() && r < report_.coverage.size(); ++r) {
-        if (o.rules[r] == RuleState::fired) ++report_.coverage[r].fired;
-        else if (o.rules[r] == RuleState::not_fired) ++report_.coverage[r].not_fired;
-        else ++report_.coverage[r].unknown;
+        if (o.rules[r] == RuleState::fired)
+          ++report_.coverage[r].fired;
+        else if (o.rules[r] == RuleState::not_fired)
+          ++report_.coverage[r].not_fired;
+        else
+          ++report_.coverage[r].unknown;
       }
     compare(ly, expect, g, p, session, o, t);
     if (o.status == Status::error && t.mismatches.empty() == false && o.error)
@@ -272,8 +285,10 @@ class SuiteRunner {
       } else if (key == "basis") {
         std::string got = o.basis >= 0 ? p.rules[static_cast<std::size_t>(o.basis)].id : "null";
         std::string w = show_expected(want);
-        if (!want.IsNull() && !want.IsScalar()) field_error(want, "`basis` must be a rule id or null");
-        else if (w != got) mismatch("basis", w, got);
+        if (!want.IsNull() && !want.IsScalar())
+          field_error(want, "`basis` must be a rule id or null");
+        else if (w != got)
+          mismatch("basis", w, got);
       } else if (key == "mmi_date" || key == "coverage_cutoff") {
         const Value& v = key == "mmi_date" ? o.mmi_date : o.coverage_cutoff;
         if (!want.IsNull() && (!want.IsScalar() || !parse_iso_date(want.Scalar()))) {
@@ -313,7 +328,8 @@ class SuiteRunner {
           auto pos = std::find(ids.begin(), ids.end(), id);
           if (pos == ids.end()) {
             std::string help = did_you_mean(id, ids);
-            field_error(rt->first, fmt::format("the policy has no rule `{}`{}", id, help.empty() ? "" : " (" + help + ")"));
+            field_error(rt->first, fmt::format("the policy has no rule `{}`{}", id,
+                                               help.empty() ? "" : " (" + help + ")"));
             continue;
           }
           std::string state = rt->second.IsScalar() ? rt->second.Scalar() : "";

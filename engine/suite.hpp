@@ -34,8 +34,8 @@ struct RuleCoverage {
 struct SuiteReport {
   std::string path;
   std::string policy_path;
-  bool loaded = false;           // false: the suite itself or its policy failed to load
-  DiagnosticList diagnostics;    // why it failed to load
+  bool loaded = false;         // false: the suite itself or its policy failed to load
+  DiagnosticList diagnostics;  // why it failed to load
   std::vector<TestOutcome> tests;
   std::vector<RuleCoverage> coverage;  // in rule order
   std::size_t passed() const;

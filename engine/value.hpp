@@ -12,13 +12,22 @@
 namespace mmi {
 
 enum class Kind : std::uint8_t {
-  missing, error, boolean, number, text, date, duration, period, record, list
+  missing,
+  error,
+  boolean,
+  number,
+  text,
+  date,
+  duration,
+  period,
+  record,
+  list
 };
 
 struct alignas(16) Value {
   union {
-    __int128 coef;       // number coefficient
-    std::int64_t i;      // date day number, duration days, period months
+    __int128 coef;   // number coefficient
+    std::int64_t i;  // date day number, duration days, period months
     bool b;
     const char* text;
     const Value* items;  // list items, or a record's field slots
@@ -95,14 +104,18 @@ static_assert(sizeof(Value) == 32);
 // Equality of two present scalar values of the same kind.
 inline bool scalar_equal(const Value& a, const Value& b) {
   switch (a.kind) {
-    case Kind::boolean: return a.b == b.b;
-    case Kind::number: return a.coef == b.coef && a.exp == b.exp;
+    case Kind::boolean:
+      return a.b == b.b;
+    case Kind::number:
+      return a.coef == b.coef && a.exp == b.exp;
     case Kind::text:
       return a.aux == b.aux && (a.text == b.text || std::memcmp(a.text, b.text, a.aux) == 0);
     case Kind::date:
     case Kind::duration:
-    case Kind::period: return a.i == b.i;
-    default: return false;
+    case Kind::period:
+      return a.i == b.i;
+    default:
+      return false;
   }
 }
 

@@ -30,7 +30,9 @@ CivilDate civil_from_days(DayNumber days) {
   return {static_cast<int>(y + (m <= 2)), m, d};
 }
 
-bool is_leap_year(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+bool is_leap_year(int year) {
+  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
 
 unsigned days_in_month(int year, unsigned month) {
   static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -43,7 +45,8 @@ namespace {
 struct YearTable {
   std::vector<DayNumber> first_day;
   YearTable() : first_day(10001) {
-    for (int y = 0; y <= 10000; ++y) first_day[static_cast<std::size_t>(y)] = days_from_civil(y, 1, 1);
+    for (int y = 0; y <= 10000; ++y)
+      first_day[static_cast<std::size_t>(y)] = days_from_civil(y, 1, 1);
   }
 };
 const YearTable& years() {

@@ -31,7 +31,9 @@ std::string format_date(DayNumber days);
 void append_date(std::string& out, DayNumber days);
 // date + months, the day clamped to the end of the target month; nullopt outside 0001..9999.
 std::optional<DayNumber> add_months(DayNumber date, std::int64_t months);
-inline bool day_in_range(std::int64_t d) { return d >= kMinDay && d <= kMaxDay; }
+inline bool day_in_range(std::int64_t d) {
+  return d >= kMinDay && d <= kMaxDay;
+}
 // ISO 8601: P14D, -P3D, P1Y2M, P0D.
 std::string format_duration(std::int64_t days);
 std::string format_period(std::int64_t months);

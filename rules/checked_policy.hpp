@@ -15,7 +15,16 @@
 namespace mmi {
 
 enum class TypeTag : std::uint8_t {
-  error, any, boolean, number, text, date, duration, period, enumeration, record
+  error,
+  any,
+  boolean,
+  number,
+  text,
+  date,
+  duration,
+  period,
+  enumeration,
+  record
 };
 
 struct TypeDesc {
@@ -32,13 +41,13 @@ constexpr std::uint32_t error = 0, any = 1, boolean = 2, number = 3, text = 4, d
 }
 
 struct RecordLayout {
-  std::string path;                    // "injury", "assessments[]"
-  std::vector<std::string> names;      // field names
+  std::string path;                     // "injury", "assessments[]"
+  std::vector<std::string> names;       // field names
   std::vector<std::uint32_t> type_ids;  // field types
-  std::vector<std::uint32_t> offsets;  // slot of each field relative to the record's base
-  std::vector<std::int32_t> facts;     // the fact index of each field (top-level records), or -1
-  std::uint32_t width = 0;             // slots the record occupies
-  std::int32_t date_field = -1;        // a field `date` of type date (lists sort on it)
+  std::vector<std::uint32_t> offsets;   // slot of each field relative to the record's base
+  std::vector<std::int32_t> facts;      // the fact index of each field (top-level records), or -1
+  std::uint32_t width = 0;              // slots the record occupies
+  std::int32_t date_field = -1;         // a field `date` of type date (lists sort on it)
   std::vector<bool> required;
 };
 
@@ -137,8 +146,25 @@ struct CheckedPolicy {
 
 // The built-in functions (language.md §4), by Expr::index / Node::aux.
 enum class Builtin : std::uint32_t {
-  count, any, none, sum, avg, min, max, first, last, earliest, latest, days_between,
-  weeks_between, round, floor, ceil, abs, change, trend
+  count,
+  any,
+  none,
+  sum,
+  avg,
+  min,
+  max,
+  first,
+  last,
+  earliest,
+  latest,
+  days_between,
+  weeks_between,
+  round,
+  floor,
+  ceil,
+  abs,
+  change,
+  trend
 };
 const std::vector<std::string>& builtin_names();
 

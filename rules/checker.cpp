@@ -17,9 +17,9 @@ namespace mmi {
 
 const std::vector<std::string>& builtin_names() {
   static const std::vector<std::string> names = {
-      "count", "any", "none", "sum", "avg", "min", "max", "first", "last", "earliest",
-      "latest", "days_between", "weeks_between", "round", "floor", "ceil", "abs", "change",
-      "trend"};
+      "count", "any",  "none",     "sum",    "avg",          "min",           "max",
+      "first", "last", "earliest", "latest", "days_between", "weeks_between", "round",
+      "floor", "ceil", "abs",      "change", "trend"};
   return names;
 }
 
@@ -28,14 +28,30 @@ std::string CheckedPolicy::type_name(std::uint32_t id) const {
   const TypeDesc& t = types[id];
   std::string base;
   switch (t.tag) {
-    case TypeTag::error: base = "error"; break;
-    case TypeTag::any: base = "missing"; break;
-    case TypeTag::boolean: base = "bool"; break;
-    case TypeTag::number: base = "number"; break;
-    case TypeTag::text: base = "text"; break;
-    case TypeTag::date: base = "date"; break;
-    case TypeTag::duration: base = "duration"; break;
-    case TypeTag::period: base = "period"; break;
+    case TypeTag::error:
+      base = "error";
+      break;
+    case TypeTag::any:
+      base = "missing";
+      break;
+    case TypeTag::boolean:
+      base = "bool";
+      break;
+    case TypeTag::number:
+      base = "number";
+      break;
+    case TypeTag::text:
+      base = "text";
+      break;
+    case TypeTag::date:
+      base = "date";
+      break;
+    case TypeTag::duration:
+      base = "duration";
+      break;
+    case TypeTag::period:
+      base = "period";
+      break;
     case TypeTag::enumeration: {
       base = "enum(";
       const auto& values = enums[static_cast<std::size_t>(t.enumeration)];
@@ -43,7 +59,9 @@ std::string CheckedPolicy::type_name(std::uint32_t id) const {
       base += ")";
       break;
     }
-    case TypeTag::record: base = "record " + records[static_cast<std::size_t>(t.record)].path; break;
+    case TypeTag::record:
+      base = "record " + records[static_cast<std::size_t>(t.record)].path;
+      break;
   }
   return t.list ? "list of " + base : base;
 }
@@ -52,13 +70,20 @@ namespace {
 
 std::string literal_to_string(const Literal& l) {
   switch (l.kind) {
-    case LiteralKind::number: return l.number.to_string();
-    case LiteralKind::text: return "\"" + l.text + "\"";
-    case LiteralKind::boolean: return l.integer ? "true" : "false";
-    case LiteralKind::date: return format_date(static_cast<DayNumber>(l.integer));
-    case LiteralKind::duration: return fmt::format("{} days", l.integer);
-    case LiteralKind::period: return fmt::format("{} months", l.integer);
-    case LiteralKind::missing: return "missing";
+    case LiteralKind::number:
+      return l.number.to_string();
+    case LiteralKind::text:
+      return "\"" + l.text + "\"";
+    case LiteralKind::boolean:
+      return l.integer ? "true" : "false";
+    case LiteralKind::date:
+      return format_date(static_cast<DayNumber>(l.integer));
+    case LiteralKind::duration:
+      return fmt::format("{} days", l.integer);
+    case LiteralKind::period:
+      return fmt::format("{} months", l.integer);
+    case LiteralKind::missing:
+      return "missing";
   }
   return "?";
 }
@@ -69,31 +94,42 @@ std::string expr_to_string(const Expr& e) {
   auto arg = [&](std::size_t i) {
     const Expr& a = e.args[i];
     bool simple = a.kind == ExprKind::literal || a.kind == ExprKind::name ||
-                  a.kind == ExprKind::field || a.kind == ExprKind::call ||
-                  a.kind == ExprKind::list;
+                  a.kind == ExprKind::field || a.kind == ExprKind::call || a.kind == ExprKind::list;
     return simple ? expr_to_string(a) : "(" + expr_to_string(a) + ")";
   };
   switch (e.kind) {
-    case ExprKind::literal: return literal_to_string(e.literal);
-    case ExprKind::name: return e.name;
-    case ExprKind::field: return arg(0) + "." + e.name;
+    case ExprKind::literal:
+      return literal_to_string(e.literal);
+    case ExprKind::name:
+      return e.name;
+    case ExprKind::field:
+      return arg(0) + "." + e.name;
     case ExprKind::call: {
       std::string s = e.name + "(";
-      for (std::size_t i = 0; i < e.args.size(); ++i) s += (i ? ", " : "") + expr_to_string(e.args[i]);
+      for (std::size_t i = 0; i < e.args.size(); ++i)
+        s += (i ? ", " : "") + expr_to_string(e.args[i]);
       return s + ")";
     }
     case ExprKind::list: {
       std::string s = "[";
-      for (std::size_t i = 0; i < e.args.size(); ++i) s += (i ? ", " : "") + expr_to_string(e.args[i]);
+      for (std::size_t i = 0; i < e.args.size(); ++i)
+        s += (i ? ", " : "") + expr_to_string(e.args[i]);
       return s + "]";
     }
-    case ExprKind::neg: return "-" + arg(0);
-    case ExprKind::not_: return "not " + arg(0);
-    case ExprKind::if_: return "if " + arg(0) + " then " + arg(1) + " else " + arg(2);
-    case ExprKind::between: return arg(0) + " between " + arg(1) + " and " + arg(2);
-    case ExprKind::is_missing: return arg(0) + " is missing";
-    case ExprKind::is_present: return arg(0) + " is present";
-    default: return arg(0) + " " + expr_kind_symbol(e.kind) + " " + arg(1);
+    case ExprKind::neg:
+      return "-" + arg(0);
+    case ExprKind::not_:
+      return "not " + arg(0);
+    case ExprKind::if_:
+      return "if " + arg(0) + " then " + arg(1) + " else " + arg(2);
+    case ExprKind::between:
+      return arg(0) + " between " + arg(1) + " and " + arg(2);
+    case ExprKind::is_missing:
+      return arg(0) + " is missing";
+    case ExprKind::is_present:
+      return arg(0) + " is present";
+    default:
+      return arg(0) + " " + expr_kind_symbol(e.kind) + " " + arg(1);
   }
 }
 
@@ -123,9 +159,8 @@ class Checker {
     p_.expires = m_.expires;
     p_.is_module = m_.is_module;
     p_.types.resize(8);
-    const TypeTag basics[] = {TypeTag::error, TypeTag::any,  TypeTag::boolean,
-                              TypeTag::number, TypeTag::text, TypeTag::date,
-                              TypeTag::duration, TypeTag::period};
+    const TypeTag basics[] = {TypeTag::error, TypeTag::any,  TypeTag::boolean,  TypeTag::number,
+                              TypeTag::text,  TypeTag::date, TypeTag::duration, TypeTag::period};
     for (int i = 0; i < 8; ++i) p_.types[i].tag = basics[i];
     p_.status_enum_type = enum_type({"reached", "not_reached", "undetermined", "error"});
 
@@ -206,13 +241,20 @@ class Checker {
 
   static std::uint32_t scalar_type(const FactDecl& f) {
     switch (f.type) {
-      case ScalarType::boolean: return type_id::boolean;
-      case ScalarType::number: return type_id::number;
-      case ScalarType::text: return type_id::text;
-      case ScalarType::date: return type_id::date;
-      case ScalarType::duration: return type_id::duration;
-      case ScalarType::period: return type_id::period;
-      case ScalarType::enumeration: return 0;
+      case ScalarType::boolean:
+        return type_id::boolean;
+      case ScalarType::number:
+        return type_id::number;
+      case ScalarType::text:
+        return type_id::text;
+      case ScalarType::date:
+        return type_id::date;
+      case ScalarType::duration:
+        return type_id::duration;
+      case ScalarType::period:
+        return type_id::period;
+      case ScalarType::enumeration:
+        return 0;
     }
     return 0;
   }
@@ -290,13 +332,20 @@ class Checker {
   // ---- parameters -----------------------------------------------------------------------
   static std::uint32_t literal_type(const Literal& l) {
     switch (l.kind) {
-      case LiteralKind::number: return type_id::number;
-      case LiteralKind::text: return type_id::text;
-      case LiteralKind::boolean: return type_id::boolean;
-      case LiteralKind::date: return type_id::date;
-      case LiteralKind::duration: return type_id::duration;
-      case LiteralKind::period: return type_id::period;
-      case LiteralKind::missing: return type_id::any;
+      case LiteralKind::number:
+        return type_id::number;
+      case LiteralKind::text:
+        return type_id::text;
+      case LiteralKind::boolean:
+        return type_id::boolean;
+      case LiteralKind::date:
+        return type_id::date;
+      case LiteralKind::duration:
+        return type_id::duration;
+      case LiteralKind::period:
+        return type_id::period;
+      case LiteralKind::missing:
+        return type_id::any;
     }
     return type_id::error;
   }
@@ -344,7 +393,8 @@ class Checker {
       bool ok = true;
       if (decl.value) {
         auto lit = parameter_literal(*decl.value, "parameter `" + decl.name + "`");
-        if (!lit) ok = false;
+        if (!lit)
+          ok = false;
         else {
           p.value = *lit;
           p.type_id = literal_type(*lit);
@@ -395,10 +445,9 @@ class Checker {
       if (!lit) continue;
       std::uint32_t t = literal_type(*lit);
       if (t != p.type_id && !is_error(p.type_id)) {
-        diags_.error("E405",
-                     fmt::format("`{}` is {} but `{}` is {}", pname, name(p.type_id), text,
-                                 name(t)),
-                     at);
+        diags_.error(
+            "E405", fmt::format("`{}` is {} but `{}` is {}", pname, name(p.type_id), text, name(t)),
+            at);
         continue;
       }
       p.value = *lit;
@@ -510,8 +559,10 @@ class Checker {
       std::uint32_t i = ready.front();
       ready.pop_front();
       placed[i] = true;
-      if (i < nl) p_.order.push_back({GraphStep::Kind::let, i});
-      else p_.order.push_back({GraphStep::Kind::rule, i - nl});
+      if (i < nl)
+        p_.order.push_back({GraphStep::Kind::let, i});
+      else
+        p_.order.push_back({GraphStep::Kind::rule, i - nl});
       for (auto u : users[i])
         if (--pending[u] == 0) ready.push_back(u);
     }
@@ -612,10 +663,10 @@ class Checker {
 
   void expect_type(const CheckedExpr& ce, std::uint32_t want, const std::string& what) {
     if (is_error(ce.type_id) || is_any(ce.type_id) || ce.type_id == want) return;
-    diags_.error("E205",
-                 fmt::format("{} must be {}, but this expression is {}", what, name(want),
-                             name(ce.type_id)),
-                 ce.source.location_of(ce.expr.begin, ce.expr.end - ce.expr.begin));
+    diags_.error(
+        "E205",
+        fmt::format("{} must be {}, but this expression is {}", what, name(want), name(ce.type_id)),
+        ce.source.location_of(ce.expr.begin, ce.expr.end - ce.expr.begin));
   }
 
   void check_decision() {
@@ -665,8 +716,7 @@ class Checker {
   void error(const CheckedExpr& ce, const Expr& e, const std::string& code, const std::string& msg,
              const std::string& help = {}) {
     diags_.error(code, msg,
-                 ce.source.location_of(e.begin, std::max<std::uint32_t>(1, e.end - e.begin)),
-                 help);
+                 ce.source.location_of(e.begin, std::max<std::uint32_t>(1, e.end - e.begin)), help);
   }
 
   // Only the fact itself is marked here; warn() spreads use to records and their fields.
@@ -680,8 +730,10 @@ class Checker {
       for (std::uint32_t j = 0; j < p_.facts.size(); ++j) {
         if (fact_used_[j]) continue;
         const std::string& q = p_.facts[j].path;
-        bool below = q.size() > path.size() && q.compare(0, path.size(), path) == 0 && q[path.size()] == '.';
-        bool above = path.size() > q.size() && path.compare(0, q.size(), q) == 0 && path[q.size()] == '.';
+        bool below =
+            q.size() > path.size() && q.compare(0, path.size(), path) == 0 && q[path.size()] == '.';
+        bool above =
+            path.size() > q.size() && path.compare(0, q.size(), q) == 0 && path[q.size()] == '.';
         if (below || above) fact_used_[j] = true;
       }
     }
@@ -736,8 +788,8 @@ class Checker {
     }
     std::string help = did_you_mean(e.name, names_in_scope(scope));
     if (help.empty() && rule_.count(e.name))
-      help = fmt::format("`{}` is a rule: use `fired({})` or `mmi_date({})`", e.name, e.name,
-                         e.name);
+      help =
+          fmt::format("`{}` is a rule: use `fired({})` or `mmi_date({})`", e.name, e.name, e.name);
     error(ce, e, "E200", fmt::format("unknown name `{}`", e.name), help);
     return type_id::error;
   }
@@ -748,8 +800,8 @@ class Checker {
     if (is_any(base)) return type_id::any;
     const TypeDesc& t = T(base);
     if (t.tag != TypeTag::record) {
-      error(ce, e, "E202", fmt::format("`{}` is {}, which has no fields", expr_to_string(e.args[0]),
-                                       name(base)));
+      error(ce, e, "E202",
+            fmt::format("`{}` is {}, which has no fields", expr_to_string(e.args[0]), name(base)));
       return type_id::error;
     }
     const RecordLayout& r = p_.records[static_cast<std::size_t>(t.record)];
@@ -774,7 +826,11 @@ class Checker {
       return t.list ? list_of(r.type_ids[f]) : r.type_ids[f];
     }
     error(ce, e, "E202",
-          fmt::format("{} has no field `{}`", t.list ? "an item of " + r.path : r.path.empty() ? "the case" : r.path, e.name),
+          fmt::format("{} has no field `{}`",
+                      t.list           ? "an item of " + r.path
+                      : r.path.empty() ? "the case"
+                                       : r.path,
+                      e.name),
           did_you_mean(e.name, r.names));
     return type_id::error;
   }
@@ -794,8 +850,7 @@ class Checker {
     auto check_one = [&](const Expr& lit) {
       if (lit.kind != ExprKind::literal || lit.literal.kind != LiteralKind::text) return;
       if (std::find(values.begin(), values.end(), lit.literal.text) != values.end()) return;
-      error(ce, lit, "E203",
-            fmt::format("\"{}\" is not one of {}", lit.literal.text, name(enum_t)),
+      error(ce, lit, "E203", fmt::format("\"{}\" is not one of {}", lit.literal.text, name(enum_t)),
             did_you_mean(lit.literal.text, values));
     };
     if (other.kind == ExprKind::list)
@@ -823,9 +878,7 @@ class Checker {
   std::uint32_t arithmetic(const CheckedExpr& ce, const Expr& e, std::uint32_t a, std::uint32_t b) {
     if (is_error(a) || is_error(b)) return type_id::error;
     using TT = TypeTag;
-    auto both = [&](TT x, TT y) {
-      return (is(a, x) || is_any(a)) && (is(b, y) || is_any(b));
-    };
+    auto both = [&](TT x, TT y) { return (is(a, x) || is_any(a)) && (is(b, y) || is_any(b)); };
     if (is_any(a) && is_any(b)) return type_id::any;
     switch (e.kind) {
       case ExprKind::add:
@@ -845,7 +898,8 @@ class Checker {
         break;
       case ExprKind::mul:
         if (both(TT::number, TT::number)) return type_id::number;
-        if (both(TT::duration, TT::number) || both(TT::number, TT::duration)) return type_id::duration;
+        if (both(TT::duration, TT::number) || both(TT::number, TT::duration))
+          return type_id::duration;
         if (both(TT::period, TT::number) || both(TT::number, TT::period)) return type_id::period;
         break;
       case ExprKind::div:
@@ -854,7 +908,8 @@ class Checker {
         if (both(TT::duration, TT::number)) return type_id::duration;
         if (both(TT::period, TT::period)) return type_id::number;
         break;
-      default: break;
+      default:
+        break;
     }
     return binary_error(ce, e, a, b);
   }
@@ -867,10 +922,14 @@ class Checker {
 
   std::uint32_t check_inner(Expr& e, const CheckedExpr& ce, Scope& scope) {
     switch (e.kind) {
-      case ExprKind::literal: return literal_type(e.literal);
-      case ExprKind::name: return check_name(e, ce, scope);
-      case ExprKind::field: return check_field(e, ce, scope);
-      case ExprKind::call: return check_call(e, ce, scope);
+      case ExprKind::literal:
+        return literal_type(e.literal);
+      case ExprKind::name:
+        return check_name(e, ce, scope);
+      case ExprKind::field:
+        return check_field(e, ce, scope);
+      case ExprKind::call:
+        return check_call(e, ce, scope);
       case ExprKind::list: {
         std::uint32_t elem = type_id::any;
         for (auto& a : e.args) {
@@ -905,11 +964,12 @@ class Checker {
         bool ok = true;
         for (auto& a : e.args) {
           std::uint32_t t = check(a, ce, scope);
-          if (is_error(t)) ok = false;
+          if (is_error(t))
+            ok = false;
           else if (!is(t, TypeTag::boolean) && !is_any(t)) {
             error(ce, a, "E201",
-                  fmt::format("`{}` needs bool operands, but this is {}",
-                              expr_kind_symbol(e.kind), name(t)));
+                  fmt::format("`{}` needs bool operands, but this is {}", expr_kind_symbol(e.kind),
+                              name(t)));
             ok = false;
           }
         }
@@ -921,8 +981,8 @@ class Checker {
         if (is_error(a) || is_error(b)) return type_id::error;
         std::uint32_t u = unify(a, b);
         if (is_error(u))
-          error(ce, e, "E201", fmt::format("both sides of `??` must have one type: {} and {}",
-                                           name(a), name(b)));
+          error(ce, e, "E201",
+                fmt::format("both sides of `??` must have one type: {} and {}", name(a), name(b)));
         return u;
       }
       case ExprKind::if_: {
@@ -930,7 +990,8 @@ class Checker {
         std::uint32_t a = check(e.args[1], ce, scope);
         std::uint32_t b = check(e.args[2], ce, scope);
         if (!is_error(c) && !is(c, TypeTag::boolean) && !is_any(c))
-          error(ce, e.args[0], "E205", fmt::format("the condition of `if` must be bool, not {}", name(c)));
+          error(ce, e.args[0], "E205",
+                fmt::format("the condition of `if` must be bool, not {}", name(c)));
         if (is_error(a) || is_error(b)) return type_id::error;
         std::uint32_t u = unify(a, b);
         if (is_error(u))
@@ -1036,8 +1097,8 @@ class Checker {
   std::uint32_t check_call(Expr& e, const CheckedExpr& ce, Scope& scope) {
     if (e.name == "fired" || e.name == "mmi_date") {
       if (e.args.size() != 1 || e.args[0].kind != ExprKind::name) {
-        error(ce, e, "E204", fmt::format("`{}` takes one rule id, e.g. `{}(certified)`", e.name,
-                                         e.name));
+        error(ce, e, "E204",
+              fmt::format("`{}` takes one rule id, e.g. `{}(certified)`", e.name, e.name));
         return type_id::error;
       }
       auto it = rule_.find(e.args[0].name);
@@ -1068,21 +1129,25 @@ class Checker {
     // change(L, f) and trend(L, f) name a field of L's items.
     if (fn == Builtin::change || fn == Builtin::trend) {
       if (e.args.size() != 2 || e.args[1].kind != ExprKind::name) {
-        error(ce, e, "E204", fmt::format("`{}` takes a list and a field name, e.g. "
-                                         "`{}(assessments, function)`", e.name, e.name));
+        error(ce, e, "E204",
+              fmt::format("`{}` takes a list and a field name, e.g. "
+                          "`{}(assessments, function)`",
+                          e.name, e.name));
         return type_id::error;
       }
       std::uint32_t l = check(e.args[0], ce, scope);
       if (is_error(l)) return l;
       const TypeDesc& t = T(l);
       if (!t.list || t.tag != TypeTag::record) {
-        error(ce, e.args[0], "E204", fmt::format("`{}` needs a list of records, not {}", e.name, name(l)));
+        error(ce, e.args[0], "E204",
+              fmt::format("`{}` needs a list of records, not {}", e.name, name(l)));
         return type_id::error;
       }
       const RecordLayout& r = p_.records[static_cast<std::size_t>(t.record)];
       auto f = std::find(r.names.begin(), r.names.end(), e.args[1].name);
       if (f == r.names.end()) {
-        error(ce, e.args[1], "E202", fmt::format("items of {} have no field `{}`", r.path, e.args[1].name),
+        error(ce, e.args[1], "E202",
+              fmt::format("items of {} have no field `{}`", r.path, e.args[1].name),
               did_you_mean(e.args[1].name, r.names));
         return type_id::error;
       }
@@ -1091,8 +1156,9 @@ class Checker {
       e.args[1].index = fi;
       e.args[1].type_id = r.type_ids[fi];
       if (!is(r.type_ids[fi], TypeTag::number)) {
-        error(ce, e.args[1], "E204", fmt::format("`{}` needs a number field; `{}` is {}", e.name,
-                                                 e.args[1].name, name(r.type_ids[fi])));
+        error(ce, e.args[1], "E204",
+              fmt::format("`{}` needs a number field; `{}` is {}", e.name, e.args[1].name,
+                          name(r.type_ids[fi])));
         return type_id::error;
       }
       if (fn == Builtin::trend && r.date_field < 0) {
@@ -1109,13 +1175,15 @@ class Checker {
     }
     auto arity = [&](std::size_t n) {
       if (e.args.size() == n) return true;
-      error(ce, e, "E204", fmt::format("`{}` takes {} argument{}, not {}", e.name, n,
-                                       n == 1 ? "" : "s", e.args.size()));
+      error(ce, e, "E204",
+            fmt::format("`{}` takes {} argument{}, not {}", e.name, n, n == 1 ? "" : "s",
+                        e.args.size()));
       return false;
     };
     auto want = [&](std::size_t i, bool ok, const char* what) {
       if (ok || is_any(types[i])) return true;
-      error(ce, e.args[i], "E204", fmt::format("`{}` needs {}, not {}", e.name, what, name(types[i])));
+      error(ce, e.args[i], "E204",
+            fmt::format("`{}` needs {}, not {}", e.name, what, name(types[i])));
       return false;
     };
     switch (fn) {
@@ -1126,8 +1194,8 @@ class Checker {
         return fn == Builtin::count ? type_id::number : type_id::boolean;
       case Builtin::sum:
       case Builtin::avg:
-        if (!arity(1) || !want(0, is_list(types[0]) && T(types[0]).tag == TypeTag::number,
-                               "a list of numbers"))
+        if (!arity(1) ||
+            !want(0, is_list(types[0]) && T(types[0]).tag == TypeTag::number, "a list of numbers"))
           return type_id::error;
         return type_id::number;
       case Builtin::first:
@@ -1185,7 +1253,8 @@ class Checker {
                                "a number or duration"))
           return type_id::error;
         return is_any(types[0]) ? type_id::number : types[0];
-      default: break;
+      default:
+        break;
     }
     return type_id::error;
   }
@@ -1213,7 +1282,8 @@ class Checker {
         if (a && b) return false;
         return std::nullopt;
       }
-      default: return std::nullopt;
+      default:
+        return std::nullopt;
     }
   }
 
@@ -1231,7 +1301,8 @@ class Checker {
     if (top) spread_fact_use();
     for (std::uint32_t i = 0; i < p_.facts.size() && top; ++i)
       if (!fact_used_[i] && p_.facts[i].from_top && p_.facts[i].shape != FactDecl::Shape::record)
-        diags_.warning("W302", fmt::format("fact `{}` is declared but never used", p_.facts[i].path),
+        diags_.warning("W302",
+                       fmt::format("fact `{}` is declared but never used", p_.facts[i].path),
                        p_.facts[i].at);
     std::map<std::string, std::string> seen;
     for (std::size_t i = 0; i < p_.rules.size(); ++i) {
@@ -1240,16 +1311,17 @@ class Checker {
       auto c = constant_bool(r.when.expr);
       SourceLocation at = r.when.source.location();
       if (c && !*c)
-        diags_.warning("W303", fmt::format("rule `{}` can never fire: its `when` is always false", r.id), at);
+        diags_.warning(
+            "W303", fmt::format("rule `{}` can never fire: its `when` is always false", r.id), at);
       if (c && *c)
         diags_.warning("W304", fmt::format("rule `{}` has a `when` that is always true", r.id), at);
       std::string key = expr_to_string(r.when.expr);
       if (r.unless) key += " unless " + expr_to_string(r.unless->expr);
       auto [it, fresh] = seen.emplace(key, r.id);
       if (!fresh)
-        diags_.warning("W305",
-                       fmt::format("rules `{}` and `{}` have identical conditions", it->second, r.id),
-                       at);
+        diags_.warning(
+            "W305", fmt::format("rules `{}` and `{}` have identical conditions", it->second, r.id),
+            at);
     }
   }
 };

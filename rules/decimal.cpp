@@ -17,7 +17,9 @@ constexpr std::array<Int, 39> make_powers() {
 }
 constexpr auto kPow10 = make_powers();
 
-Int magnitude(Int c) { return c < 0 ? -c : c; }
+Int magnitude(Int c) {
+  return c < 0 ? -c : c;
+}
 
 int digit_count(Int c) {
   c = magnitude(c);

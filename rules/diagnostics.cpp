@@ -28,21 +28,23 @@ std::string SourceLocation::to_string() const {
 
 void DiagnosticList::error(std::string code, std::string message, SourceLocation at,
                            std::string help) {
-  items_.push_back({std::move(code), Severity::error, std::move(message), std::move(at),
-                    std::move(help)});
+  items_.push_back(
+      {std::move(code), Severity::error, std::move(message), std::move(at), std::move(help)});
 }
 
 void DiagnosticList::warning(std::string code, std::string message, SourceLocation at,
                              std::string help) {
-  items_.push_back({std::move(code), Severity::warning, std::move(message), std::move(at),
-                    std::move(help)});
+  items_.push_back(
+      {std::move(code), Severity::warning, std::move(message), std::move(at), std::move(help)});
 }
 
 void DiagnosticList::append(const DiagnosticList& other) {
   items_.insert(items_.end(), other.items_.begin(), other.items_.end());
 }
 
-bool DiagnosticList::has_errors() const { return error_count() > 0; }
+bool DiagnosticList::has_errors() const {
+  return error_count() > 0;
+}
 
 std::size_t DiagnosticList::error_count() const {
   return std::count_if(items_.begin(), items_.end(),
@@ -66,9 +68,12 @@ namespace {
 
 const char* severity_name(Severity s) {
   switch (s) {
-    case Severity::error: return "error";
-    case Severity::warning: return "warning";
-    case Severity::note: return "note";
+    case Severity::error:
+      return "error";
+    case Severity::warning:
+      return "warning";
+    case Severity::note:
+      return "note";
   }
   return "error";
 }
@@ -78,9 +83,12 @@ std::string printable(std::string_view line) {
   std::string out;
   out.reserve(line.size());
   for (unsigned char c : line) {
-    if (c == '\t') out += ' ';
-    else if (c < 0x20 || c == 0x7f) out += '?';
-    else out += static_cast<char>(c);
+    if (c == '\t')
+      out += ' ';
+    else if (c < 0x20 || c == 0x7f)
+      out += '?';
+    else
+      out += static_cast<char>(c);
   }
   return out;
 }
@@ -110,7 +118,8 @@ std::string render_text(const Diagnostic& d, bool color) {
   }
   if (!d.help.empty()) {
     // Aligned with the gutter's bar when a source line was shown.
-    std::string pad = d.at.file && d.at.line > 0 ? std::string(std::to_string(d.at.line).size(), ' ') : " ";
+    std::string pad =
+        d.at.file && d.at.line > 0 ? std::string(std::to_string(d.at.line).size(), ' ') : " ";
     out += fmt::format("{} = help: {}\n", pad, d.help);
   }
   return out;
@@ -125,12 +134,9 @@ std::string render_text(const DiagnosticList& list, bool color) {
 std::string render_json(const DiagnosticList& list) {
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& d : list.items()) {
-    nlohmann::json j = {{"code", d.code},
-                        {"severity", severity_name(d.severity)},
-                        {"message", d.message},
-                        {"file", d.at.path},
-                        {"line", d.at.line},
-                        {"column", d.at.column}};
+    nlohmann::json j = {{"code", d.code},       {"severity", severity_name(d.severity)},
+                        {"message", d.message}, {"file", d.at.path},
+                        {"line", d.at.line},    {"column", d.at.column}};
     if (!d.help.empty()) j["help"] = d.help;
     arr.push_back(std::move(j));
   }
@@ -163,17 +169,16 @@ std::string render_sarif(const DiagnosticList& list, std::string_view tool_versi
                        {"message", {{"text", text}}},
                        {"locations", {{{"physicalLocation", physical}}}}});
   }
-  nlohmann::json doc = {
-      {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
-      {"version", "2.1.0"},
-      {"runs",
-       {{{"tool",
-          {{"driver",
-            {{"name", "mmi"},
-             {"version", std::string(tool_version)},
-             {"informationUri", "https://example.invalid/mmi"},
-             {"rules", rules}}}}},
-         {"results", results}}}}};
+  nlohmann::json doc = {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+                        {"version", "2.1.0"},
+                        {"runs",
+                         {{{"tool",
+                            {{"driver",
+                              {{"name", "mmi"},
+                               {"version", std::string(tool_version)},
+                               {"informationUri", "https://example.invalid/mmi"},
+                               {"rules", rules}}}}},
+                           {"results", results}}}}};
   return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 

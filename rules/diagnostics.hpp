@@ -22,11 +22,11 @@ struct SourceFile {
 
 struct SourceLocation {
   std::shared_ptr<const SourceFile> file;  // may be null for command-line input
-  std::string path;                         // printed name
-  std::uint32_t line = 0;                   // 1-based; 0 = no position
-  std::uint32_t column = 0;                 // 1-based byte column
-  std::uint32_t length = 1;                 // span on that line, for the caret/tildes
-  std::string to_string() const;            // "file:line:col" (or "file")
+  std::string path;                        // printed name
+  std::uint32_t line = 0;                  // 1-based; 0 = no position
+  std::uint32_t column = 0;                // 1-based byte column
+  std::uint32_t length = 1;                // span on that line, for the caret/tildes
+  std::string to_string() const;           // "file:line:col" (or "file")
 };
 
 enum class Severity { error, warning, note };

@@ -14,24 +14,34 @@
 namespace mmi {
 
 enum class ExprKind : std::uint8_t {
-  literal,       // literal
-  name,          // name
-  field,         // args[0] . name
-  call,          // name ( args )
-  list,          // [ args ]
-  neg,           // - args[0]
-  not_,          // not args[0]
-  and_,          // args[0] and args[1]
-  or_,           // args[0] or args[1]
-  coalesce,      // args[0] ?? args[1]
-  if_,           // if args[0] then args[1] else args[2]
-  eq, ne, lt, le, gt, ge,
-  add, sub, mul, div,
-  in, not_in,    // args[0] in args[1]
-  between,       // args[0] between args[1] and args[2]
-  is_missing, is_present,
-  where,         // args[0] where args[1]
-  at,            // args[0] at args[1]
+  literal,   // literal
+  name,      // name
+  field,     // args[0] . name
+  call,      // name ( args )
+  list,      // [ args ]
+  neg,       // - args[0]
+  not_,      // not args[0]
+  and_,      // args[0] and args[1]
+  or_,       // args[0] or args[1]
+  coalesce,  // args[0] ?? args[1]
+  if_,       // if args[0] then args[1] else args[2]
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  add,
+  sub,
+  mul,
+  div,
+  in,
+  not_in,   // args[0] in args[1]
+  between,  // args[0] between args[1] and args[2]
+  is_missing,
+  is_present,
+  where,  // args[0] where args[1]
+  at,     // args[0] at args[1]
 };
 
 enum class LiteralKind : std::uint8_t { number, text, boolean, date, duration, period, missing };
@@ -53,16 +63,18 @@ enum class Ref : std::uint8_t {
   rule_fired,  // fired(rule) — index into rules
   rule_date,   // mmi_date(rule)
   as_of,
-  decision_status, decision_mmi_date, decision_basis,
-  builtin,     // index into the builtin function table
+  decision_status,
+  decision_mmi_date,
+  decision_basis,
+  builtin,  // index into the builtin function table
 };
 
 struct Expr {
   ExprKind kind = ExprKind::literal;
   std::uint32_t begin = 0;  // byte range in the expression text
   std::uint32_t end = 0;
-  std::string name;         // name, field, call
-  Literal literal;          // literal
+  std::string name;  // name, field, call
+  Literal literal;   // literal
   std::vector<Expr> args;
 
   // Checker annotations.

@@ -15,7 +15,10 @@ class ExprSource {
   ExprSource() = default;
   ExprSource(std::string text, std::shared_ptr<const SourceFile> file, std::uint32_t scalar_pos,
              std::uint32_t line, std::uint32_t column)
-      : text_(std::move(text)), file_(std::move(file)), scalar_pos_(scalar_pos), line_(line),
+      : text_(std::move(text)),
+        file_(std::move(file)),
+        scalar_pos_(scalar_pos),
+        line_(line),
         column_(column) {}
   // For text with no file behind it (command line): offsets become columns on line 1.
   static ExprSource detached(std::string text, std::string origin);

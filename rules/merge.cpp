@@ -3,9 +3,9 @@
 // except parameters the top policy re-sets.
 #include <openssl/evp.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <filesystem>
-#include <fmt/format.h>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -122,7 +122,8 @@ class Merger {
         continue;
       }
       it->required = it->required || f.required;
-      if (f.shape != FactDecl::Shape::scalar) merge_facts(it->fields, f.fields, prefix + f.name + ".");
+      if (f.shape != FactDecl::Shape::scalar)
+        merge_facts(it->fields, f.fields, prefix + f.name + ".");
     }
   }
 
@@ -150,15 +151,17 @@ class Merger {
 
   void merge(const PolicyFile& f, bool top) {
     merge_facts(out_.facts, f.facts, "");
-    merge_named(out_.parameters, param_index_, f.parameters,
-                [](const ParameterDecl& p) { return p.name; }, "parameter", top);
+    merge_named(
+        out_.parameters, param_index_, f.parameters, [](const ParameterDecl& p) { return p.name; },
+        "parameter", top);
     if (top)
       for (auto& p : out_.parameters)
         for (const auto& mine : f.parameters)
           if (mine.name == p.name) p.from_top = true;
-    merge_named(out_.lets, let_index_, f.lets, [](const LetDecl& l) { return l.name; }, "let", false);
-    merge_named(out_.rules, rule_index_, f.rules, [](const RuleDecl& r) { return r.id; }, "rule",
-                false);
+    merge_named(
+        out_.lets, let_index_, f.lets, [](const LetDecl& l) { return l.name; }, "let", false);
+    merge_named(
+        out_.rules, rule_index_, f.rules, [](const RuleDecl& r) { return r.id; }, "rule", false);
   }
 };
 

@@ -110,8 +110,8 @@ struct MergedPolicy {
   std::optional<DecisionDecl> decision;
   std::vector<OutputDecl> outputs;
   std::vector<std::shared_ptr<const SourceFile>> sources;  // every file, in load order
-  std::string digest;                                        // "sha256:…" of the sources
-  SourceLocation at;                                         // the top file
+  std::string digest;                                      // "sha256:…" of the sources
+  SourceLocation at;                                       // the top file
   bool is_module = false;  // no `decision:`: checkable, not evaluable
 };
 

@@ -13,13 +13,20 @@ namespace mmi {
 
 const char* scalar_type_name(ScalarType t) {
   switch (t) {
-    case ScalarType::boolean: return "bool";
-    case ScalarType::number: return "number";
-    case ScalarType::text: return "text";
-    case ScalarType::date: return "date";
-    case ScalarType::duration: return "duration";
-    case ScalarType::period: return "period";
-    case ScalarType::enumeration: return "enum";
+    case ScalarType::boolean:
+      return "bool";
+    case ScalarType::number:
+      return "number";
+    case ScalarType::text:
+      return "text";
+    case ScalarType::date:
+      return "date";
+    case ScalarType::duration:
+      return "duration";
+    case ScalarType::period:
+      return "period";
+    case ScalarType::enumeration:
+      return "enum";
   }
   return "?";
 }
@@ -27,11 +34,11 @@ const char* scalar_type_name(ScalarType t) {
 namespace {
 
 const std::vector<std::string> kTopKeys = {
-    "policy", "title",   "insurer", "jurisdiction", "line",  "version",  "effective", "expires",
-    "definition", "include", "facts", "parameters", "let", "rules", "decision", "outputs",
-    "description"};
-const std::vector<std::string> kRuleKeys = {"id",      "description", "when", "mmi_date",
-                                            "unless",  "cites",       "override"};
+    "policy",    "title",   "insurer",    "jurisdiction", "line",       "version",
+    "effective", "expires", "definition", "include",      "facts",      "parameters",
+    "let",       "rules",   "decision",   "outputs",      "description"};
+const std::vector<std::string> kRuleKeys = {"id",     "description", "when",    "mmi_date",
+                                            "unless", "cites",       "override"};
 const std::vector<std::string> kDecisionKeys = {"hit", "order", "coverage_cutoff"};
 const std::vector<std::string> kParamMetaKeys = {"value", "description", "override"};
 const std::vector<std::string> kLetMetaKeys = {"expr", "description", "override"};
@@ -67,8 +74,7 @@ class FileLoader {
         out_.policy_id = y_.scalar(value, "policy id");
         out_.policy_id_at = y_.location(value);
         if (!out_.policy_id.empty() && !valid_policy_id(out_.policy_id))
-          y_.diags.error("E013",
-                         "policy id `" + out_.policy_id + "` must match [a-z0-9][a-z0-9-]*",
+          y_.diags.error("E013", "policy id `" + out_.policy_id + "` must match [a-z0-9][a-z0-9-]*",
                          y_.location(value));
       } else if (key == "title") {
         out_.title = y_.scalar(value, "title");
@@ -87,10 +93,10 @@ class FileLoader {
         out_.definition = y_.scalar(value, "definition");
         out_.definition_at = y_.location(value);
         if (out_.definition != "max-potential" && out_.definition != "no-further-improvement")
-          y_.diags.error("E019",
-                         "definition must be `max-potential` or `no-further-improvement`",
-                         y_.location(value),
-                         did_you_mean(out_.definition, {"max-potential", "no-further-improvement"}));
+          y_.diags.error(
+              "E019", "definition must be `max-potential` or `no-further-improvement`",
+              y_.location(value),
+              did_you_mean(out_.definition, {"max-potential", "no-further-improvement"}));
       } else if (key == "effective" || key == "expires") {
         auto d = y_.date(value, key);
         (key == "effective" ? out_.effective : out_.expires) = d;
@@ -144,8 +150,8 @@ class FileLoader {
     }
     decl.type_text = t;
     static const std::vector<std::pair<std::string, ScalarType>> kTypes = {
-        {"bool", ScalarType::boolean},     {"number", ScalarType::number},
-        {"text", ScalarType::text},        {"date", ScalarType::date},
+        {"bool", ScalarType::boolean},      {"number", ScalarType::number},
+        {"text", ScalarType::text},         {"date", ScalarType::date},
         {"duration", ScalarType::duration}, {"period", ScalarType::period}};
     for (const auto& [name, type] : kTypes) {
       if (t == name) {
@@ -170,8 +176,7 @@ class FileLoader {
           }
           if (std::find(decl.enum_values.begin(), decl.enum_values.end(), item) !=
               decl.enum_values.end()) {
-            y_.diags.error("E014", "enum value `" + item + "` is listed twice",
-                           y_.location(node));
+            y_.diags.error("E014", "enum value `" + item + "` is listed twice", y_.location(node));
             return false;
           }
           decl.enum_values.push_back(item);
@@ -181,8 +186,8 @@ class FileLoader {
       y_.diags.error("E014", "an enum is written `enum(a, b, c)`", y_.location(node));
       return false;
     }
-    std::vector<std::string> names = {"bool", "number", "text", "date", "duration", "period",
-                                      "enum"};
+    std::vector<std::string> names = {"bool",     "number", "text", "date",
+                                      "duration", "period", "enum"};
     y_.diags.error("E014", "unknown type `" + t + "`", y_.location(node),
                    did_you_mean(t, names).empty()
                        ? "types are bool, number, text, date, duration, period, enum(…)"
@@ -388,8 +393,10 @@ class FileLoader {
     for (const auto& [k, v, k_at] : y_.entries(node, kDecisionKeys, "decision key")) {
       if (k == "hit") {
         std::string hit = y_.scalar(v, "hit");
-        if (hit == "earliest") d.hit = HitPolicy::earliest;
-        else if (hit == "first") d.hit = HitPolicy::first;
+        if (hit == "earliest")
+          d.hit = HitPolicy::earliest;
+        else if (hit == "first")
+          d.hit = HitPolicy::first;
         else
           y_.diags.error("E019", "hit must be `earliest` or `first`", y_.location(v),
                          did_you_mean(hit, {"earliest", "first"}));

@@ -60,8 +60,10 @@ std::size_t find_invalid_utf8(std::string_view s) {
       ++i;
       continue;
     }
-    int extra = (c >= 0xC2 && c <= 0xDF) ? 1 : (c >= 0xE0 && c <= 0xEF) ? 2
-                                           : (c >= 0xF0 && c <= 0xF4) ? 3 : -1;
+    int extra = (c >= 0xC2 && c <= 0xDF)   ? 1
+                : (c >= 0xE0 && c <= 0xEF) ? 2
+                : (c >= 0xF0 && c <= 0xF4) ? 3
+                                           : -1;
     if (extra < 0 || i + static_cast<std::size_t>(extra) >= s.size()) return i;
     for (int k = 1; k <= extra; ++k) {
       unsigned char cc = static_cast<unsigned char>(s[i + k]);
@@ -90,8 +92,9 @@ SourceLocation YamlContext::location_at(const YAML::Mark& mark, std::uint32_t le
 
 SourceLocation YamlContext::location(const YAML::Node& node) const {
   std::uint32_t length = 1;
-  if (node.IsScalar()) length = static_cast<std::uint32_t>(std::min<std::size_t>(
-                           std::max<std::size_t>(1, node.Scalar().size()), 200));
+  if (node.IsScalar())
+    length = static_cast<std::uint32_t>(
+        std::min<std::size_t>(std::max<std::size_t>(1, node.Scalar().size()), 200));
   return location_at(node.Mark(), length);
 }
 
@@ -186,8 +189,7 @@ std::vector<YamlEntry> YamlContext::entries(const YAML::Node& map,
       diags.error("E003", fmt::format("duplicate key `{}`", name), at);
       continue;
     }
-    if (!allowed.empty() &&
-        std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
       diags.error("E010", fmt::format("unknown {} `{}`", what, name), at,
                   did_you_mean(name, allowed));
       continue;
@@ -248,8 +250,9 @@ bool YamlContext::boolean(const YAML::Node& node, const char* what) {
 std::optional<DayNumber> YamlContext::date(const YAML::Node& node, const std::string& what) {
   std::string s = scalar(node, what.c_str());
   auto d = parse_iso_date(s);
-  if (!d) diags.error("E018", fmt::format("{} must be a date YYYY-MM-DD, not `{}`", what, s),
-                      location(node));
+  if (!d)
+    diags.error("E018", fmt::format("{} must be a date YYYY-MM-DD, not `{}`", what, s),
+                location(node));
   return d;
 }
 

@@ -5,7 +5,9 @@
 namespace mmi::parser {
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 std::uint32_t skip_blanks(std::string_view text, std::uint32_t at) {
   while (at < text.size() && is_blank(text[at])) ++at;
@@ -16,8 +18,8 @@ std::uint32_t skip_blanks(std::string_view text, std::uint32_t at) {
 std::string token_at(std::string_view text, std::uint32_t at) {
   std::uint32_t end = at;
   auto word = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.';
   };
   if (end < text.size() && word(text[end])) {
     while (end < text.size() && word(text[end]) && end - at < 24) ++end;
@@ -46,8 +48,8 @@ GrammarResult parse_grammar(std::string_view text) {
   auto skipper = x3::char_(" \t\r\n");
   int depth = 0;
   try {
-    auto const parser = x3::with<grammar::input_begin_tag>(begin)[x3::with<grammar::depth_tag>(
-        std::ref(depth))[expression()]];
+    auto const parser = x3::with<grammar::input_begin_tag>(
+        begin)[x3::with<grammar::depth_tag>(std::ref(depth))[expression()]];
     bool ok = x3::phrase_parse(first, last, parser, skipper, result.tree);
     std::uint32_t at = skip_blanks(text, static_cast<std::uint32_t>(first - begin));
     if (ok && at == text.size()) {
@@ -56,9 +58,9 @@ GrammarResult parse_grammar(std::string_view text) {
     }
     result.error.offset = at;
     if (!ok) {
-      result.error.message = at >= text.size() ? "expected an expression, found the end"
-                                               : "expected an expression, found `" +
-                                                     token_at(text, at) + "`";
+      result.error.message = at >= text.size()
+                                 ? "expected an expression, found the end"
+                                 : "expected an expression, found `" + token_at(text, at) + "`";
     } else {
       std::string token = token_at(text, at);
       result.error.length = static_cast<std::uint32_t>(token.size());

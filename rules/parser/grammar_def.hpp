@@ -76,8 +76,12 @@ constexpr depth_guard_gen guarded{};
 // ASCII only: Spirit's classification parsers assert on bytes >= 0x80 in Boost 1.74.
 auto const digit = char_('0', '9');
 auto const ident_char = char_('a', 'z') | char_('A', 'Z') | char_('0', '9') | char_('_');
-auto kw(char const* word) { return lexeme[lit(word) >> !ident_char]; }
-auto kw_str(char const* word) { return lexeme[string(word) >> !ident_char]; }
+auto kw(char const* word) {
+  return lexeme[lit(word) >> !ident_char];
+}
+auto kw_str(char const* word) {
+  return lexeme[string(word) >> !ident_char];
+}
 
 auto const keyword =
     lexeme[(lit("if") | lit("then") | lit("else") | lit("or") | lit("and") | lit("not") |
@@ -155,14 +159,13 @@ x3::rule<and_op_class, ast::Operation> const and_op = "`and` operand";
 x3::rule<sum_op_class, ast::Operation> const sum_op = "`+`/`-` operand";
 x3::rule<product_op_class, ast::Operation> const product_op = "`*`/`/` operand";
 
-auto const identifier_def =
-    lexeme[!keyword >> (char_('a', 'z') | char_('_')) >>
-           *(char_('a', 'z') | char_('0', '9') | char_('_'))];
+auto const identifier_def = lexeme[!keyword >> (char_('a', 'z') | char_('_')) >>
+                                   *(char_('a', 'z') | char_('0', '9') | char_('_'))];
 auto const number_text_def = lexeme[+digit >> -(char_('.') >> +digit)];
-auto const unit_def = lexeme[(string("days") | string("day") | string("weeks") | string("week") |
-                              string("months") | string("month") | string("years") |
-                              string("year")) >>
-                             !ident_char];
+auto const unit_def =
+    lexeme[(string("days") | string("day") | string("weeks") | string("week") | string("months") |
+            string("month") | string("years") | string("year")) >>
+           !ident_char];
 auto const date_text_def = lexeme[repeat(4)[digit] >> char_('-') >> repeat(2)[digit] >>
                                   char_('-') >> repeat(2)[digit] >> !ident_char];
 auto const string_text_def =
@@ -176,8 +179,7 @@ auto const kw_and_def = kw("and");
 auto const close_paren_def = lit(')');
 auto const close_bracket_def = lit(']');
 
-auto const number_atom_def =
-    attr('n') >> number_text >> (unit | string("%") | attr(std::string()));
+auto const number_atom_def = attr('n') >> number_text >> (unit | string("%") | attr(std::string()));
 auto const date_atom_def = attr('d') >> date_text >> attr(std::string());
 auto const string_atom_def = attr('s') >> string_text >> attr(std::string());
 auto const word_atom_def =
@@ -188,8 +190,7 @@ auto const list_lit_def =
     char_('[') >> ((expr_ % ',') | attr(std::vector<ast::Operand>())) >> expect[close_bracket];
 
 auto const primary_def = date_atom | number_atom | string_atom | list_lit |
-                         (lit('(') >> expect[expr_] >> expect[close_paren]) | word_atom |
-                         name_atom;
+                         (lit('(') >> expect[expr_] >> expect[close_paren]) | word_atom | name_atom;
 auto const postop_def =
     (char_('.') >> expect[identifier] >> attr(std::vector<ast::Operand>())) |
     (char_('(') >> attr(std::string()) >> ((expr_ % ',') | attr(std::vector<ast::Operand>())) >>
@@ -203,8 +204,8 @@ auto const product_def = unary >> *product_op;
 auto const sum_op_def = (string("+") | string("-")) >> expect[product];
 auto const sum_def = product >> *sum_op;
 
-auto const cmp_op = string("==") | string("!=") | string("<=") | string(">=") | string("<") |
-                    string(">");
+auto const cmp_op =
+    string("==") | string("!=") | string("<=") | string(">=") | string("<") | string(">");
 auto const test_tail_def =
     (cmp_op >> expect[sum] >> attr(ast::Operand())) |
     (kw_str("in") >> expect[sum] >> attr(ast::Operand())) |
@@ -233,6 +234,8 @@ BOOST_SPIRIT_DEFINE(identifier, number_text, unit, date_text, string_text, is_wo
 
 }  // namespace grammar
 
-inline grammar::expression_type const& expression() { return grammar::expr_; }
+inline grammar::expression_type const& expression() {
+  return grammar::expr_;
+}
 
 }  // namespace mmi::parser

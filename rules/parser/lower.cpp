@@ -142,7 +142,8 @@ class Lowerer {
     Expr x = node(u.op == "not" ? ExprKind::not_ : ExprKind::neg, u.begin, u.end);
     x.args.push_back(lower(u.operand));
     if (x.kind == ExprKind::neg && x.args[0].kind == ExprKind::literal &&
-        x.args[0].literal.kind != LiteralKind::text && x.args[0].literal.kind != LiteralKind::date &&
+        x.args[0].literal.kind != LiteralKind::text &&
+        x.args[0].literal.kind != LiteralKind::date &&
         x.args[0].literal.kind != LiteralKind::boolean &&
         x.args[0].literal.kind != LiteralKind::missing) {
       // Fold `-5` and `-3 days` into literals so parameters can be negative constants.
@@ -167,13 +168,17 @@ class Lowerer {
     Expr subject = lower(t.subject);
     if (!t.tail) return subject;
     const auto& tail = *t.tail;
-    static const std::pair<const char*, ExprKind> kOps[] = {
-        {"==", ExprKind::eq},         {"!=", ExprKind::ne},
-        {"<", ExprKind::lt},          {"<=", ExprKind::le},
-        {">", ExprKind::gt},          {">=", ExprKind::ge},
-        {"in", ExprKind::in},         {"not in", ExprKind::not_in},
-        {"between", ExprKind::between}, {"is missing", ExprKind::is_missing},
-        {"is present", ExprKind::is_present}};
+    static const std::pair<const char*, ExprKind> kOps[] = {{"==", ExprKind::eq},
+                                                            {"!=", ExprKind::ne},
+                                                            {"<", ExprKind::lt},
+                                                            {"<=", ExprKind::le},
+                                                            {">", ExprKind::gt},
+                                                            {">=", ExprKind::ge},
+                                                            {"in", ExprKind::in},
+                                                            {"not in", ExprKind::not_in},
+                                                            {"between", ExprKind::between},
+                                                            {"is missing", ExprKind::is_missing},
+                                                            {"is present", ExprKind::is_present}};
     ExprKind kind = ExprKind::eq;
     for (const auto& [text, k] : kOps)
       if (tail.op == text) kind = k;
@@ -251,34 +256,62 @@ std::uint32_t depth_of(const Expr& e, std::uint32_t limit, const Expr** deepest)
 
 const char* expr_kind_symbol(ExprKind k) {
   switch (k) {
-    case ExprKind::and_: return "and";
-    case ExprKind::or_: return "or";
-    case ExprKind::not_: return "not";
-    case ExprKind::coalesce: return "??";
-    case ExprKind::eq: return "==";
-    case ExprKind::ne: return "!=";
-    case ExprKind::lt: return "<";
-    case ExprKind::le: return "<=";
-    case ExprKind::gt: return ">";
-    case ExprKind::ge: return ">=";
-    case ExprKind::add: return "+";
-    case ExprKind::sub: return "-";
-    case ExprKind::mul: return "*";
-    case ExprKind::div: return "/";
-    case ExprKind::neg: return "-";
-    case ExprKind::in: return "in";
-    case ExprKind::not_in: return "not in";
-    case ExprKind::between: return "between";
-    case ExprKind::is_missing: return "is missing";
-    case ExprKind::is_present: return "is present";
-    case ExprKind::where: return "where";
-    case ExprKind::at: return "at";
-    case ExprKind::if_: return "if";
-    case ExprKind::field: return ".";
-    case ExprKind::call: return "call";
-    case ExprKind::list: return "[]";
-    case ExprKind::name: return "name";
-    case ExprKind::literal: return "literal";
+    case ExprKind::and_:
+      return "and";
+    case ExprKind::or_:
+      return "or";
+    case ExprKind::not_:
+      return "not";
+    case ExprKind::coalesce:
+      return "??";
+    case ExprKind::eq:
+      return "==";
+    case ExprKind::ne:
+      return "!=";
+    case ExprKind::lt:
+      return "<";
+    case ExprKind::le:
+      return "<=";
+    case ExprKind::gt:
+      return ">";
+    case ExprKind::ge:
+      return ">=";
+    case ExprKind::add:
+      return "+";
+    case ExprKind::sub:
+      return "-";
+    case ExprKind::mul:
+      return "*";
+    case ExprKind::div:
+      return "/";
+    case ExprKind::neg:
+      return "-";
+    case ExprKind::in:
+      return "in";
+    case ExprKind::not_in:
+      return "not in";
+    case ExprKind::between:
+      return "between";
+    case ExprKind::is_missing:
+      return "is missing";
+    case ExprKind::is_present:
+      return "is present";
+    case ExprKind::where:
+      return "where";
+    case ExprKind::at:
+      return "at";
+    case ExprKind::if_:
+      return "if";
+    case ExprKind::field:
+      return ".";
+    case ExprKind::call:
+      return "call";
+    case ExprKind::list:
+      return "[]";
+    case ExprKind::name:
+      return "name";
+    case ExprKind::literal:
+      return "literal";
   }
   return "?";
 }

@@ -4,7 +4,9 @@
 
 using mmi::Decimal;
 
-static Decimal D(const char* s) { return *Decimal::parse(s); }
+static Decimal D(const char* s) {
+  return *Decimal::parse(s);
+}
 
 TEST_CASE("decimal addition is exact", "[decimal]") {
   CHECK((D("0.1") + D("0.2")) == D("0.3"));
