@@ -70,8 +70,9 @@ int run_batch(const BatchArgs& args) {
     return 2;
   }
   guard_temp_file(out.temp_path());
-  auto graph = compile_or_report(args.policy, set);
-  if (!graph) return 1;
+  int code = 1;
+  auto graph = compile_or_report(args.policy, set, code);
+  if (!graph) return code;
 
   BatchProgress progress;
   BatchSummary summary;

@@ -3,6 +3,9 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <spdlog/spdlog.h>
+
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -93,12 +96,26 @@ bool parse_assignments(const std::vector<std::string>& raw, const char* flag, As
   return true;
 }
 
-std::shared_ptr<const Graph> compile_or_report(const std::string& path, const Assignments& set) {
+std::shared_ptr<const Graph> compile_or_report(const std::string& path, const Assignments& set,
+                                               int& exit_code) {
   CompileOptions options;
   options.set = set;
   options.warnings = false;
+  auto started = std::chrono::steady_clock::now();
   auto compiled = compile_policy(path, options);
+  spdlog::info("compiled {} in {:.1f} ms", path,
+               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                   .count());
+  if (compiled)
+    spdlog::debug("{}: {} rules, {} lets, {} graph nodes ({} shared), digest {}", path,
+                  compiled.graph->policy.rules.size(), compiled.graph->policy.lets.size(),
+                  compiled.graph->nodes.size(), compiled.graph->shared_nodes,
+                  compiled.graph->policy.digest);
   if (!compiled) {
+    bool usage = true;
+    for (const auto& d : compiled.diagnostics.items())
+      if (d.severity == Severity::error && d.at.path.rfind("--set", 0) != 0) usage = false;
+    exit_code = usage ? 2 : 1;
     compiled.diagnostics.sort();
     std::fputs(render_text(compiled.diagnostics, stderr_is_terminal()).c_str(), stderr);
     return nullptr;

@@ -13,8 +13,9 @@ int run_eval(const EvalArgs& args) {
   if (!args.as_of.empty() && !(as_of = parse_date_flag(args.as_of, "--as-of"))) return 2;
 
   if (!readable_file(args.policy, "policy") || !readable_file(args.case_path, "case")) return 2;
-  auto graph = compile_or_report(args.policy, set);
-  if (!graph) return 1;
+  int code = 1;
+  auto graph = compile_or_report(args.policy, set, code);
+  if (!graph) return code;
   CaseOptions case_options;
   case_options.strict = args.strict;
   Session session(graph, case_options);

@@ -67,8 +67,9 @@ int run_graph(const GraphArgs& args) {
                   : stdout_is_terminal() ? Format::dot
                                          : Format::json;
   if (!readable_file(args.policy, "policy")) return 2;
-  auto graph = compile_or_report(args.policy, {});
-  if (!graph) return 1;
+  int code = 1;
+  auto graph = compile_or_report(args.policy, {}, code);
+  if (!graph) return code;
   const CheckedPolicy& p = graph->policy;
   struct Item {
     std::string id, kind, label;

@@ -1,5 +1,6 @@
 // `mmi`: argument parsing only (CLI11 lives in this one translation unit); the commands are in
 // the other files of cli/ and the work in engine/ and rules/.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -107,6 +108,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Logs go to stderr; stdout carries results only.
+  spdlog::set_default_logger(spdlog::stderr_color_st("mmi"));
   spdlog::set_pattern("mmi: %l: %v");
   spdlog::set_level(quiet            ? spdlog::level::err
                     : verbosity >= 2 ? spdlog::level::debug

@@ -284,16 +284,17 @@ int run_whatif(const WhatifArgs& args) {
   }
   guard_temp_file(!csv.temp_path().empty() ? csv.temp_path() : report.temp_path());
 
-  auto baseline = compile_or_report(args.policy, {});
-  if (!baseline) return 1;
+  int code = 1;
+  auto baseline = compile_or_report(args.policy, {}, code);
+  if (!baseline) return code;
   const std::string variant_path = args.against.empty() ? args.policy : args.against;
   std::vector<WhatifVariant> variants;
   std::vector<Assignments> variant_sets;
   for (std::size_t k = 0; k < std::max<std::size_t>(1, sweep_values.size()); ++k) {
     Assignments vs = set;
     if (sweep) vs.emplace_back(sweep_name, sweep_values[k]);
-    auto g = compile_or_report(variant_path, vs);
-    if (!g) return 1;
+    auto g = compile_or_report(variant_path, vs, code);
+    if (!g) return code;
     variants.push_back({sweep ? sweep_values[k] : std::string(), g, args.against.empty() ? 0 : 1});
     variant_sets.push_back(vs);
   }

@@ -526,6 +526,15 @@ bool CaseLoader::load_json(std::string_view json, CaseData& out, bool padded) {
         CaseError{"E403", fmt::format("invalid JSON: {}", simdjson::error_message(error)), ""};
     return false;
   };
+  std::size_t first = json.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || json[first] != '{') {
+    im.reset(out);
+    out.error = CaseError{"E403",
+                          first == std::string_view::npos ? "an empty line is not a case"
+                                                          : "a case must be a JSON object `{…}`",
+                          ""};
+    return false;
+  }
   simdjson::ondemand::document doc;
   if (auto error = im.od_parser.iterate(data, json.size(), json.size() + kJsonPadding).get(doc))
     return invalid(error);

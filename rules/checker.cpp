@@ -440,8 +440,21 @@ class Checker {
         continue;
       }
       CheckedParameter& p = p_.parameters[it->second];
-      auto lit = parameter_literal(ExprSource::detached(text, "--set " + pname),
-                                   "the value of `" + pname + "`");
+      std::optional<Literal> lit;
+      if (p.type_id == type_id::text) {
+        // A text parameter takes the value as written (quotes optional on the command line).
+        DiagnosticList ignored;
+        auto parsed = parse_expression_text(text, "--set", ignored);
+        lit.emplace();
+        lit->kind = LiteralKind::text;
+        lit->text = parsed.ok && parsed.expr.kind == ExprKind::literal &&
+                            parsed.expr.literal.kind == LiteralKind::text
+                        ? parsed.expr.literal.text
+                        : text;
+      } else {
+        lit = parameter_literal(ExprSource::detached(text, "--set " + pname),
+                                "the value of `" + pname + "`");
+      }
       if (!lit) continue;
       std::uint32_t t = literal_type(*lit);
       if (t != p.type_id && !is_error(p.type_id)) {
