@@ -264,7 +264,7 @@ class SuiteRunner {
     };
     for (auto it = expect.begin(); it != expect.end(); ++it) {
       std::string key = it->first.IsScalar() ? it->first.Scalar() : "?";
-      const YAML::Node& want = it->second;
+      const YAML::Node want = it->second;  // a copy: `it->` yields a temporary proxy
       if (std::find(kExpectKeys.begin(), kExpectKeys.end(), key) == kExpectKeys.end()) {
         std::string help = did_you_mean(key, kExpectKeys);
         field_error(it->first, fmt::format("`expect` has no field `{}`{}", key,

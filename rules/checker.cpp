@@ -556,6 +556,9 @@ class Checker {
     for (auto& d : deps) {
       std::sort(d.begin(), d.end());
       d.erase(std::unique(d.begin(), d.end()), d.end());
+      // A let named by another is used, even when a cycle stops it being type-checked.
+      for (auto x : d)
+        if (x < nl) let_used_[x] = true;
     }
     // Kahn's algorithm, iterative so that long chains cannot exhaust the stack.
     std::vector<std::vector<std::uint32_t>> users(n);

@@ -178,7 +178,7 @@ std::vector<YamlEntry> YamlContext::entries(const YAML::Node& map,
   std::unordered_set<std::string> seen;
   for (auto it = map.begin(); it != map.end(); ++it) {
     if (!budget(it->first)) break;
-    const YAML::Node& key = it->first;
+    const YAML::Node key = it->first;  // a copy: `it->` yields a temporary proxy
     if (!key.IsScalar()) {
       diags.error("E012", "keys must be plain names", location(key));
       continue;
