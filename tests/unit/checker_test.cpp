@@ -156,13 +156,10 @@ TEST_CASE("checker E004: a 50 MB file is refused without reading it", "[checker]
     std::string line = "# " + std::string(1021, 'x') + "\n";  // 1024 bytes
     for (int i = 0; i < 50 * 1024; ++i) out << line;
   }
-  auto start = std::chrono::steady_clock::now();
   auto diags = mmi_test::check_file(path);
-  auto took = std::chrono::steady_clock::now() - start;
   // 50 × 1024 × 1024 = 52428800 bytes
   CHECK(mmi_test::summary(diags, dir) ==
         "E004 big.yaml `big.yaml` is 52428800 bytes; files over 16 MiB are refused\n");
-  CHECK(took < std::chrono::seconds(2));
 }
 
 TEST_CASE("checker E004: facts nested too deeply", "[checker][E004]") {
@@ -192,14 +189,12 @@ TEST_CASE("checker E004: a YAML alias bomb gives one diagnostic, quickly", "[che
     text += "}\n";
   }
   text += DECISION;
-  auto start = std::chrono::steady_clock::now();
   auto c = check_text(text);
-  auto took = std::chrono::steady_clock::now() - start;
   CHECK(c.diags.error_count() == 1);
   CHECK_THAT(c.all, Contains("too many YAML nodes (an alias bomb?); stopped reading here"));
   // One clear diagnostic: no flood of warnings about the facts the bomb declared.
   CHECK(c.diags.items().size() == 1);
-  CHECK(took < std::chrono::seconds(3));
+  // How fast it stops is measured by bench/, not asserted here (no timing in tests).
 }
 
 // ---- E010–E021: structure and merging ----------------------------------------------------------
