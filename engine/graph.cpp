@@ -3,6 +3,8 @@
 // a memo slot so each is computed once per evaluation.
 #include "engine/graph.hpp"
 
+#include "engine/evaluator.hpp"
+
 #include <fmt/format.h>
 
 #include <unordered_map>
@@ -373,6 +375,24 @@ std::shared_ptr<const Graph> compile_graph(CheckedPolicy policy) {
     for (const auto& step : param.series)
       pv.series.emplace_back(step.from, literal_value(step.value, *g));
     g->parameters.push_back(std::move(pv));
+  }
+
+  std::string& h = g->json_policy_fields;
+  h = ",\"policy\":";
+  append_json_string(h, p.policy_id);
+  h += ",\"version\":";
+  append_json_string(h, p.version);
+  h += ",\"policy_digest\":";
+  append_json_string(h, p.digest);
+  for (const auto& o : p.outputs) {
+    std::string k;
+    append_json_string(k, o.name);
+    g->json_output_keys.push_back(k + ":");
+  }
+  for (const auto& r : p.rules) {
+    std::string k;
+    append_json_string(k, r.id);
+    g->json_rule_keys.push_back(k + ":{\"state\":\"");
   }
 
   Compiler c(*g);

@@ -106,6 +106,12 @@ struct Graph {
 
   std::size_t shared_nodes = 0;  // nodes reused by hash-consing (for `mmi graph` stats)
 
+  // Pieces of every result object that depend only on the policy, rendered once:
+  // `,"policy":…,"version":…,"policy_digest":…`, `"name":` per output, `"id":{"state":` per rule.
+  std::string json_policy_fields;
+  std::vector<std::string> json_output_keys;
+  std::vector<std::string> json_rule_keys;
+
   std::string_view intern(std::string_view s);
   std::string node_text(std::uint32_t node) const;  // source text of a node
   SourceLocation node_location(std::uint32_t node) const;

@@ -17,22 +17,12 @@ void key(std::string& out, std::string_view k) {
 }
 
 void header(std::string& out, const Graph& g, std::string_view case_id, bool has_id) {
-  const CheckedPolicy& p = g.policy;
-  out += '{';
-  key(out, "case");
+  out += "{\"case\":";
   if (has_id)
     json_string(out, case_id);
   else
     out += "null";
-  out += ',';
-  key(out, "policy");
-  json_string(out, p.policy_id);
-  out += ',';
-  key(out, "version");
-  json_string(out, p.version);
-  out += ',';
-  key(out, "policy_digest");
-  json_string(out, p.digest);
+  out += g.json_policy_fields;
 }
 
 }  // namespace
@@ -70,8 +60,7 @@ void append_result_json(std::string& out, const Graph& g, const CaseData& c, con
   out += '{';
   for (std::size_t k = 0; k < p.outputs.size(); ++k) {
     if (k) out += ',';
-    json_string(out, p.outputs[k].name);
-    out += ':';
+    out += g.json_output_keys[k];
     append_json_value(out, o.status == Status::error ? Value::missing() : o.outputs[k], g);
   }
   out += "},";
@@ -79,10 +68,9 @@ void append_result_json(std::string& out, const Graph& g, const CaseData& c, con
   out += '{';
   for (std::size_t r = 0; r < p.rules.size(); ++r) {
     if (r) out += ',';
-    json_string(out, p.rules[r].id);
-    out += ":{\"state\":";
-    json_string(out, to_string(o.rules[r]));
-    out += ",\"mmi_date\":";
+    out += g.json_rule_keys[r];
+    out += to_string(o.rules[r]);
+    out += "\",\"mmi_date\":";
     append_json_value(out, o.rule_dates[r], g);
     out += '}';
   }
