@@ -53,6 +53,7 @@ int run_batch(const BatchArgs& args) {
   if (!args.as_of.empty() && !(options.as_of = parse_date_flag(args.as_of, "--as-of"))) return 2;
   options.threads = resolve_threads(args.threads);
   options.case_options.strict = args.strict;
+  options.case_options.ignore_dates = args.ignore_dates;
   options.text = args.format == "text";
 
   std::string error;

@@ -47,7 +47,7 @@ struct BatchArgs {
   std::string policy, cases, output, format;
   std::vector<std::string> set;
   unsigned threads = 0;  // 0 = hardware concurrency
-  bool strict = false, progress = true;
+  bool strict = false, progress = true, ignore_dates = false;
   std::string as_of;
   std::uint64_t first_line = 1;  // line number of the input's first line (for shards)
 };
@@ -60,6 +60,7 @@ struct WhatifArgs {
   std::size_t top = 20;  // changed cases listed
   std::string as_of;
   bool progress = true;
+  bool ignore_dates = false;
 };
 
 int run_check(const CheckArgs& args);

@@ -139,7 +139,7 @@ void load_case_file(Session& session, const std::string& path) {
   }
   bool json = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
   if (json) {
-    session.load_json(*text);
+    session.loader().load_json(*text, c);
     if (c.error && c.error->at.empty()) c.error->at = path;
     return;
   }
@@ -151,7 +151,7 @@ void load_case_file(Session& session, const std::string& path) {
     c.error = CaseError{"E403", d.message, d.at.to_string()};
     return;
   }
-  session.load_yaml(*root);
+  session.loader().load_yaml(*root, c);
 }
 
 }  // namespace mmi::cli

@@ -21,7 +21,8 @@ void complain(const std::string& message);
 // True when `path` names a readable regular file; otherwise says why on stderr (exit code 2).
 bool readable_file(const std::string& path, const char* what);
 std::optional<DayNumber> parse_date_flag(const std::string& text, const char* flag);
-// Loads one case file (YAML or JSON) into the session; errors land in session.case_data().error.
+// Loads one case file (YAML or JSON) into the session's CaseData, without CaseLoader::finish()
+// (the caller applies --fact/--as-of first); errors land in session.case_data().error.
 void load_case_file(Session& session, const std::string& path);
 
 }  // namespace mmi::cli

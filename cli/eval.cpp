@@ -18,6 +18,7 @@ int run_eval(const EvalArgs& args) {
   if (!graph) return code;
   CaseOptions case_options;
   case_options.strict = args.strict;
+  case_options.ignore_dates = args.ignore_dates;
   Session session(graph, case_options);
   load_case_file(session, args.case_path);
   CaseData& c = session.case_data();
@@ -38,16 +39,9 @@ int run_eval(const EvalArgs& args) {
     std::fprintf(stderr, "%s: warning[%s]: %s at %s\n", args.case_path.c_str(), w.code.c_str(),
                  w.message.c_str(), w.at.c_str());
   const CheckedPolicy& p = graph->policy;
-  if (!c.error && !args.ignore_dates && c.has_as_of) {
-    if ((p.effective && c.as_of < *p.effective) || (p.expires && c.as_of > *p.expires)) {
-      complain(args.case_path + ": as_of " + format_date(c.as_of) +
-               " is outside the policy's "
-               "effective period (" +
-               (p.effective ? format_date(*p.effective) : "…") + " to " +
-               (p.expires ? format_date(*p.expires) : "…") +
-               "); use --ignore-dates to evaluate anyway");
-      return 1;
-    }
+  if (c.error && c.error->code == "E404") {
+    complain(args.case_path + ": " + c.error->message + "; use --ignore-dates to evaluate anyway");
+    return 1;
   }
   if (c.error && c.error->at.empty()) c.error->at = args.case_path;
   const Outcome& o = session.evaluate();

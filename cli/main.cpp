@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
   b->add_option("--set", batch.set, "Override a parameter: NAME=VALUE (repeatable)");
   b->add_option("--as-of", batch.as_of, "Evaluation date for every case");
   b->add_flag("--strict", batch.strict, "Unknown case fields are errors");
+  b->add_flag("--ignore-dates", batch.ignore_dates,
+              "Evaluate cases outside the policy's effective/expires dates");
   b->add_flag("!--no-progress", batch.progress, "No progress bar");
   b->add_option("--first-line", batch.first_line,
                 "Number of the input's first line, for error results of a shard")
@@ -90,6 +92,8 @@ int main(int argc, char** argv) {
   w->add_option("--threads", whatif.threads, "Worker threads (default: the cores)");
   w->add_option("--top", whatif.top, "How many changed cases to list (default 20)");
   w->add_option("--as-of", whatif.as_of, "Evaluation date for every case");
+  w->add_flag("--ignore-dates", whatif.ignore_dates,
+              "Evaluate cases outside the policies' effective/expires dates");
   w->add_flag("!--no-progress", whatif.progress, "No progress bar");
   w->add_option("--format", whatif.format, "text | json | csv")
       ->check(CLI::IsMember({"text", "json", "csv"}));

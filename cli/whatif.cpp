@@ -260,6 +260,7 @@ int run_whatif(const WhatifArgs& args) {
   WhatifOptions options;
   if (!args.as_of.empty() && !(options.as_of = parse_date_flag(args.as_of, "--as-of"))) return 2;
   options.threads = resolve_threads(args.threads);
+  options.case_options.ignore_dates = args.ignore_dates;
   options.top = args.top;
   Format format = output_format(args.format);
   bool sweep = !sweep_values.empty();

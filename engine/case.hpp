@@ -51,7 +51,8 @@ struct CaseData {
 constexpr std::size_t kJsonPadding = 64;
 
 struct CaseOptions {
-  bool strict = false;  // unknown fields are errors
+  bool strict = false;        // unknown fields are errors
+  bool ignore_dates = false;  // evaluate cases whose as_of is outside effective/expires
 };
 
 // A JSON document from a batch line (parsed with simdjson); `line` names it in errors.

@@ -566,6 +566,16 @@ bool CaseLoader::finish(CaseData& out) const {
     out.error = CaseError{"E401", "the case has no `as_of` date", "as_of"};
     return false;
   }
+  if (!options_.ignore_dates &&
+      ((p.effective && out.as_of < *p.effective) || (p.expires && out.as_of > *p.expires))) {
+    out.error =
+        CaseError{"E404",
+                  fmt::format("as_of {} is outside the policy's effective period ({} to {})",
+                              format_date(out.as_of), p.effective ? format_date(*p.effective) : "…",
+                              p.expires ? format_date(*p.expires) : "…"),
+                  "as_of"};
+    return false;
+  }
   for (const auto& f : p.facts) {
     if (f.required && f.shape == FactDecl::Shape::scalar && out.slots[f.slot].is_missing()) {
       out.error = CaseError{"E401", fmt::format("required fact `{}` is absent", f.path), f.path};

@@ -270,3 +270,35 @@ TEST_CASE("case: --fact overrides through CaseLoader::set_fact", "[case]") {
   CHECK_FALSE(loader.set_fact(c5, "injury.kind", "rest"));
   CHECK(c5.error->at == "--fact injury.kind");
 }
+
+TEST_CASE("case: as_of outside effective/expires is refused unless ignore_dates", "[case]") {
+  // language.md §1: a case whose as_of is outside [effective, expires] is an error (E404).
+  TempDir dir;
+  std::string path = dir.write("dated.yaml",
+                               "policy: dated\nversion: \"1\"\ndefinition: max-potential\n"
+                               "effective: 2025-01-01\nexpires: 2025-12-31\n"
+                               "facts:\n  d: date\n"
+                               "rules:\n  - id: r\n    when: d is present\n    mmi_date: d\n"
+                               "decision:\n  hit: earliest\n");
+  auto compiled = mmi::compile_policy(path);
+  REQUIRE(compiled);
+  auto outcome_of = [&](const char* json, bool ignore) {
+    mmi::CaseOptions options;
+    options.ignore_dates = ignore;
+    mmi::Session session(compiled.graph, options);
+    session.load_json(json);
+    const mmi::CaseData& c = session.case_data();
+    return c.error ? c.error->code + " " + c.error->message
+                   : std::string(mmi::to_string(session.evaluate().status));
+  };
+  // The first and last days are inside; the days around them are not.
+  CHECK(outcome_of(R"({"id":"a","as_of":"2025-01-01","d":"2025-01-01"})", false) == "reached");
+  CHECK(outcome_of(R"({"id":"a","as_of":"2025-12-31","d":"2025-01-01"})", false) == "reached");
+  CHECK(
+      outcome_of(R"({"id":"a","as_of":"2024-12-31","d":"2025-01-01"})", false) ==
+      "E404 as_of 2024-12-31 is outside the policy's effective period (2025-01-01 to 2025-12-31)");
+  CHECK(
+      outcome_of(R"({"id":"a","as_of":"2026-01-01","d":"2025-01-01"})", false) ==
+      "E404 as_of 2026-01-01 is outside the policy's effective period (2025-01-01 to 2025-12-31)");
+  CHECK(outcome_of(R"({"id":"a","as_of":"2026-01-01","d":"2025-01-01"})", true) == "reached");
+}
