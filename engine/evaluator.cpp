@@ -818,17 +818,34 @@ struct Evaluator::State {
     return fmt::format("{}[{}].{}", list, record.exp, field);
   }
 
-  void trace_rule(std::uint32_t r) {
+  void queue_rule(std::uint32_t r) {
     if (traced_rules[r]) return;
     traced_rules[r] = true;
     const RuleRoots& roots = g.rule_roots[r];
-    trace(roots.when);
-    if (roots.unless != kNone) trace(roots.unless);
-    if (eval(roots.when).is_true()) trace(roots.date);
+    push(roots.when);
+    push(roots.unless);
+    if (eval(roots.when).is_true()) push(roots.date);
   }
 
-  void trace(std::uint32_t i) {
-    if (i == kNone) return;
+  // Nodes still to look at; a work list rather than recursion, because chains of lets can be
+  // as long as a policy is.
+  std::vector<std::uint32_t> pending;
+
+  // Traces `start` (kNone: only what is already queued) until the work list is empty.
+  void trace(std::uint32_t start) {
+    push(start);
+    while (!pending.empty()) {
+      std::uint32_t i = pending.back();
+      pending.pop_back();
+      trace_one(i);
+    }
+  }
+
+  void push(std::uint32_t i) {
+    if (i != kNone) pending.push_back(i);
+  }
+
+  void trace_one(std::uint32_t i) {
     Value v = eval(i);
     if (v.kind != Kind::missing) return;
     const Node& n = g.nodes[i];
@@ -841,27 +858,24 @@ struct Evaluator::State {
       case Op::let:
         if (!traced_lets[n.aux]) {
           traced_lets[n.aux] = true;
-          trace(g.let_roots[n.aux]);
+          push(g.let_roots[n.aux]);
         }
         return;
       case Op::rule_fired:
       case Op::rule_date:
-        if (out.rules[n.aux] == RuleState::unknown) trace_rule(n.aux);
+        if (out.rules[n.aux] == RuleState::unknown) queue_rule(n.aux);
         return;
       case Op::field: {
         Value base = eval(n.a);
         if (base.kind == Kind::record && base.exp >= 0)
           found.insert(item_path(base, n.aux));
         else
-          trace(n.a);
+          push(n.a);
         return;
       }
       case Op::if_: {
         Value cond = eval(n.a);
-        if (cond.kind == Kind::boolean)
-          trace(cond.b ? n.b : n.c);
-        else
-          trace(n.a);
+        push(cond.kind == Kind::boolean ? (cond.b ? n.b : n.c) : n.a);
         return;
       }
       case Op::where:
@@ -872,7 +886,7 @@ struct Evaluator::State {
             n.aux == static_cast<std::uint32_t>(Builtin::trend)) {
           // No usable points: every item lacking the field is a fact we could ask for.
           Value l = eval(g.args[n.args_begin]);
-          if (l.kind != Kind::list) return trace(g.args[n.args_begin]);
+          if (l.kind != Kind::list) return push(g.args[n.args_begin]);
           for (std::uint32_t k = 0; k < l.aux; ++k) {
             const Value& item = l.items[k];
             if (item.kind != Kind::record || item.exp < 0) continue;
@@ -885,10 +899,10 @@ struct Evaluator::State {
         }
         [[fallthrough]];
       default:
-        trace(n.a);
-        trace(n.b);
-        if (n.op != Op::call) trace(n.c);
-        for (std::uint32_t k = 0; k < n.args_count; ++k) trace(g.args[n.args_begin + k]);
+        push(n.a);
+        push(n.b);
+        if (n.op != Op::call) push(n.c);
+        for (std::uint32_t k = 0; k < n.args_count; ++k) push(g.args[n.args_begin + k]);
     }
   }
 
@@ -901,7 +915,10 @@ struct Evaluator::State {
         if (f.shape == FactDecl::Shape::scalar) slot_paths[f.slot] = f.path;
     if (out.status != Status::error)
       for (std::uint32_t r = 0; r < out.rules.size(); ++r) {
-        if (out.rules[r] == RuleState::unknown) trace_rule(r);
+        if (out.rules[r] == RuleState::unknown) {
+          queue_rule(r);
+          trace(kNone);  // drain
+        }
         // A rule that fired without a date is waiting for whatever its date needs.
         if (out.rules[r] == RuleState::fired && out.rule_dates[r].is_missing())
           trace(g.rule_roots[r].date);

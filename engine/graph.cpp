@@ -12,10 +12,9 @@
 namespace mmi {
 
 std::string_view Graph::intern(std::string_view s) {
-  for (const auto& existing : strings)
-    if (existing == s) return existing;
-  strings.emplace_back(s);
-  return strings.back();
+  if (auto it = string_index.find(s); it != string_index.end()) return *it;
+  strings.emplace_back(s);  // a deque never moves its elements, so the views stay valid
+  return *string_index.insert(strings.back()).first;
 }
 
 std::string Graph::node_text(std::uint32_t node) const {

@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/value.hpp"
@@ -100,6 +101,7 @@ struct Graph {
   std::uint32_t max_list_scratch = 0;
   // Interned strings that values point to: constants, enum values, rule ids, statuses.
   std::deque<std::string> strings;
+  std::unordered_set<std::string_view> string_index;       // into `strings`
   std::vector<std::vector<std::string_view>> enum_values;  // per CheckedPolicy::enums
   std::vector<std::string_view> rule_ids;
   std::string_view status_names[4];
