@@ -635,6 +635,27 @@ struct Evaluator::State {
                              : fn == Builtin::ceil ? d.ceil()
                                                    : d.abs());
       }
+      case Builtin::first_by:
+      case Builtin::last_by: {
+        // One item per distinct value of the field (missing values form one group): the first
+        // or the last of each group, in list order.
+        Value l = arg(0);
+        if (l.kind != Kind::list) return l.kind == Kind::error ? l : Value::missing();
+        Value* dst = arena.alloc(l.aux);
+        std::uint32_t kept = 0;
+        bool last = fn == Builtin::last_by;
+        for (std::uint32_t k = 0; k < l.aux; ++k) {
+          const Value& key = l.items[k].items[n.c];
+          bool shadowed = false;
+          std::uint32_t from = last ? k + 1 : 0, to = last ? l.aux : k;
+          for (std::uint32_t j = from; j < to && !shadowed; ++j) {
+            const Value& other = l.items[j].items[n.c];
+            shadowed = other.kind == key.kind && (key.is_missing() || scalar_equal(other, key));
+          }
+          if (!shadowed) dst[kept++] = l.items[k];
+        }
+        return Value::list(dst, kept);
+      }
       case Builtin::change:
       case Builtin::trend: {
         Value l = arg(0);
@@ -980,8 +1001,7 @@ struct Evaluator::State {
         return e;
       }
       case Op::call:
-        if (n.aux == static_cast<std::uint32_t>(Builtin::change) ||
-            n.aux == static_cast<std::uint32_t>(Builtin::trend)) {
+        if (takes_field_argument(static_cast<Builtin>(n.aux))) {
           child(g.args[n.args_begin]);
           return e;
         }

@@ -293,7 +293,7 @@ class Compiler {
     std::vector<std::uint32_t> items;
     std::uint32_t reach = 0;
     bool field_arg = e.args.size() == 2 && e.args[1].ref == Ref::item_field &&
-                     e.args[1].kind == ExprKind::name && (e.name == "change" || e.name == "trend");
+                     e.args[1].kind == ExprKind::name && takes_field_argument(e.name);
     if (field_arg) {
       items.push_back(compile(e.args[0]));
       reach = need(items.back());
@@ -329,7 +329,7 @@ void fix_item_fields(Expr& e, std::vector<std::uint32_t>& scopes, const CheckedP
     const RecordLayout& r = p.records[scopes[scopes.size() - 1 - e.scope]];
     e.index = r.offsets[e.index];
   }
-  if (e.kind == ExprKind::call && (e.name == "change" || e.name == "trend")) {
+  if (e.kind == ExprKind::call && takes_field_argument(e.name)) {
     fix_item_fields(e.args[0], scopes, p);
     return;  // the field argument is resolved by the compiler
   }

@@ -19,7 +19,7 @@ const std::vector<std::string>& builtin_names() {
   static const std::vector<std::string> names = {
       "count", "any",  "none",     "sum",    "avg",          "min",           "max",
       "first", "last", "earliest", "latest", "days_between", "weeks_between", "round",
-      "floor", "ceil", "abs",      "change", "trend"};
+      "floor", "ceil", "abs",      "change", "trend",        "first_by",      "last_by"};
   return names;
 }
 
@@ -1142,8 +1142,8 @@ class Checker {
     e.ref = Ref::builtin;
     e.index = static_cast<std::uint32_t>(fn);
 
-    // change(L, f) and trend(L, f) name a field of L's items.
-    if (fn == Builtin::change || fn == Builtin::trend) {
+    // change(L, f), trend(L, f), first_by(L, f) and last_by(L, f) name a field of L's items.
+    if (takes_field_argument(fn)) {
       if (e.args.size() != 2 || e.args[1].kind != ExprKind::name) {
         error(ce, e, "E204",
               fmt::format("`{}` takes a list and a field name, e.g. "
@@ -1171,6 +1171,15 @@ class Checker {
       e.args[1].ref = Ref::item_field;
       e.args[1].index = fi;
       e.args[1].type_id = r.type_ids[fi];
+      if (fn == Builtin::first_by || fn == Builtin::last_by) {
+        if (!scalar(r.type_ids[fi])) {
+          error(ce, e.args[1], "E204",
+                fmt::format("`{}` groups by a single value; `{}` is {}", e.name, e.args[1].name,
+                            name(r.type_ids[fi])));
+          return type_id::error;
+        }
+        return l;
+      }
       if (!is(r.type_ids[fi], TypeTag::number)) {
         error(ce, e.args[1], "E204",
               fmt::format("`{}` needs a number field; `{}` is {}", e.name, e.args[1].name,

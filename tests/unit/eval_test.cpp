@@ -811,3 +811,22 @@ TEST_CASE("eval: policy_digest follows the merged sources", "[eval][result]") {
   dir.write("mod.yaml", "policy: m\nrules:\n  - id: a\n    when: true\n    mmi_date: 2024-01-02\n");
   CHECK(d1 != digest());  // an included file's change changes it
 }
+
+TEST_CASE("eval: first_by and last_by keep one item per group (extension)", "[eval][builtins]") {
+  // After sorting, xs = [0] 2024-01-01 v=20 w=missing, [1] 2024-02-01 v=missing w=3,
+  //                     [2] 2024-03-01 v=10 w=1.
+  // Grouped by w: {missing: [0]}, {3: [1]}, {1: [2]} — every item is alone in its group.
+  CHECK(eval("count(last_by(xs, w))") == "3");
+  // A case where values repeat: groups by v = {5: [0], [2]}, {7: [1]}.
+  const std::string repeats =
+      R"({"id":"G","as_of":"2024-06-01","xs":[{"date":"2024-01-01","v":5,"w":1},)"
+      R"({"date":"2024-02-01","v":7,"w":2},{"date":"2024-03-01","v":5,"w":3}]})";
+  CHECK(eval("count(last_by(xs, v))", repeats) == "2");
+  CHECK(eval("last_by(xs, v).w", repeats) == "[2, 3] (2 items)");   // v=7 at [1], v=5 last at [2]
+  CHECK(eval("first_by(xs, v).w", repeats) == "[1, 2] (2 items)");  // v=5 first at [0], v=7 at [1]
+  // Missing values form one group.
+  const std::string gaps = R"({"id":"M","as_of":"2024-06-01","xs":[{"date":"2024-01-01","w":1},)"
+                           R"({"date":"2024-02-01","w":2},{"date":"2024-03-01","v":9,"w":3}]})";
+  CHECK(eval("last_by(xs, v).w", gaps) == "[2, 3] (2 items)");
+  CHECK(eval("count(last_by(xs where v > 100, v))") == "0");
+}
