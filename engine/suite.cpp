@@ -230,15 +230,10 @@ class SuiteRunner {
       }
       session.loader().finish(c);
     }
-    if (c.error) {
-      // An input error is a result (status error); a test may expect it, otherwise it fails.
-    }
+    // An input error is a result (status error): a test may expect it, otherwise it fails.
     const Outcome& o = session.evaluate();
     const Graph& g = *graph;
     const CheckedPolicy& p = g.policy;
-    if (o.status != Status::error && graph == graphs_.begin()->second) {
-      // Coverage counts evaluations under the suite's own parameters only.
-    }
     if (o.status != Status::error)
       for (std::size_t r = 0; r < o.rules.size() && r < report_.coverage.size(); ++r) {
         if (o.rules[r] == RuleState::fired)
@@ -249,7 +244,7 @@ class SuiteRunner {
           ++report_.coverage[r].unknown;
       }
     compare(ly, expect, g, p, session, o, t);
-    if (o.status == Status::error && t.mismatches.empty() == false && o.error)
+    if (o.status == Status::error && !t.mismatches.empty() && o.error)
       t.mismatches.push_back({"error", "-", o.error->message + " at " + o.error->at});
     finish();
   }

@@ -835,9 +835,6 @@ class Checker {
         mark_fact_used(fact);
         return p_.facts[fact].type_id;
       }
-      if (!t.list && e.args[0].ref == Ref::fact && e.args[0].kind == ExprKind::name) {
-        // (not reached: top-level records always carry fact indices)
-      }
       e.index = f;
       return t.list ? list_of(r.type_ids[f]) : r.type_ids[f];
     }
