@@ -562,6 +562,10 @@ bool CaseLoader::load_yaml(const YAML::Node& node, CaseData& out) {
 bool CaseLoader::finish(CaseData& out) const {
   if (out.error) return false;
   const CheckedPolicy& p = graph_->policy;
+  if (out.id.empty()) {
+    out.error = CaseError{"E401", "the case has no `id`", "id"};
+    return false;
+  }
   if (!out.has_as_of) {
     out.error = CaseError{"E401", "the case has no `as_of` date", "as_of"};
     return false;
