@@ -21,10 +21,13 @@ namespace {
 // once; the walker below reads each exactly once, in document order.
 struct JsonNode {
   mutable simdjson::ondemand::value v;
+  mutable int cached_type = -1;  // the walker asks a value's type several times
 
   simdjson::ondemand::json_type type() const {
+    if (cached_type >= 0) return static_cast<simdjson::ondemand::json_type>(cached_type);
     simdjson::ondemand::json_type t{};
-    if (v.type().get(t)) return simdjson::ondemand::json_type::null;
+    if (v.type().get(t)) t = simdjson::ondemand::json_type::null;
+    cached_type = static_cast<int>(t);
     return t;
   }
   bool is_null() const { return type() == simdjson::ondemand::json_type::null; }
