@@ -383,6 +383,15 @@ std::shared_ptr<const Graph> compile_graph(CheckedPolicy policy) {
   append_json_string(h, p.version);
   h += ",\"policy_digest\":";
   append_json_string(h, p.digest);
+  // language.md §1: title, insurer, jurisdiction and line are echoed in results (when given).
+  for (const auto& [name, value] : {std::pair<const char*, const std::string*>{"title", &p.title},
+                                    {"insurer", &p.insurer},
+                                    {"jurisdiction", &p.jurisdiction},
+                                    {"line", &p.line}}) {
+    if (value->empty()) continue;
+    h += fmt::format(",\"{}\":", name);
+    append_json_string(h, *value);
+  }
   for (const auto& o : p.outputs) {
     std::string k;
     append_json_string(k, o.name);
@@ -392,6 +401,13 @@ std::shared_ptr<const Graph> compile_graph(CheckedPolicy policy) {
     std::string k;
     append_json_string(k, r.id);
     g->json_rule_keys.push_back(k + ":{\"state\":\"");
+    // §6: a rule's `cites` is echoed in results.
+    std::string tail;
+    if (!r.cites.empty()) {
+      tail = ",\"cites\":";
+      append_json_string(tail, r.cites);
+    }
+    g->json_rule_tails.push_back(tail + "}");
   }
 
   Compiler c(*g);

@@ -113,6 +113,7 @@ struct Graph {
   std::string json_policy_fields;
   std::vector<std::string> json_output_keys;
   std::vector<std::string> json_rule_keys;
+  std::vector<std::string> json_rule_tails;  // `,"cites":…}` or `}`
 
   std::string_view intern(std::string_view s);
   std::string node_text(std::uint32_t node) const;  // source text of a node

@@ -72,7 +72,7 @@ void append_result_json(std::string& out, const Graph& g, const CaseData& c, con
     out += to_string(o.rules[r]);
     out += "\",\"mmi_date\":";
     append_json_value(out, o.rule_dates[r], g);
-    out += '}';
+    out += g.json_rule_tails[r];
   }
   out += "},";
   key(out, "missing");
