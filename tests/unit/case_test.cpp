@@ -302,3 +302,32 @@ TEST_CASE("case: as_of outside effective/expires is refused unless ignore_dates"
       "E404 as_of 2026-01-01 is outside the policy's effective period (2025-01-01 to 2025-12-31)");
   CHECK(outcome_of(R"({"id":"a","as_of":"2026-01-01","d":"2025-01-01"})", true) == "reached");
 }
+
+TEST_CASE("case: results echo the policy's header and each rule's cites", "[case][result]") {
+  // language.md §1: title, insurer, jurisdiction and line are echoed in results; §6: cites too.
+  TempDir dir;
+  std::string path = dir.write("echo.yaml",
+                               "policy: echo\nversion: \"2\"\ndefinition: max-potential\n"
+                               "title: Echo policy\ninsurer: Acme\njurisdiction: US-TX\n"
+                               "line: workers' compensation\n"
+                               "facts:\n  d: date\n"
+                               "rules:\n  - id: r\n    when: d is present\n    mmi_date: d\n"
+                               "    cites: Tex. Lab. Code 401.011(30)\n"
+                               "  - id: s\n    when: false\n    mmi_date: d\n"
+                               "decision:\n  hit: earliest\n");
+  mmi::CompileOptions options;
+  options.warnings = false;
+  auto compiled = mmi::compile_policy(path, options);
+  REQUIRE(compiled);
+  mmi::Session session(compiled.graph);
+  session.load_json(R"({"id":"E","as_of":"2025-01-01","d":"2024-12-01"})");
+  session.evaluate();
+  std::string json = session.result_json();
+  CHECK_THAT(json, Contains(R"("version":"2","policy_digest":")"));
+  CHECK_THAT(json, Contains(R"(,"title":"Echo policy","insurer":"Acme","jurisdiction":"US-TX",)"
+                            R"("line":"workers' compensation","as_of":"2025-01-01")"));
+  CHECK_THAT(json, Contains(R"("r":{"state":"fired","mmi_date":"2024-12-01",)"
+                            R"("cites":"Tex. Lab. Code 401.011(30)"
+})"));
+  CHECK_THAT(json, Contains(R"("s":{"state":"not_fired","mmi_date":null}})"));
+}
