@@ -335,6 +335,7 @@ struct CaseLoader::Impl {
         std::optional<std::int64_t> v = node.integer();
         std::optional<std::string_view> s;
         if (!v && (s = node.text())) v = parse_iso_span(*s, months);
+        if (v && (*v > 100'000'000 || *v < -100'000'000)) v.reset();  // far beyond any calendar
         if (!v)
           return fail(out,
                       fmt::format("expected {} (e.g. {}), found `{}`",

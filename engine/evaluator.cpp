@@ -476,14 +476,14 @@ struct Evaluator::State {
         if (a == Kind::duration && b == Kind::date) return checked_date(x.i + y.i, node);
         if (a == Kind::date && b == Kind::period) return add_period(x.i, y.i, node);
         if (a == Kind::period && b == Kind::date) return add_period(y.i, x.i, node);
-        if (a == b) return Value::integral(a, x.i + y.i);
+        if (a == b) return checked_span(a, x.i, y.i, false, node);
         break;
       case Op::sub:
         if (a == Kind::number) return Value::number(x.as_number() - y.as_number());
         if (a == Kind::date && b == Kind::date) return Value::duration(x.i - y.i);
         if (a == Kind::date && b == Kind::duration) return checked_date(x.i - y.i, node);
         if (a == Kind::date && b == Kind::period) return add_period(x.i, -y.i, node);
-        if (a == b) return Value::integral(a, x.i - y.i);
+        if (a == b) return checked_span(a, x.i, y.i, true, node);
         break;
       case Op::mul:
         if (a == Kind::number && b == Kind::number)
@@ -507,6 +507,16 @@ struct Evaluator::State {
         break;
     }
     return fail(node, "E201", "operator applied to values of the wrong kinds");
+  }
+
+  // Durations and periods added or subtracted: hostile policies could otherwise overflow.
+  Value checked_span(Kind kind, std::int64_t x, std::int64_t y, bool subtract, std::uint32_t node) {
+    std::int64_t r;
+    bool overflow = subtract ? __builtin_sub_overflow(x, y, &r) : __builtin_add_overflow(x, y, &r);
+    if (overflow || r > 1'000'000'000'000 || r < -1'000'000'000'000)
+      return fail(node, "E501",
+                  kind == Kind::period ? "period out of range" : "duration out of range");
+    return Value::integral(kind, r);
   }
 
   Value add_period(std::int64_t day, std::int64_t months, std::uint32_t node) {

@@ -225,8 +225,11 @@ std::optional<std::int64_t> Decimal::to_int64_floor() const {
   Decimal f = floor();
   if (f.exp_ > 18) return std::nullopt;
   Int v = f.coef_;
-  for (int i = 0; i < f.exp_; ++i) v *= 10;
-  if (v > INT64_MAX || v < INT64_MIN) return std::nullopt;
+  for (int i = 0; i <= f.exp_; ++i) {
+    // Checked before each step so the 128-bit product cannot overflow either.
+    if (v > INT64_MAX || v < INT64_MIN) return std::nullopt;
+    if (i < f.exp_) v *= 10;
+  }
   return static_cast<std::int64_t>(v);
 }
 

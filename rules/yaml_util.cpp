@@ -37,7 +37,21 @@ std::optional<std::string> read_text_file(const std::string& path, DiagnosticLis
   }
   in.seekg(0, std::ios::end);
   auto size = in.tellg();
-  if (size < 0) size = 0;
+  if (size < 0) {
+    // Not seekable (a pipe, /dev/stdin): read it in pieces, still within the limit.
+    in.clear();
+    std::string text;
+    char buf[65536];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+      text.append(buf, static_cast<std::size_t>(in.gcount()));
+      if (text.size() > max_bytes) {
+        diags.error("E004", fmt::format("`{}` is larger than {} MiB", path, max_bytes >> 20),
+                    SourceLocation{nullptr, path});
+        return std::nullopt;
+      }
+    }
+    return text;
+  }
   if (static_cast<std::size_t>(size) > max_bytes) {
     diags.error("E004",
                 fmt::format("`{}` is {} bytes; files over {} MiB are refused", path,

@@ -108,10 +108,15 @@ class Lowerer {
     if (s == "year" || s == "years") months = true, scale = 12;
     Decimal scaled = *value * Decimal::from_int(scale);
     auto whole = scaled.is_integer() ? scaled.to_int64_floor() : std::nullopt;
-    if (!whole || *whole > 3650000) {
+    if (!scaled.is_integer()) {
       fail("E100", a.begin, a.end,
            months ? "a period must be a whole number of months"
                   : "a duration must be a whole number of days");
+      return x;
+    }
+    if (!whole || *whole > (months ? 120000 : 3650000)) {
+      fail("E100", a.begin, a.end,
+           months ? "a period longer than 10,000 years" : "a duration longer than 10,000 years");
       return x;
     }
     x.literal.kind = months ? LiteralKind::period : LiteralKind::duration;
