@@ -194,7 +194,7 @@ Value round_fn(EvalState& s, const Node& n, std::uint32_t node) {
   if (EvalState::absent(x, places, r)) return r;
   auto p = places.as_number().to_int64_floor();
   if (!p || !places.as_number().is_integer() || *p > 30 || *p < -30)
-    return s.fail(node, "E502", "round needs a whole number of places between -30 and 30");
+    return s.fail(node, Code::E502, "round needs a whole number of places between -30 and 30");
   return Value::number(x.as_number().round(static_cast<int>(*p)));
 }
 

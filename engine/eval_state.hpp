@@ -70,7 +70,7 @@ struct EvalState {
 
   explicit EvalState(std::shared_ptr<const Graph> gr);
 
-  Value fail(std::uint32_t node, const char* code, std::string message) {
+  Value fail(std::uint32_t node, Code code, std::string message) {
     errors.push_back({code, std::move(message), g.node_location(node).to_string()});
     return Value::error(static_cast<std::uint32_t>(errors.size() - 1));
   }

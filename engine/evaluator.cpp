@@ -67,7 +67,7 @@ Value EvalState::param_value(std::uint32_t p, std::int64_t day) const {
 }
 
 Value EvalState::checked_date(std::int64_t day, std::uint32_t node) {
-  if (!day_in_range(day)) return fail(node, "E501", "date out of range (years 0001-9999)");
+  if (!day_in_range(day)) return fail(node, Code::E501, "date out of range (years 0001-9999)");
   return Value::date(day);
 }
 
@@ -279,20 +279,20 @@ Value EvalState::arithmetic(Op op, const Value& x, const Value& y, std::uint32_t
       break;
     case Op::div:
       if (b == Kind::number) {
-        if (y.coef == 0) return fail(node, "E500", "division by zero");
+        if (y.coef == 0) return fail(node, Code::E500, "division by zero");
         if (a == Kind::number)
           return Value::number(Decimal::divide(x.as_number(), y.as_number()));
         Decimal q = Decimal::divide(Decimal::from_int(x.i), y.as_number()).floor();
         auto whole = q.to_int64_floor();
-        if (!whole) return fail(node, "E501", "duration out of range");
+        if (!whole) return fail(node, Code::E501, "duration out of range");
         return Value::integral(a, *whole);
       }
-      if (y.i == 0) return fail(node, "E500", "division by zero");
+      if (y.i == 0) return fail(node, Code::E500, "division by zero");
       return Value::number(Decimal::divide(Decimal::from_int(x.i), Decimal::from_int(y.i)));
     default:
       break;
   }
-  return fail(node, "E201", "operator applied to values of the wrong kinds");
+  return fail(node, Code::E201, "operator applied to values of the wrong kinds");
 }
 
 // Durations and periods added or subtracted: hostile policies could otherwise overflow.
@@ -300,15 +300,15 @@ Value EvalState::checked_span(Kind kind, std::int64_t x, std::int64_t y, bool su
   std::int64_t r;
   bool overflow = subtract ? __builtin_sub_overflow(x, y, &r) : __builtin_add_overflow(x, y, &r);
   if (overflow || r > 1'000'000'000'000 || r < -1'000'000'000'000)
-    return fail(node, "E501",
+    return fail(node, Code::E501,
                 kind == Kind::period ? "period out of range" : "duration out of range");
   return Value::integral(kind, r);
 }
 
 Value EvalState::add_period(std::int64_t day, std::int64_t months, std::uint32_t node) {
-  if (months > 120000 || months < -120000) return fail(node, "E501", "date out of range");
+  if (months > 120000 || months < -120000) return fail(node, Code::E501, "date out of range");
   auto d = add_months(static_cast<DayNumber>(day), months);
-  if (!d) return fail(node, "E501", "date out of range (years 0001-9999)");
+  if (!d) return fail(node, Code::E501, "date out of range (years 0001-9999)");
   return Value::date(*d);
 }
 
@@ -320,13 +320,13 @@ Value EvalState::scale(const Value& span, const Decimal& factor, std::uint32_t n
     // Whole factors (the common `3 * 1 week`) need no decimal arithmetic.
     whole_factor = static_cast<std::int64_t>(factor.coefficient());
     std::int64_t v = span.i * whole_factor;
-    if (v > 4'000'000 || v < -4'000'000) return fail(node, "E501", "duration out of range");
+    if (v > 4'000'000 || v < -4'000'000) return fail(node, Code::E501, "duration out of range");
     return Value::integral(span.kind, v);
   }
   Decimal product = (Decimal::from_int(span.i) * factor).floor();
   auto whole = product.to_int64_floor();
   if (!whole || *whole > 4'000'000 || *whole < -4'000'000)
-    return fail(node, "E501", "duration out of range");
+    return fail(node, Code::E501, "duration out of range");
   return Value::integral(span.kind, *whole);
 }
 
@@ -426,7 +426,8 @@ const Outcome& EvalState::run(const CaseData& data, const EvalOptions& options) 
   reset_for(data, options);
   if (data.error) {
     out.status = Status::error;
-    out.error = EvalError{data.error->code, data.error->message, data.error->at};
+    out.error = EvalError{code_from_name(data.error->code).value_or(Code::E400), data.error->message,
+                          data.error->at};
     return out;
   }
   for (const GraphStep& step : g.policy.order) {

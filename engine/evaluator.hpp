@@ -20,7 +20,7 @@ const char* to_string(RuleState s);
 const char* to_string(Status s);
 
 struct EvalError {
-  std::string code;
+  Code code = Code::E900;
   std::string message;
   std::string at;
 };

@@ -1,5 +1,5 @@
-// Why is a rule unknown? After an evaluation, walks from each unknown rule down to the absent facts
-// that left it unknown (the result's `missing`). Only operands whose value is missing are followed,
+// Why is a rule unknown? After an evaluation, walks from each unknown rule (and a missing coverage
+// cutoff) down to the absent facts that left it unknown (the result's `missing`). Only operands whose value is missing are followed,
 // and only the branch an `if` took.
 #include <fmt/format.h>
 
@@ -118,6 +118,9 @@ std::vector<std::string> EvalState::missing_facts() {
       if (out.rules[r] == RuleState::fired && out.rule_dates[r].is_missing())
         trace(g.rule_roots[r].date);
     }
+  // A cutoff left missing (a cap built on absent facts) is waiting for those facts too.
+  if (out.status != Status::error && g.cutoff_root != kNone && out.coverage_cutoff.is_missing())
+    trace(g.cutoff_root);
   return {found.begin(), found.end()};
 }
 

@@ -14,17 +14,17 @@ CompiledPolicy compile_policy(const std::string& path, const CompileOptions& opt
   try {
     auto checked = load_checked_policy(path, check, out.diagnostics);
     if (checked && checked->is_module) {
-      out.diagnostics.error("E011",
+      out.diagnostics.error(Code::E011,
                             "`" + path +
                                 "` is a module (it has no `decision:`): include it from a "
                                 "policy to evaluate it",
-                            SourceLocation{nullptr, path});
+                            checked->at);
       return out;
     }
     if (checked && !out.diagnostics.has_errors()) out.graph = compile_graph(std::move(*checked));
   } catch (const std::exception& e) {
     // Defensive: the front end reports through diagnostics; this only catches resource failures.
-    out.diagnostics.error("E001", std::string("internal error while compiling: ") + e.what(),
+    out.diagnostics.error(Code::E900, std::string("internal error while compiling: ") + e.what(),
                           SourceLocation{nullptr, path});
     out.graph.reset();
   }

@@ -87,7 +87,7 @@ void append_result_json(std::string& out, const Graph& g, const CaseData& c, con
     key(out, "error");
     out += '{';
     key(out, "code");
-    json_string(out, o.error->code);
+    json_string(out, code_name(o.error->code));
     out += ',';
     key(out, "message");
     json_string(out, o.error->message);
@@ -126,7 +126,7 @@ std::string result_text(const Graph& g, const CaseData& c, const Outcome& o,
                    p.version, format_date(o.as_of));
   s += fmt::format("  status           {}\n", to_string(o.status));
   if (o.error) {
-    s += fmt::format("  error            {} [{}] at {}\n", o.error->message, o.error->code,
+    s += fmt::format("  error            {} [{}] at {}\n", o.error->message, code_name(o.error->code),
                      o.error->at);
     return s;
   }

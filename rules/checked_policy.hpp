@@ -121,6 +121,7 @@ struct GraphStep {
 struct CheckedPolicy {
   std::string path, policy_id, title, insurer, jurisdiction, line, version, definition, digest;
   std::optional<DayNumber> effective, expires;
+  SourceLocation at;  // the top file's first key
 
   std::vector<TypeDesc> types;
   std::vector<std::vector<std::string>> enums;

@@ -141,6 +141,7 @@ class Checker {
 
   std::optional<CheckedPolicy> run() {
     p_.path = m_.path;
+    p_.at = m_.at;
     p_.policy_id = m_.policy_id;
     p_.title = m_.title;
     p_.insurer = m_.insurer;
@@ -370,7 +371,7 @@ class Checker {
       diags_.append(local);
       return std::nullopt;
     }
-    diags_.error("E015",
+    diags_.error(Code::E015,
                  fmt::format("{} must be a literal (a number, percent, duration, period, date, "
                              "bool or quoted text)",
                              what),
@@ -403,7 +404,7 @@ class Checker {
           }
           std::uint32_t t = literal_type(*lit);
           if (type != type_id::any && t != type) {
-            diags_.error("E015",
+            diags_.error(Code::E015,
                          fmt::format("every value of the series `{}` must have one type; this is "
                                      "{} but earlier values are {}",
                                      decl.name, name(t), name(type)),
@@ -429,7 +430,7 @@ class Checker {
       auto it = param_.find(pname);
       SourceLocation at{nullptr, "--set " + pname};
       if (it == param_.end()) {
-        diags_.error("E405", fmt::format("no parameter `{}` to set", pname), at,
+        diags_.error(Code::E405, fmt::format("no parameter `{}` to set", pname), at,
                      did_you_mean(pname, names));
         continue;
       }
@@ -453,7 +454,7 @@ class Checker {
       std::uint32_t t = literal_type(*lit);
       if (t != p.type_id && !is_error(p.type_id)) {
         diags_.error(
-            "E405", fmt::format("`{}` is {} but `{}` is {}", pname, name(p.type_id), text, name(t)),
+            Code::E405, fmt::format("`{}` is {} but `{}` is {}", pname, name(p.type_id), text, name(t)),
             at);
         continue;
       }
@@ -470,12 +471,15 @@ class Checker {
       if (param_.count(n)) owners.push_back("a parameter");
       if (n == "as_of") owners.push_back("the evaluation date");
       if (owners.size() > 0)
-        diags_.error("E020", fmt::format("{} `{}` has the name of {}", what, n, owners.front()),
+        diags_.error(Code::E022, fmt::format("{} `{}` has the name of {}", what, n, owners.front()),
                      at);
     };
-    for (const auto& p : p_.parameters)
-      if (top_fact_.count(p.name) || p.name == "as_of")
-        diags_.error("E020", fmt::format("parameter `{}` has the name of a fact", p.name), p.at);
+    for (const auto& p : p_.parameters) {
+      if (p.name == "as_of")
+        diags_.error(Code::E022, "parameter `as_of` has the name of the evaluation date", p.at);
+      else if (top_fact_.count(p.name))
+        diags_.error(Code::E022, fmt::format("parameter `{}` has the name of a fact", p.name), p.at);
+    }
     for (const auto& l : m_.lets) clash(l.name, l.at, "let");
   }
 
@@ -602,7 +606,7 @@ class Checker {
       std::string text;
       for (auto c : cycle) text += node_name(c) + " → ";
       text += node_name(cycle.front());
-      diags_.error("E206", "cycle: " + text, node_at(cycle.front()));
+      diags_.error(Code::E206, "cycle: " + text, node_at(cycle.front()));
     }
     for (std::uint32_t i = 0; i < nl; ++i)
       if (!placed[i]) let_ok_[i] = false;
@@ -674,7 +678,7 @@ class Checker {
   void expect_type(const CheckedExpr& ce, std::uint32_t want, const std::string& what) {
     if (is_error(ce.type_id) || is_any(ce.type_id) || ce.type_id == want) return;
     diags_.error(
-        "E205",
+        Code::E205,
         fmt::format("{} must be {}, but this expression is {}", what, name(want), name(ce.type_id)),
         ce.source.location_of(ce.expr.begin, ce.expr.end - ce.expr.begin));
   }
@@ -688,12 +692,12 @@ class Checker {
       for (const auto& [id, at] : m_.decision->order) {
         auto it = rule_.find(id);
         if (it == rule_.end()) {
-          diags_.error("E208", fmt::format("`order` names no rule `{}`", id), at,
+          diags_.error(Code::E208, fmt::format("`order` names no rule `{}`", id), at,
                        did_you_mean(id, ids));
           continue;
         }
         if (listed[it->second]) {
-          diags_.error("E020", fmt::format("rule `{}` is listed twice in `order`", id), at);
+          diags_.error(Code::E019, fmt::format("rule `{}` is listed twice in `order`", id), at);
           continue;
         }
         listed[it->second] = true;
@@ -723,7 +727,7 @@ class Checker {
   }
 
   // ---- the type checker proper ----------------------------------------------------------
-  void error(const CheckedExpr& ce, const Expr& e, const std::string& code, const std::string& msg,
+  void error(const CheckedExpr& ce, const Expr& e, Code code, const std::string& msg,
              const std::string& help = {}) {
     diags_.error(code, msg,
                  ce.source.location_of(e.begin, std::max<std::uint32_t>(1, e.end - e.begin)), help);
@@ -800,7 +804,7 @@ class Checker {
     if (help.empty() && rule_.count(e.name))
       help =
           fmt::format("`{}` is a rule: use `fired({})` or `mmi_date({})`", e.name, e.name, e.name);
-    error(ce, e, "E200", fmt::format("unknown name `{}`", e.name), help);
+    error(ce, e, Code::E200, fmt::format("unknown name `{}`", e.name), help);
     return type_id::error;
   }
 
@@ -810,7 +814,7 @@ class Checker {
     if (is_any(base)) return type_id::any;
     const TypeDesc& t = T(base);
     if (t.tag != TypeTag::record) {
-      error(ce, e, "E202",
+      error(ce, e, Code::E202,
             fmt::format("`{}` is {}, which has no fields", expr_to_string(e.args[0]), name(base)));
       return type_id::error;
     }
@@ -832,7 +836,7 @@ class Checker {
       e.index = f;
       return t.list ? list_of(r.type_ids[f]) : r.type_ids[f];
     }
-    error(ce, e, "E202",
+    error(ce, e, Code::E202,
           fmt::format("{} has no field `{}`",
                       t.list           ? "an item of " + r.path
                       : r.path.empty() ? "the case"
@@ -857,7 +861,7 @@ class Checker {
     auto check_one = [&](const Expr& lit) {
       if (lit.kind != ExprKind::literal || lit.literal.kind != LiteralKind::text) return;
       if (std::find(values.begin(), values.end(), lit.literal.text) != values.end()) return;
-      error(ce, lit, "E203", fmt::format("\"{}\" is not one of {}", lit.literal.text, name(enum_t)),
+      error(ce, lit, Code::E203, fmt::format("\"{}\" is not one of {}", lit.literal.text, name(enum_t)),
             did_you_mean(lit.literal.text, values));
     };
     if (other.kind == ExprKind::list)
@@ -876,7 +880,7 @@ class Checker {
           (is(a, TypeTag::period) && is(b, TypeTag::duration)))
         help = "periods (months) and durations (days) do not mix";
     }
-    error(ce, e, "E201",
+    error(ce, e, Code::E201,
           fmt::format("cannot apply `{}` to {} and {}", expr_kind_symbol(e.kind), name(a), name(b)),
           help);
     return type_id::error;
@@ -943,12 +947,12 @@ class Checker {
           std::uint32_t t = check(a, ce, scope);
           if (is_error(t)) return type_id::error;
           if (!scalar(t)) {
-            error(ce, a, "E201", "list literals hold single values");
+            error(ce, a, Code::E201, "list literals hold single values");
             return type_id::error;
           }
           std::uint32_t u = unify(elem, t);
           if (is_error(u)) {
-            error(ce, a, "E201",
+            error(ce, a, Code::E201,
                   fmt::format("list items must have one type: {} and {}", name(elem), name(t)));
             return type_id::error;
           }
@@ -962,7 +966,7 @@ class Checker {
         if (is(a, TypeTag::number) || is(a, TypeTag::duration) || is(a, TypeTag::period) ||
             is_any(a))
           return a;
-        error(ce, e, "E201", fmt::format("cannot negate {}", name(a)));
+        error(ce, e, Code::E201, fmt::format("cannot negate {}", name(a)));
         return type_id::error;
       }
       case ExprKind::not_:
@@ -974,7 +978,7 @@ class Checker {
           if (is_error(t))
             ok = false;
           else if (!is(t, TypeTag::boolean) && !is_any(t)) {
-            error(ce, a, "E201",
+            error(ce, a, Code::E201,
                   fmt::format("`{}` needs bool operands, but this is {}", expr_kind_symbol(e.kind),
                               name(t)));
             ok = false;
@@ -988,7 +992,7 @@ class Checker {
         if (is_error(a) || is_error(b)) return type_id::error;
         std::uint32_t u = unify(a, b);
         if (is_error(u))
-          error(ce, e, "E201",
+          error(ce, e, Code::E201,
                 fmt::format("both sides of `??` must have one type: {} and {}", name(a), name(b)));
         return u;
       }
@@ -997,12 +1001,12 @@ class Checker {
         std::uint32_t a = check(e.args[1], ce, scope);
         std::uint32_t b = check(e.args[2], ce, scope);
         if (!is_error(c) && !is(c, TypeTag::boolean) && !is_any(c))
-          error(ce, e.args[0], "E205",
+          error(ce, e.args[0], Code::E205,
                 fmt::format("the condition of `if` must be bool, not {}", name(c)));
         if (is_error(a) || is_error(b)) return type_id::error;
         std::uint32_t u = unify(a, b);
         if (is_error(u))
-          error(ce, e, "E201",
+          error(ce, e, Code::E201,
                 fmt::format("`then` and `else` must have one type: {} and {}", name(a), name(b)));
         return u;
       }
@@ -1033,7 +1037,7 @@ class Checker {
         std::uint32_t hi = check(e.args[2], ce, scope);
         if (is_error(a) || is_error(lo) || is_error(hi)) return type_id::error;
         if (!orderable(a) || is_error(unify(unify(a, lo), hi))) {
-          error(ce, e, "E201",
+          error(ce, e, Code::E201,
                 fmt::format("`between` needs three values of one ordered type: {}, {} and {}",
                             name(a), name(lo), name(hi)));
           return type_id::error;
@@ -1055,7 +1059,7 @@ class Checker {
         if (is_error(a) || is_error(l)) return type_id::error;
         if (is_any(l)) return type_id::boolean;
         if (!is_list(l) || !scalar(a) || is_error(unify(a, element_of(l)))) {
-          error(ce, e, "E201",
+          error(ce, e, Code::E201,
                 fmt::format("`{}` needs a value and a list of such values: {} and {}",
                             expr_kind_symbol(e.kind), name(a), name(l)));
           return type_id::error;
@@ -1073,7 +1077,7 @@ class Checker {
         if (is_error(l)) return l;
         const TypeDesc& t = T(l);
         if (!t.list || t.tag != TypeTag::record) {
-          error(ce, e.args[0], "E201",
+          error(ce, e.args[0], Code::E201,
                 fmt::format("`where` filters a list of records, not {}", name(l)));
           return type_id::error;
         }
@@ -1081,7 +1085,7 @@ class Checker {
         std::uint32_t c = check(e.args[1], ce, scope);
         scope.items.pop_back();
         if (!is_error(c) && !is(c, TypeTag::boolean) && !is_any(c))
-          error(ce, e.args[1], "E205",
+          error(ce, e.args[1], Code::E205,
                 fmt::format("the condition of `where` must be bool, not {}", name(c)));
         return l;
       }
@@ -1089,12 +1093,12 @@ class Checker {
         std::uint32_t p = check(e.args[0], ce, scope);
         std::uint32_t d = check(e.args[1], ce, scope);
         if (e.args[0].ref != Ref::parameter) {
-          error(ce, e.args[0], "E207",
+          error(ce, e.args[0], Code::E207,
                 "`at` reads a parameter's value on a date; this is not a parameter");
           return type_id::error;
         }
         if (!is_error(d) && !is(d, TypeTag::date) && !is_any(d))
-          error(ce, e.args[1], "E201", fmt::format("`at` needs a date, not {}", name(d)));
+          error(ce, e.args[1], Code::E201, fmt::format("`at` needs a date, not {}", name(d)));
         return p;
       }
     }
@@ -1104,7 +1108,7 @@ class Checker {
   std::uint32_t check_call(Expr& e, const CheckedExpr& ce, Scope& scope) {
     if (e.name == "fired" || e.name == "mmi_date") {
       if (e.args.size() != 1 || e.args[0].kind != ExprKind::name) {
-        error(ce, e, "E204",
+        error(ce, e, Code::E204,
               fmt::format("`{}` takes one rule id, e.g. `{}(certified)`", e.name, e.name));
         return type_id::error;
       }
@@ -1112,7 +1116,7 @@ class Checker {
       if (it == rule_.end()) {
         std::vector<std::string> ids;
         for (const auto& r : m_.rules) ids.push_back(r.id);
-        error(ce, e.args[0], "E208", fmt::format("no rule `{}`", e.args[0].name),
+        error(ce, e.args[0], Code::E208, fmt::format("no rule `{}`", e.args[0].name),
               did_you_mean(e.args[0].name, ids));
         return type_id::error;
       }
@@ -1126,7 +1130,7 @@ class Checker {
       for (const auto& b : builtin_table()) all.emplace_back(b.name);
       all.push_back("fired");
       all.push_back("mmi_date");
-      error(ce, e, "E204", fmt::format("unknown function `{}`", e.name), did_you_mean(e.name, all));
+      error(ce, e, Code::E204, fmt::format("unknown function `{}`", e.name), did_you_mean(e.name, all));
       return type_id::error;
     }
     e.ref = Ref::builtin;
@@ -1136,7 +1140,7 @@ class Checker {
     if (spec->shape == ArgumentShape::list_and_field) {
       // f(L, name): the second argument names a field of L's items.
       if (e.args.size() != 2 || e.args[1].kind != ExprKind::name) {
-        error(ce, e, "E204",
+        error(ce, e, Code::E204,
               fmt::format("`{}` takes a list and a field name, e.g. "
                           "`{}(assessments, function)`",
                           e.name, e.name));
@@ -1146,14 +1150,14 @@ class Checker {
       if (is_error(l)) return l;
       const TypeDesc& t = T(l);
       if (!t.list || t.tag != TypeTag::record) {
-        error(ce, e.args[0], "E204",
+        error(ce, e.args[0], Code::E204,
               fmt::format("`{}` needs a list of records, not {}", e.name, name(l)));
         return type_id::error;
       }
       const RecordLayout& r = p_.records[static_cast<std::size_t>(t.record)];
       auto f = std::find(r.names.begin(), r.names.end(), e.args[1].name);
       if (f == r.names.end()) {
-        error(ce, e.args[1], "E202",
+        error(ce, e.args[1], Code::E202,
               fmt::format("items of {} have no field `{}`", r.path, e.args[1].name),
               did_you_mean(e.args[1].name, r.names));
         return type_id::error;
@@ -1196,7 +1200,7 @@ class Checker {
       return std::nullopt;
     }
     std::uint32_t fail(std::size_t i, std::string message) override {
-      c_.error(ce_, i == npos ? e_ : e_.args[i], "E204", message);
+      c_.error(ce_, i == npos ? e_ : e_.args[i], Code::E204, message);
       return type_id::error;
     }
 
@@ -1239,16 +1243,16 @@ class Checker {
     bool top = !m_.is_module;
     for (std::uint32_t i = 0; i < p_.parameters.size() && top; ++i)
       if (!param_used_[i] && p_.parameters[i].at.path == m_.path)
-        diags_.warning("W300", fmt::format("parameter `{}` is never used", p_.parameters[i].name),
+        diags_.warning(Code::W300, fmt::format("parameter `{}` is never used", p_.parameters[i].name),
                        p_.parameters[i].at);
     for (std::uint32_t i = 0; i < m_.lets.size() && top; ++i)
       if (!let_used_[i] && m_.lets[i].at.path == m_.path)
-        diags_.warning("W301", fmt::format("let `{}` is never used", m_.lets[i].name),
+        diags_.warning(Code::W301, fmt::format("let `{}` is never used", m_.lets[i].name),
                        m_.lets[i].at);
     if (top) spread_fact_use();
     for (std::uint32_t i = 0; i < p_.facts.size() && top; ++i)
       if (!fact_used_[i] && p_.facts[i].from_top && p_.facts[i].shape != FactDecl::Shape::record)
-        diags_.warning("W302",
+        diags_.warning(Code::W302,
                        fmt::format("fact `{}` is declared but never used", p_.facts[i].path),
                        p_.facts[i].at);
     std::map<std::string, std::string> seen;
@@ -1259,15 +1263,15 @@ class Checker {
       SourceLocation at = r.when.source.location();
       if (c && !*c)
         diags_.warning(
-            "W303", fmt::format("rule `{}` can never fire: its `when` is always false", r.id), at);
+            Code::W303, fmt::format("rule `{}` can never fire: its `when` is always false", r.id), at);
       if (c && *c)
-        diags_.warning("W304", fmt::format("rule `{}` has a `when` that is always true", r.id), at);
+        diags_.warning(Code::W304, fmt::format("rule `{}` has a `when` that is always true", r.id), at);
       std::string key = expr_to_string(r.when.expr);
       if (r.unless) key += " unless " + expr_to_string(r.unless->expr);
       auto [it, fresh] = seen.emplace(key, r.id);
       if (!fresh)
         diags_.warning(
-            "W305", fmt::format("rules `{}` and `{}` have identical conditions", it->second, r.id),
+            Code::W305, fmt::format("rules `{}` and `{}` have identical conditions", it->second, r.id),
             at);
     }
   }

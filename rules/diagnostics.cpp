@@ -26,16 +26,53 @@ std::string SourceLocation::to_string() const {
   return fmt::format("{}:{}:{}", path, line, column);
 }
 
-void DiagnosticList::error(std::string code, std::string message, SourceLocation at,
-                           std::string help) {
-  items_.push_back(
-      {std::move(code), Severity::error, std::move(message), std::move(at), std::move(help)});
+namespace {
+struct CodeInfo {
+  Code code;
+  std::string_view name, summary;
+};
+constexpr CodeInfo kCodes[] = {
+#define MMI_DIAGNOSTIC(id, summary) {Code::id, #id, summary},
+#include "rules/diagnostic_codes.def"
+#undef MMI_DIAGNOSTIC
+};
+}  // namespace
+
+std::string_view code_name(Code code) {
+  return kCodes[static_cast<std::size_t>(code)].name;
 }
 
-void DiagnosticList::warning(std::string code, std::string message, SourceLocation at,
-                             std::string help) {
+std::string_view code_summary(Code code) {
+  return kCodes[static_cast<std::size_t>(code)].summary;
+}
+
+std::optional<Code> code_from_name(std::string_view name) {
+  for (const auto& c : kCodes)
+    if (c.name == name) return c.code;
+  return std::nullopt;
+}
+
+const std::vector<Code>& all_codes() {
+  static const std::vector<Code> codes = [] {
+    std::vector<Code> v;
+    for (const auto& c : kCodes) v.push_back(c.code);
+    return v;
+  }();
+  return codes;
+}
+
+Diagnostic& DiagnosticList::error(Code code, std::string message, SourceLocation at,
+                                  std::string help) {
   items_.push_back(
-      {std::move(code), Severity::warning, std::move(message), std::move(at), std::move(help)});
+      {code, Severity::error, std::move(message), std::move(at), std::move(help), {}});
+  return items_.back();
+}
+
+Diagnostic& DiagnosticList::warning(Code code, std::string message, SourceLocation at,
+                                    std::string help) {
+  items_.push_back(
+      {code, Severity::warning, std::move(message), std::move(at), std::move(help), {}});
+  return items_.back();
 }
 
 void DiagnosticList::append(const DiagnosticList& other) {
@@ -100,7 +137,8 @@ std::string render_text(const Diagnostic& d, bool color) {
   const char* reset = color ? "\033[0m" : "";
   const char* tint = !color ? "" : (d.severity == Severity::error ? "\033[1;31m" : "\033[1;33m");
   std::string out = fmt::format("{}: {}{}[{}]{}: {}{}{}\n", d.at.to_string(), tint,
-                                severity_name(d.severity), d.code, reset, bold, d.message, reset);
+                                severity_name(d.severity), code_name(d.code), reset, bold, d.message,
+                                reset);
   if (d.at.file && d.at.line > 0) {
     std::string_view raw = d.at.file->line(d.at.line);
     if (raw.size() > 240) raw = raw.substr(0, 240);  // a caret under a 50 MB line helps nobody
@@ -122,6 +160,7 @@ std::string render_text(const Diagnostic& d, bool color) {
         d.at.file && d.at.line > 0 ? std::string(std::to_string(d.at.line).size(), ' ') : " ";
     out += fmt::format("{} = help: {}\n", pad, d.help);
   }
+  for (const auto& note : d.notes) out += fmt::format("  note: {}: {}\n", note.at.to_string(), note.message);
   return out;
 }
 
@@ -134,10 +173,19 @@ std::string render_text(const DiagnosticList& list, bool color) {
 std::string render_json(const DiagnosticList& list) {
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& d : list.items()) {
-    nlohmann::json j = {{"code", d.code},       {"severity", severity_name(d.severity)},
-                        {"message", d.message}, {"file", d.at.path},
-                        {"line", d.at.line},    {"column", d.at.column}};
+    nlohmann::json j = {{"code", code_name(d.code)}, {"severity", severity_name(d.severity)},
+                        {"message", d.message},      {"file", d.at.path},
+                        {"line", d.at.line},         {"column", d.at.column}};
     if (!d.help.empty()) j["help"] = d.help;
+    if (!d.notes.empty()) {
+      nlohmann::json notes = nlohmann::json::array();
+      for (const auto& n : d.notes)
+        notes.push_back({{"message", n.message},
+                         {"file", n.at.path},
+                         {"line", n.at.line},
+                         {"column", n.at.column}});
+      j["notes"] = std::move(notes);
+    }
     arr.push_back(std::move(j));
   }
   nlohmann::json doc = {{"errors", list.error_count()},
@@ -148,8 +196,8 @@ std::string render_json(const DiagnosticList& list) {
 
 std::string render_sarif(const DiagnosticList& list, std::string_view tool_version) {
   nlohmann::json rules = nlohmann::json::array();
-  for (const auto& info : diagnostic_codes())
-    rules.push_back({{"id", info.code}, {"shortDescription", {{"text", info.summary}}}});
+  for (Code code : all_codes())
+    rules.push_back({{"id", code_name(code)}, {"shortDescription", {{"text", code_summary(code)}}}});
   nlohmann::json results = nlohmann::json::array();
   for (const auto& d : list.items()) {
     nlohmann::json region = nlohmann::json::object();
@@ -162,12 +210,23 @@ std::string render_sarif(const DiagnosticList& list, std::string_view tool_versi
     if (!region.empty()) physical["region"] = region;
     std::string text = d.message;
     if (!d.help.empty()) text += " (" + d.help + ")";
-    results.push_back({{"ruleId", d.code},
+    nlohmann::json related = nlohmann::json::array();
+    for (std::size_t k = 0; k < d.notes.size(); ++k) {
+      const Note& n = d.notes[k];
+      nlohmann::json loc = {{"artifactLocation", {{"uri", n.at.path}}}};
+      if (n.at.line > 0)
+        loc["region"] = {{"startLine", n.at.line},
+                         {"startColumn", std::max<std::uint32_t>(1, n.at.column)}};
+      related.push_back(
+          {{"id", k}, {"physicalLocation", loc}, {"message", {{"text", n.message}}}});
+    }
+    results.push_back({{"ruleId", code_name(d.code)},
                        {"level", d.severity == Severity::error     ? "error"
                                  : d.severity == Severity::warning ? "warning"
                                                                    : "note"},
                        {"message", {{"text", text}}},
                        {"locations", {{{"physicalLocation", physical}}}}});
+    if (!related.empty()) results.back()["relatedLocations"] = std::move(related);
   }
   nlohmann::json doc = {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
                         {"version", "2.1.0"},
@@ -218,52 +277,5 @@ std::string did_you_mean(std::string_view name, const std::vector<std::string>& 
   return c.empty() ? std::string{} : fmt::format("did you mean `{}`?", c);
 }
 
-const std::vector<DiagnosticCodeInfo>& diagnostic_codes() {
-  static const std::vector<DiagnosticCodeInfo> codes = {
-      {"E001", "file cannot be read"},
-      {"E002", "YAML syntax error"},
-      {"E003", "duplicate YAML key"},
-      {"E004", "input too large or too deeply nested"},
-      {"E010", "unknown key"},
-      {"E011", "required key missing"},
-      {"E012", "YAML node of the wrong kind"},
-      {"E013", "invalid identifier"},
-      {"E014", "invalid type declaration"},
-      {"E015", "invalid parameter value"},
-      {"E016", "included file not found"},
-      {"E017", "include cycle"},
-      {"E018", "invalid date"},
-      {"E019", "invalid policy setting"},
-      {"E020", "defined twice without override"},
-      {"E021", "fact declared with two different types"},
-      {"E100", "expression syntax error"},
-      {"E101", "expression nested too deeply"},
-      {"E200", "unknown name"},
-      {"E201", "operator applied to the wrong types"},
-      {"E202", "unknown field or field of a non-record"},
-      {"E203", "value not in the enum"},
-      {"E204", "invalid function call"},
-      {"E205", "expression of the wrong type"},
-      {"E206", "cycle among lets and rules"},
-      {"E207", "`at` applied to something other than a parameter"},
-      {"E208", "unknown rule"},
-      {"W300", "unused parameter"},
-      {"W301", "unused let"},
-      {"W302", "unused fact"},
-      {"W303", "rule can never fire"},
-      {"W304", "rule condition is always true"},
-      {"W305", "rules with identical conditions"},
-      {"E400", "invalid case value"},
-      {"E401", "required fact absent from the case"},
-      {"E402", "unknown case field"},
-      {"E403", "malformed case"},
-      {"E404", "case date outside the policy's effective period"},
-      {"E405", "invalid override"},
-      {"E500", "division by zero"},
-      {"E501", "date out of range"},
-      {"E600", "invalid test suite"},
-  };
-  return codes;
-}
 
 }  // namespace mmi

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,19 +32,42 @@ struct SourceLocation {
 
 enum class Severity { error, warning, note };
 
+// Every diagnostic code, from the catalogue in rules/diagnostic_codes.def.
+enum class Code : std::uint16_t {
+#define MMI_DIAGNOSTIC(id, summary) id,
+#include "rules/diagnostic_codes.def"
+#undef MMI_DIAGNOSTIC
+};
+std::string_view code_name(Code code);     // "E200"
+std::string_view code_summary(Code code);  // "unknown name"
+std::optional<Code> code_from_name(std::string_view name);
+
+// A second place a diagnostic refers to, e.g. "first defined here".
+struct Note {
+  std::string message;
+  SourceLocation at;
+};
+
 struct Diagnostic {
-  std::string code;  // stable, e.g. "E200"
+  Code code = Code::E900;
   Severity severity = Severity::error;
   std::string message;
   SourceLocation at;
   std::string help;  // e.g. "did you mean `income_start`?"
+  std::vector<Note> notes;
 };
 
 class DiagnosticList {
  public:
   void add(Diagnostic d) { items_.push_back(std::move(d)); }
-  void error(std::string code, std::string message, SourceLocation at, std::string help = {});
-  void warning(std::string code, std::string message, SourceLocation at, std::string help = {});
+  Diagnostic& error(Code code, std::string message, SourceLocation at, std::string help = {});
+  Diagnostic& warning(Code code, std::string message, SourceLocation at, std::string help = {});
+  // Transitional: a code by name, for callers not yet converted to Code.
+  Diagnostic& error(std::string_view code, std::string message, SourceLocation at,
+                    std::string help = {}) {
+    return error(code_from_name(code).value_or(Code::E900), std::move(message), std::move(at),
+                 std::move(help));
+  }
   void append(const DiagnosticList& other);
   bool has_errors() const;
   std::size_t error_count() const;
@@ -67,11 +91,7 @@ std::string render_sarif(const DiagnosticList& list, std::string_view tool_versi
 std::string closest_name(std::string_view name, const std::vector<std::string>& candidates);
 std::string did_you_mean(std::string_view name, const std::vector<std::string>& candidates);
 
-// A short description of every diagnostic code, for docs and SARIF rules.
-struct DiagnosticCodeInfo {
-  const char* code;
-  const char* summary;
-};
-const std::vector<DiagnosticCodeInfo>& diagnostic_codes();
+// Every code of the catalogue, in catalogue order (docs and SARIF rules).
+const std::vector<Code>& all_codes();
 
 }  // namespace mmi

@@ -46,14 +46,14 @@ class Merger {
         std::string cycle;
         for (std::size_t j = i; j < stack_.size(); ++j) cycle += display_[j] + " → ";
         cycle += path;
-        diags_.error("E017", "include cycle: " + cycle, requested_at);
+        diags_.error(Code::E017, "include cycle: " + cycle, requested_at);
         return true;
       }
     }
     if (!done_.insert(key).second) return true;  // already merged (diamond includes)
     std::error_code ec;
     if (!top && !fs::exists(path, ec)) {
-      diags_.error("E016", fmt::format("included file `{}` not found", path), requested_at);
+      diags_.error(Code::E016, fmt::format("included file `{}` not found", path), requested_at);
       return true;
     }
     auto file = load_policy_file(path, diags_);
@@ -96,10 +96,18 @@ class Merger {
     out_.at = f.root_at;
     // A file without `decision:` is a module: it is checked on its own but cannot be evaluated.
     out_.is_module = !f.decision;
-    if (out_.is_module) return;
-    if (f.version.empty()) diags_.error("E011", "missing required key `version`", out_.at);
+    if (out_.is_module) {
+      // A `definition:` says its author meant a policy to evaluate; say why it cannot be one.
+      if (!f.definition.empty())
+        diags_.warning(Code::W306,
+                       "this file has `definition:` but no `decision:`, so it is a module: it can "
+                       "be checked and included, but not evaluated",
+                       f.definition_at, "add a `decision:` (e.g. `decision: {hit: earliest}`)");
+      return;
+    }
+    if (f.version.empty()) diags_.error(Code::E011, "missing required key `version`", out_.at);
     if (f.definition.empty())
-      diags_.error("E011",
+      diags_.error(Code::E011,
                    "a top policy needs `definition: max-potential` or "
                    "`definition: no-further-improvement`",
                    out_.at);
@@ -115,7 +123,7 @@ class Merger {
         continue;
       }
       if (!same_fact_type(*it, f)) {
-        diags_.error("E021",
+        diags_.error(Code::E021,
                      fmt::format("fact `{}{}` is declared as {} here but as {} at {}", prefix,
                                  f.name, describe(f), describe(*it), it->at.to_string()),
                      f.at);
@@ -142,10 +150,10 @@ class Merger {
         existing = item;  // keeps its place in the merged order
         continue;
       }
-      diags_.error("E020",
-                   fmt::format("{} `{}` is already defined at {}", what, name_of(item),
-                               existing.at.to_string()),
-                   item.at, "add `override: true` to replace it on purpose");
+      diags_
+          .error(Code::E020, fmt::format("{} `{}` is already defined", what, name_of(item)),
+                 item.at, "add `override: true` to replace it on purpose")
+          .notes.push_back({"first defined here", existing.at});
     }
   }
 

@@ -65,7 +65,7 @@ class FileLoader {
     out_.root_at = y_.location(root);
     out_.root_at.length = 1;
     if (!root.IsMap()) {
-      y_.diags.error("E012", "a policy file must be a YAML mapping of keys such as `policy:`",
+      y_.diags.error(Code::E012, "a policy file must be a YAML mapping of keys such as `policy:`",
                      y_.location(root));
       return;
     }
@@ -74,7 +74,7 @@ class FileLoader {
         out_.policy_id = y_.scalar(value, "policy id");
         out_.policy_id_at = y_.location(value);
         if (!out_.policy_id.empty() && !valid_policy_id(out_.policy_id))
-          y_.diags.error("E013", "policy id `" + out_.policy_id + "` must match [a-z0-9][a-z0-9-]*",
+          y_.diags.error(Code::E013, "policy id `" + out_.policy_id + "` must match [a-z0-9][a-z0-9-]*",
                          y_.location(value));
       } else if (key == "title") {
         out_.title = y_.scalar(value, "title");
@@ -94,7 +94,7 @@ class FileLoader {
         out_.definition_at = y_.location(value);
         if (out_.definition != "max-potential" && out_.definition != "no-further-improvement")
           y_.diags.error(
-              "E019", "definition must be `max-potential` or `no-further-improvement`",
+              Code::E019, "definition must be `max-potential` or `no-further-improvement`",
               y_.location(value),
               did_you_mean(out_.definition, {"max-potential", "no-further-improvement"}));
       } else if (key == "effective" || key == "expires") {
@@ -117,7 +117,7 @@ class FileLoader {
       }
     }
     if (out_.policy_id.empty() && !y_.has_key(root, "policy"))
-      y_.diags.error("E011", "missing required key `policy`", y_.location(root));
+      y_.diags.error(Code::E011, "missing required key `policy`", y_.location(root));
   }
 
  private:
@@ -170,25 +170,25 @@ class FileLoader {
         while (std::getline(items, item, ',')) {
           item = trim(item);
           if (!valid_name(item)) {
-            y_.diags.error("E014", "enum value `" + item + "` must match [a-z_][a-z0-9_]*",
+            y_.diags.error(Code::E014, "enum value `" + item + "` must match [a-z_][a-z0-9_]*",
                            y_.location(node));
             return false;
           }
           if (std::find(decl.enum_values.begin(), decl.enum_values.end(), item) !=
               decl.enum_values.end()) {
-            y_.diags.error("E014", "enum value `" + item + "` is listed twice", y_.location(node));
+            y_.diags.error(Code::E014, "enum value `" + item + "` is listed twice", y_.location(node));
             return false;
           }
           decl.enum_values.push_back(item);
         }
         if (!decl.enum_values.empty()) return true;
       }
-      y_.diags.error("E014", "an enum is written `enum(a, b, c)`", y_.location(node));
+      y_.diags.error(Code::E014, "an enum is written `enum(a, b, c)`", y_.location(node));
       return false;
     }
     std::vector<std::string> names = {"bool",     "number", "text", "date",
                                       "duration", "period", "enum"};
-    y_.diags.error("E014", "unknown type `" + t + "`", y_.location(node),
+    y_.diags.error(Code::E014, "unknown type `" + t + "`", y_.location(node),
                    did_you_mean(t, names).empty()
                        ? "types are bool, number, text, date, duration, period, enum(…)"
                        : did_you_mean(t, names));
@@ -197,7 +197,7 @@ class FileLoader {
 
   void load_facts(const YAML::Node& node, std::vector<FactDecl>& into, int depth) {
     if (depth > 16) {
-      y_.diags.error("E004", "facts nested more than 16 levels deep", y_.location(node));
+      y_.diags.error(Code::E004, "facts nested more than 16 levels deep", y_.location(node));
       return;
     }
     if (!node.IsMap()) {
@@ -210,7 +210,7 @@ class FileLoader {
       decl.name = name;
       decl.at = key_at;
       if (!valid_name(name)) {
-        y_.diags.error("E013", "fact name `" + name + "` must match [a-z_][a-z0-9_]*", decl.at);
+        y_.diags.error(Code::E013, "fact name `" + name + "` must match [a-z_][a-z0-9_]*", decl.at);
         continue;
       }
       if (value.IsScalar()) {
@@ -223,7 +223,7 @@ class FileLoader {
       } else if (value.IsSequence()) {
         decl.shape = FactDecl::Shape::list;
         if (value.size() != 1 || !value[0].IsMap()) {
-          y_.diags.error("E014",
+          y_.diags.error(Code::E014,
                          "a list fact is a sequence holding one mapping that describes each item",
                          y_.location(value));
           continue;
@@ -231,9 +231,9 @@ class FileLoader {
         load_facts(value[0], decl.fields, depth + 1);
         for (const auto& f : decl.fields)
           if (f.shape == FactDecl::Shape::list)
-            y_.diags.error("E014", "lists inside list items are not supported", f.at);
+            y_.diags.error(Code::E014, "lists inside list items are not supported", f.at);
       } else {
-        y_.diags.error("E014", "fact `" + name + "` needs a type", y_.location(value));
+        y_.diags.error(Code::E014, "fact `" + name + "` needs a type", y_.location(value));
         continue;
       }
       into.push_back(std::move(decl));
@@ -251,7 +251,7 @@ class FileLoader {
       p.name = name;
       p.at = key_at;
       if (!valid_name(name)) {
-        y_.diags.error("E013", "parameter name `" + name + "` must match [a-z_][a-z0-9_]*", p.at);
+        y_.diags.error(Code::E013, "parameter name `" + name + "` must match [a-z_][a-z0-9_]*", p.at);
         continue;
       }
       YAML::Node body = value;
@@ -270,14 +270,14 @@ class FileLoader {
           auto from = parse_iso_date(from_text);
           SourceLocation at = from_at;
           if (!from) {
-            y_.diags.error("E015",
+            y_.diags.error(Code::E015,
                            "a dated series maps dates (YYYY-MM-DD) to values; `" + from_text +
                                "` is not a date",
                            at);
             continue;
           }
           if (previous && *from <= *previous) {
-            y_.diags.error("E015", "dates of a series must increase", at);
+            y_.diags.error(Code::E015, "dates of a series must increase", at);
             continue;
           }
           previous = from;
@@ -307,7 +307,7 @@ class FileLoader {
       l.name = name;
       l.at = key_at;
       if (!valid_name(name)) {
-        y_.diags.error("E013", "let name `" + name + "` must match [a-z_][a-z0-9_]*", l.at);
+        y_.diags.error(Code::E013, "let name `" + name + "` must match [a-z_][a-z0-9_]*", l.at);
         continue;
       }
       if (value.IsMap()) {
@@ -318,7 +318,7 @@ class FileLoader {
           if (k == "override") l.override_ = y_.boolean(v, "override");
         }
         if (!has_expr) {
-          y_.diags.error("E011", "let `" + name + "` needs `expr:`", y_.location(value));
+          y_.diags.error(Code::E011, "let `" + name + "` needs `expr:`", y_.location(value));
           continue;
         }
       } else if (value.IsScalar()) {
@@ -350,7 +350,7 @@ class FileLoader {
           r.at = y_.location(v);
           bool ok = !r.id.empty() && r.id[0] >= 'a' && r.id[0] <= 'z' && valid_name(r.id);
           if (!ok)
-            y_.diags.error("E013", "rule id `" + r.id + "` must match [a-z][a-z0-9_]*",
+            y_.diags.error(Code::E013, "rule id `" + r.id + "` must match [a-z][a-z0-9_]*",
                            y_.location(v));
         } else if (k == "description") {
           r.description = y_.scalar(v, "description");
@@ -374,11 +374,11 @@ class FileLoader {
         }
       }
       if (!y_.has_key(item, "id")) {
-        y_.diags.error("E011", "rule is missing `id`", y_.location(item));
+        y_.diags.error(Code::E011, "rule is missing `id`", y_.location(item));
         continue;
       }
-      if (!r.when) y_.diags.error("E011", "rule `" + r.id + "` is missing `when`", r.at);
-      if (!r.mmi_date) y_.diags.error("E011", "rule `" + r.id + "` is missing `mmi_date`", r.at);
+      if (!r.when) y_.diags.error(Code::E011, "rule `" + r.id + "` is missing `when`", r.at);
+      if (!r.mmi_date) y_.diags.error(Code::E011, "rule `" + r.id + "` is missing `mmi_date`", r.at);
       out_.rules.push_back(std::move(r));
     }
   }
@@ -398,7 +398,7 @@ class FileLoader {
         else if (hit == "first")
           d.hit = HitPolicy::first;
         else
-          y_.diags.error("E019", "hit must be `earliest` or `first`", y_.location(v),
+          y_.diags.error(Code::E019, "hit must be `earliest` or `first`", y_.location(v),
                          did_you_mean(hit, {"earliest", "first"}));
       } else if (k == "order") {
         if (!v.IsSequence()) {
@@ -425,7 +425,7 @@ class FileLoader {
       if (!y_.budget(value)) return;
       SourceLocation at = key_at;
       if (!valid_name(name)) {
-        y_.diags.error("E013", "output name `" + name + "` must match [a-z_][a-z0-9_]*", at);
+        y_.diags.error(Code::E013, "output name `" + name + "` must match [a-z_][a-z0-9_]*", at);
         continue;
       }
       if (!value.IsScalar()) {

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace mmi {
@@ -26,12 +27,12 @@ std::optional<std::string> read_text_file(const std::string& path, DiagnosticLis
                                           std::size_t max_bytes) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    diags.error("E001", fmt::format("cannot read `{}`: it is a directory", path), requested_at);
+    diags.error(Code::E001, fmt::format("cannot read `{}`: it is a directory", path), requested_at);
     return std::nullopt;
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    diags.error("E001", fmt::format("cannot read `{}`: no such file or not readable", path),
+    diags.error(Code::E001, fmt::format("cannot read `{}`: no such file or not readable", path),
                 requested_at);
     return std::nullopt;
   }
@@ -45,7 +46,7 @@ std::optional<std::string> read_text_file(const std::string& path, DiagnosticLis
     while (in.read(buf, sizeof buf) || in.gcount() > 0) {
       text.append(buf, static_cast<std::size_t>(in.gcount()));
       if (text.size() > max_bytes) {
-        diags.error("E004", fmt::format("`{}` is larger than {} MiB", path, max_bytes >> 20),
+        diags.error(Code::E004, fmt::format("`{}` is larger than {} MiB", path, max_bytes >> 20),
                     SourceLocation{nullptr, path});
         return std::nullopt;
       }
@@ -53,7 +54,7 @@ std::optional<std::string> read_text_file(const std::string& path, DiagnosticLis
     return text;
   }
   if (static_cast<std::size_t>(size) > max_bytes) {
-    diags.error("E004",
+    diags.error(Code::E004,
                 fmt::format("`{}` is {} bytes; files over {} MiB are refused", path,
                             static_cast<long long>(size), max_bytes >> 20),
                 SourceLocation{nullptr, path});
@@ -126,7 +127,7 @@ SourceLocation offset_location(const std::shared_ptr<const SourceFile>& src, std
 std::optional<YAML::Node> YamlContext::parse() {
   std::size_t bad = find_invalid_utf8(source_->text);
   if (bad != std::string_view::npos) {
-    diags.error("E002",
+    diags.error(Code::E002,
                 fmt::format("byte 0x{:02X} is not valid UTF-8 text (is this a binary file?)",
                             static_cast<unsigned char>(source_->text[bad])),
                 offset_location(source_, bad));
@@ -135,16 +136,16 @@ std::optional<YAML::Node> YamlContext::parse() {
   try {
     YAML::Node root = YAML::Load(source_->text);
     if (root.IsNull() || !root.IsDefined()) {
-      diags.error("E002", "the file is empty", SourceLocation{source_, source_->path, 1, 1});
+      diags.error(Code::E002, "the file is empty", SourceLocation{source_, source_->path, 1, 1});
       return std::nullopt;
     }
     return root;
   } catch (const YAML::DeepRecursion& e) {
-    diags.error("E004", "YAML nested too deeply", location_at(e.mark));
+    diags.error(Code::E004, "YAML nested too deeply", location_at(e.mark));
   } catch (const YAML::Exception& e) {
-    diags.error("E002", "YAML syntax error: " + e.msg, location_at(e.mark));
+    diags.error(Code::E002, "YAML syntax error: " + e.msg, location_at(e.mark));
   } catch (const std::exception& e) {
-    diags.error("E002", std::string("YAML could not be read: ") + e.what(),
+    diags.error(Code::E002, std::string("YAML could not be read: ") + e.what(),
                 SourceLocation{source_, source_->path});
   }
   return std::nullopt;
@@ -154,7 +155,7 @@ std::vector<YAML::Node> YamlContext::parse_all() {
   std::vector<YAML::Node> docs;
   std::size_t bad = find_invalid_utf8(source_->text);
   if (bad != std::string_view::npos) {
-    diags.error("E002",
+    diags.error(Code::E002,
                 fmt::format("byte 0x{:02X} is not valid UTF-8 text",
                             static_cast<unsigned char>(source_->text[bad])),
                 offset_location(source_, bad));
@@ -163,11 +164,11 @@ std::vector<YAML::Node> YamlContext::parse_all() {
   try {
     docs = YAML::LoadAll(source_->text);
   } catch (const YAML::DeepRecursion& e) {
-    diags.error("E004", "YAML nested too deeply", location_at(e.mark));
+    diags.error(Code::E004, "YAML nested too deeply", location_at(e.mark));
   } catch (const YAML::Exception& e) {
-    diags.error("E002", "YAML syntax error: " + e.msg, location_at(e.mark));
+    diags.error(Code::E002, "YAML syntax error: " + e.msg, location_at(e.mark));
   } catch (const std::exception& e) {
-    diags.error("E002", std::string("YAML could not be read: ") + e.what(),
+    diags.error(Code::E002, std::string("YAML could not be read: ") + e.what(),
                 SourceLocation{source_, source_->path});
   }
   return docs;
@@ -177,7 +178,7 @@ bool YamlContext::budget(const YAML::Node& node) {
   if (over_budget_) return false;
   if (++walked_ > kMaxNodesWalked) {
     over_budget_ = true;
-    diags.error("E004", "too many YAML nodes (an alias bomb?); stopped reading here",
+    diags.error(Code::E004, "too many YAML nodes (an alias bomb?); stopped reading here",
                 location(node));
     return false;
   }
@@ -189,22 +190,24 @@ std::vector<YamlEntry> YamlContext::entries(const YAML::Node& map,
                                             const char* what) {
   std::vector<YamlEntry> out;
   if (!map.IsMap()) return out;
-  std::unordered_set<std::string> seen;
+  std::unordered_map<std::string, SourceLocation> seen;
   for (auto it = map.begin(); it != map.end(); ++it) {
     if (!budget(it->first)) break;
     const YAML::Node key = it->first;  // a copy: `it->` yields a temporary proxy
     if (!key.IsScalar()) {
-      diags.error("E012", "keys must be plain names", location(key));
+      diags.error(Code::E012, "keys must be plain names", location(key));
       continue;
     }
     std::string name = key.Scalar();
     SourceLocation at = location(key);
-    if (!seen.insert(name).second) {
-      diags.error("E003", fmt::format("duplicate key `{}`", name), at);
+    auto [first, fresh] = seen.emplace(name, at);
+    if (!fresh) {
+      diags.error(Code::E003, fmt::format("duplicate key `{}`", name), at)
+          .notes.push_back({"first written here", first->second});
       continue;
     }
     if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-      diags.error("E010", fmt::format("unknown {} `{}`", what, name), at,
+      diags.error(Code::E010, fmt::format("unknown {} `{}`", what, name), at,
                   did_you_mean(name, allowed));
       continue;
     }
@@ -241,14 +244,14 @@ bool YamlContext::quote_closed(const YAML::Node& node) {
     }
     return true;
   }
-  diags.error("E002", "YAML syntax error: this quoted string is never closed", location_at(m));
+  diags.error(Code::E002, "YAML syntax error: this quoted string is never closed", location_at(m));
   return false;
 }
 
 std::string YamlContext::scalar(const YAML::Node& node, const char* what) {
   if (node.IsScalar()) return quote_closed(node) ? node.Scalar() : std::string();
   if (node.IsNull()) return {};
-  diags.error("E012", fmt::format("{} must be a single value, not a list or mapping", what),
+  diags.error(Code::E012, fmt::format("{} must be a single value, not a list or mapping", what),
               location(node));
   return {};
 }
@@ -257,7 +260,7 @@ bool YamlContext::boolean(const YAML::Node& node, const char* what) {
   std::string s = scalar(node, what);
   if (s == "true") return true;
   if (s == "false") return false;
-  diags.error("E012", fmt::format("{} must be `true` or `false`", what), location(node));
+  diags.error(Code::E012, fmt::format("{} must be `true` or `false`", what), location(node));
   return false;
 }
 
@@ -265,14 +268,14 @@ std::optional<DayNumber> YamlContext::date(const YAML::Node& node, const std::st
   std::string s = scalar(node, what.c_str());
   auto d = parse_iso_date(s);
   if (!d)
-    diags.error("E018", fmt::format("{} must be a date YYYY-MM-DD, not `{}`", what, s),
+    diags.error(Code::E018, fmt::format("{} must be a date YYYY-MM-DD, not `{}`", what, s),
                 location(node));
   return d;
 }
 
 ExprSource YamlContext::expr(const YAML::Node& node) {
   if (!node.IsScalar() && !node.IsNull()) {
-    diags.error("E012", "an expression must be a YAML string, not a list or mapping",
+    diags.error(Code::E012, "an expression must be a YAML string, not a list or mapping",
                 location(node));
     return ExprSource::detached("", source_->path);
   }
@@ -285,7 +288,7 @@ ExprSource YamlContext::expr(const YAML::Node& node) {
 }
 
 void YamlContext::wrong_kind(const YAML::Node& node, const std::string& message) {
-  diags.error("E012", message, location(node));
+  diags.error(Code::E012, message, location(node));
 }
 
 }  // namespace mmi

@@ -81,7 +81,7 @@ GrammarResult parse_grammar(std::string_view text) {
       result.error.message = "expected " + expected + ", found `" + token + "`";
     }
   } catch (const grammar::depth_exceeded& deep) {
-    result.error.code = "E101";
+    result.error.code = Code::E101;
     result.error.offset = static_cast<std::uint32_t>(deep.where - begin);
     result.error.message =
         "expression nested too deeply (at most about 64 levels of parentheses); split it into lets";

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "rules/diagnostics.hpp"
 #include "rules/parser/ast.hpp"
 
 namespace mmi::parser {
@@ -23,7 +24,7 @@ BOOST_SPIRIT_DECLARE(expression_type)
 grammar::expression_type const& expression();
 
 struct SyntaxError {
-  std::string code = "E100";
+  Code code = Code::E100;
   std::uint32_t offset = 0;
   std::uint32_t length = 1;
   std::string message;

@@ -14,7 +14,7 @@ namespace {
 using namespace parser;
 
 struct LowerError {
-  std::string code;
+  Code code;
   std::uint32_t begin, end;
   std::string message;
 };
@@ -30,7 +30,7 @@ class Lowerer {
  private:
   std::vector<LowerError>& errors_;
 
-  void fail(std::string code, std::uint32_t b, std::uint32_t e, std::string msg) {
+  void fail(Code code, std::uint32_t b, std::uint32_t e, std::string msg) {
     errors_.push_back({std::move(code), b, e, std::move(msg)});
   }
 
@@ -71,7 +71,7 @@ class Lowerer {
       case 'd': {
         auto day = parse_iso_date(a.text);
         if (!day) {
-          fail("E100", a.begin, a.end, "`" + a.text + "` is not a calendar date");
+          fail(Code::E100, a.begin, a.end, "`" + a.text + "` is not a calendar date");
           return x;
         }
         x.literal.kind = LiteralKind::date;
@@ -87,7 +87,7 @@ class Lowerer {
   Expr number(const ast::Atom& a, Expr x) {
     auto value = Decimal::parse(a.text);
     if (!value) {
-      fail("E100", a.begin, a.end, "`" + a.text + "` is not a number");
+      fail(Code::E100, a.begin, a.end, "`" + a.text + "` is not a number");
       return x;
     }
     const std::string& s = a.suffix;
@@ -109,13 +109,13 @@ class Lowerer {
     Decimal scaled = *value * Decimal::from_int(scale);
     auto whole = scaled.is_integer() ? scaled.to_int64_floor() : std::nullopt;
     if (!scaled.is_integer()) {
-      fail("E100", a.begin, a.end,
+      fail(Code::E100, a.begin, a.end,
            months ? "a period must be a whole number of months"
                   : "a duration must be a whole number of days");
       return x;
     }
     if (!whole || *whole > (months ? 120000 : 3650000)) {
-      fail("E100", a.begin, a.end,
+      fail(Code::E100, a.begin, a.end,
            months ? "a period longer than 10,000 years" : "a duration longer than 10,000 years");
       return x;
     }
@@ -214,7 +214,7 @@ class Lowerer {
         acc = std::move(x);
       } else {
         if (acc.kind != ExprKind::name) {
-          fail("E100", acc.begin, op.end, "only a function name can be called");
+          fail(Code::E100, acc.begin, op.end, "only a function name can be called");
           return acc;
         }
         Expr x = node(ExprKind::call, acc.begin, op.end);
@@ -325,7 +325,7 @@ ParseResult parse_expression(const ExprSource& source, DiagnosticList& diags) {
   ParseResult out;
   const std::string& text = source.text();
   if (text.size() > 64 * 1024) {
-    diags.error("E101", "expression longer than 64 KiB", source.location());
+    diags.error(Code::E101, "expression longer than 64 KiB", source.location());
     return out;
   }
   auto grammar = parser::parse_grammar(text);
@@ -342,7 +342,7 @@ ParseResult parse_expression(const ExprSource& source, DiagnosticList& diags) {
   if (!errors.empty()) return out;
   const Expr* deepest = nullptr;
   if (depth_of(out.expr, kMaxExpressionDepth, &deepest) > kMaxExpressionDepth) {
-    diags.error("E101",
+    diags.error(Code::E101,
                 "expression nested more than " + std::to_string(kMaxExpressionDepth) +
                     " operators deep; split it into lets",
                 source.location_of(deepest ? deepest->begin : 0));

@@ -35,7 +35,7 @@ std::string eval_std(const std::string& expr, const std::string& case_json) {
   auto& c = session.load_json(case_json);
   if (c.error) return "CASE ERROR: " + c.error->message;
   const mmi::Outcome& o = session.evaluate();
-  if (o.error) return "ERROR " + o.error->code + ": " + o.error->message;
+  if (o.error) return "ERROR " + std::string(mmi::code_name(o.error->code)) + ": " + o.error->message;
   std::string out = mmi::value_to_string(o.outputs[0], *compiled.graph);
   return out;
 }

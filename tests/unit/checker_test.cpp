@@ -45,10 +45,10 @@ Checked check_text(const std::string& text) {
   return check(dir, "policy.yaml", text);
 }
 
-std::string help_of(const mmi::DiagnosticList& diags, const std::string& code) {
+std::string help_of(const mmi::DiagnosticList& diags, mmi::Code code) {
   for (const auto& d : diags.items())
     if (d.code == code) return d.help;
-  return "<no " + code + ">";
+  return "<no " + std::string(mmi::code_name(code)) + ">";
 }
 
 }  // namespace
@@ -125,18 +125,20 @@ TEST_CASE("checker E002: an unterminated quoted scalar is a syntax error at its 
   // error naming line 2, not a policy that silently lost its `definition` and `decision`.
   auto c = check_text("policy: p\nversion: \"1\ndefinition: max-potential\n" + DECISION);
   REQUIRE(c.diags.items().size() >= 1);
-  CHECK(c.diags.items()[0].code == "E002");
+  CHECK(c.diags.items()[0].code == mmi::Code::E002);
   CHECK(c.diags.items()[0].at.line == 2);
 }
 
 TEST_CASE("checker E003: duplicate YAML keys", "[checker][E003]") {
   auto c = check_text(HEADER + "version: \"2\"\n" + DECISION);
-  CHECK(c.all == "E003 policy.yaml:4:1 duplicate key `version`\n");
+  CHECK(c.all ==
+        "E003 policy.yaml:4:1 duplicate key `version`\n  note policy.yaml:2:1 first written here\n");
   CHECK(c.rendered ==
         "policy.yaml:4:1: error[E003]: duplicate key `version`\n"
         "  |\n"
         "4 | version: \"2\"\n"
-        "  | ^~~~~~~\n");
+        "  | ^~~~~~~\n"
+        "  note: policy.yaml:2:1: first written here\n");
   // Inside a rule: `when` twice (line 9).
   auto r = check_text(HEADER +
                       "rules:\n"                    // 4
@@ -202,7 +204,7 @@ TEST_CASE("checker E004: a YAML alias bomb gives one diagnostic, quickly", "[che
 TEST_CASE("checker E010: unknown keys with did-you-mean", "[checker][E010]") {
   auto c = check_text(HEADER + "titel: Texas\n" + DECISION);
   CHECK(c.all == "E010 policy.yaml:4:1 unknown top-level key `titel`\n");
-  CHECK(help_of(c.diags, "E010") == "did you mean `title`?");
+  CHECK(help_of(c.diags, mmi::Code::E010) == "did you mean `title`?");
   CHECK(c.rendered ==
         "policy.yaml:4:1: error[E010]: unknown top-level key `titel`\n"
         "  |\n"
@@ -217,7 +219,7 @@ TEST_CASE("checker E010: unknown keys with did-you-mean", "[checker][E010]") {
                       "    mmi_date: 2024-01-01\n" +  // 7
                       DECISION);
   CHECK_THAT(r.all, Contains("E010 policy.yaml:6:5 unknown rule key `whn`\n"));
-  CHECK(help_of(r.diags, "E010") == "did you mean `when`?");
+  CHECK(help_of(r.diags, mmi::Code::E010) == "did you mean `when`?");
   auto d = check_text(HEADER + "decision:\n  hit: earliest\n  cutoff: as_of\n");
   CHECK(d.all == "E010 policy.yaml:6:3 unknown decision key `cutoff`\n");
 }
@@ -276,7 +278,7 @@ TEST_CASE("checker E013: invalid identifiers", "[checker][E013]") {
 TEST_CASE("checker E014: invalid type declarations", "[checker][E014]") {
   auto c = check_text(HEADER + "facts:\n  n: numbr\n" + DECISION);
   CHECK(c.all == "E014 policy.yaml:5:6 unknown type `numbr`\n");
-  CHECK(help_of(c.diags, "E014") == "did you mean `number`?");
+  CHECK(help_of(c.diags, mmi::Code::E014) == "did you mean `number`?");
   auto twice = check_text(HEADER + "facts:\n  k: enum(a, b, a)\n" + DECISION);
   CHECK(twice.all == "E014 policy.yaml:5:6 enum value `a` is listed twice\n");
   auto bad = check_text(HEADER + "facts:\n  k: enum(A, b)\n" + DECISION);
@@ -341,10 +343,10 @@ TEST_CASE("checker E018/E019: invalid dates and settings", "[checker][E018][E019
   auto def = check_text("policy: p\nversion: \"1\"\ndefinition: max-potental\n" + DECISION);
   CHECK(def.all ==
         "E019 policy.yaml:3:13 definition must be `max-potential` or `no-further-improvement`\n");
-  CHECK(help_of(def.diags, "E019") == "did you mean `max-potential`?");
+  CHECK(help_of(def.diags, mmi::Code::E019) == "did you mean `max-potential`?");
   auto hit = check_text(HEADER + "decision:\n  hit: earlest\n");
   CHECK(hit.all == "E019 policy.yaml:5:8 hit must be `earliest` or `first`\n");
-  CHECK(help_of(hit.diags, "E019") == "did you mean `earliest`?");
+  CHECK(help_of(hit.diags, mmi::Code::E019) == "did you mean `earliest`?");
 }
 
 TEST_CASE("checker E020: the override rules of §1", "[checker][E020]") {
@@ -381,8 +383,9 @@ TEST_CASE("checker E020: the override rules of §1", "[checker][E020]") {
                        "let:\n"                 // 5
                        "  x: n + 2\n" +         // 6
                        DECISION);
-  CHECK(let.all == "E020 let.yaml:6:3 let `x` is already defined at mod.yaml:7:3\n");
-  CHECK(help_of(let.diags, "E020") == "add `override: true` to replace it on purpose");
+  CHECK(let.all == "E020 let.yaml:6:3 let `x` is already defined\n"
+        "  note mod.yaml:7:3 first defined here\n");
+  CHECK(help_of(let.diags, mmi::Code::E020) == "add `override: true` to replace it on purpose");
   // … unless it says `override: true`.
   auto let_ok =
       check(dir, "let_ok.yaml",
@@ -398,7 +401,8 @@ TEST_CASE("checker E020: the override rules of §1", "[checker][E020]") {
                         "    when: x > 3\n"             // 7
                         "    mmi_date: 2024-01-01\n" +  // 8
                         DECISION);
-  CHECK(rule.all == "E020 rule.yaml:6:9 rule `r` is already defined at mod.yaml:9:9\n");
+  CHECK(rule.all == "E020 rule.yaml:6:9 rule `r` is already defined\n"
+        "  note mod.yaml:9:9 first defined here\n");
   auto rule_ok = check(dir, "rule_ok.yaml",
                        HEADER +
                            "include: [mod.yaml]\nrules:\n  - id: r\n    override: true\n"
@@ -409,11 +413,12 @@ TEST_CASE("checker E020: the override rules of §1", "[checker][E020]") {
   // A parameter defined in two modules (not by the top policy) is a conflict.
   dir.write("mod2.yaml", "policy: mod2\nparameters:\n  cap: 52 weeks\n");
   auto param = check(dir, "param.yaml", HEADER + "include: [mod.yaml, mod2.yaml]\n" + DECISION);
-  CHECK(param.all == "E020 mod2.yaml:3:3 parameter `cap` is already defined at mod.yaml:5:3\n");
+  CHECK(param.all == "E020 mod2.yaml:3:3 parameter `cap` is already defined\n"
+        "  note mod.yaml:5:3 first defined here\n");
 
   // A let with the name of a fact.
   auto clash = check(dir, "clash.yaml", HEADER + "include: [mod.yaml]\nlet:\n  n: 3\n" + DECISION);
-  CHECK_THAT(clash.all, Contains("E020 clash.yaml:6:3 let `n` has the name of a fact\n"));
+  CHECK_THAT(clash.all, Contains("E022 clash.yaml:6:3 let `n` has the name of a fact\n"));
   // A rule listed twice in `order`.
   auto order = check(dir, "order.yaml",
                      HEADER +
@@ -421,7 +426,7 @@ TEST_CASE("checker E020: the override rules of §1", "[checker][E020]") {
                          "decision:\n"            // 5
                          "  hit: first\n"         // 6
                          "  order: [r, r]\n");    // 7
-  CHECK(order.all == "E020 order.yaml:7:14 rule `r` is listed twice in `order`\n");
+  CHECK(order.all == "E019 order.yaml:7:14 rule `r` is listed twice in `order`\n");
 }
 
 TEST_CASE("checker E021: a fact declared with two types", "[checker][E021]") {
@@ -509,7 +514,7 @@ TEST_CASE("checker E200: unknown names with did-you-mean", "[checker][E200]") {
   TempDir dir;
   auto c = check(dir, "policy.yaml", expr_policy("injry.date > 2024-01-01"), false);
   CHECK_THAT(c.all, Contains("E200 policy.yaml:17:11 unknown name `injry`\n"));
-  CHECK(help_of(c.diags, "E200") == "did you mean `injury`?");
+  CHECK(help_of(c.diags, mmi::Code::E200) == "did you mean `injury`?");
   CHECK_THAT(c.rendered, Contains("17 |     when: injry.date > 2024-01-01\n"
                                   "   |           ^~~~~\n"
                                   "   = help: did you mean `injury`?\n"));
@@ -529,7 +534,7 @@ TEST_CASE("checker E201: operators on the wrong types", "[checker][E201]") {
   {
     TempDir dir;
     auto c = check(dir, "policy.yaml", expr_policy("true", "injury.date + 3"), false);
-    CHECK(help_of(c.diags, "E201") == "add a duration or period with a unit, e.g. `+ 3 days`");
+    CHECK(help_of(c.diags, mmi::Code::E201) == "add a duration or period with a unit, e.g. `+ 3 days`");
     CHECK_THAT(c.rendered, Contains("   |               ^~~~~~~~~~~~~~~\n"));
   }
   CHECK(errors_of(expr_policy("injury.date < n")) ==
@@ -539,7 +544,7 @@ TEST_CASE("checker E201: operators on the wrong types", "[checker][E201]") {
     auto c = check(dir, "policy.yaml", expr_policy("true", "injury.date + (cap + 1 month)"), false);
     // `cap + 1 month` starts at text offset 15: column 15 + 15 = 30.
     CHECK_THAT(c.all, Contains("E201 policy.yaml:18:30 cannot apply `+` to duration and period\n"));
-    CHECK(help_of(c.diags, "E201") == "periods (months) and durations (days) do not mix");
+    CHECK(help_of(c.diags, mmi::Code::E201) == "periods (months) and durations (days) do not mix");
   }
   CHECK(errors_of(expr_policy("t * 2 > 1")) ==
         "E201 policy.yaml:17:11 cannot apply `*` to text and number\n");
@@ -557,7 +562,7 @@ TEST_CASE("checker E202: fields of records and non-records", "[checker][E202]") 
   TempDir dir;
   auto c = check(dir, "policy.yaml", expr_policy("injury.dat > 2024-01-01"), false);
   CHECK_THAT(c.all, Contains("E202 policy.yaml:17:11 injury has no field `dat`\n"));
-  CHECK(help_of(c.diags, "E202") == "did you mean `date`?");
+  CHECK(help_of(c.diags, mmi::Code::E202) == "did you mean `date`?");
   CHECK(errors_of(expr_policy("n.x > 1")) ==
         "E202 policy.yaml:17:11 `n` is number, which has no fields\n");
   CHECK(errors_of(expr_policy("first(xs).w > 1")) ==
@@ -569,7 +574,7 @@ TEST_CASE("checker E203: enum values", "[checker][E203]") {
   // `kind == "surgry"`: the literal starts at text offset 8, column 19.
   auto c = check(dir, "policy.yaml", expr_policy("kind == \"surgry\""), false);
   CHECK(c.all == "E203 policy.yaml:17:19 \"surgry\" is not one of enum(surgery, therapy)\n");
-  CHECK(help_of(c.diags, "E203") == "did you mean `surgery`?");
+  CHECK(help_of(c.diags, mmi::Code::E203) == "did you mean `surgery`?");
   // In a list: `kind in ["therapy", "rest"]`, "rest" at offset 20, column 31.
   CHECK(errors_of(expr_policy("kind in [\"therapy\", \"rest\"]")) ==
         "E203 policy.yaml:17:31 \"rest\" is not one of enum(surgery, therapy)\n");
@@ -580,7 +585,7 @@ TEST_CASE("checker E204: function calls", "[checker][E204]") {
   TempDir dir;
   auto c = check(dir, "policy.yaml", expr_policy("cnt(xs) > 0"), false);
   CHECK(c.all == "E204 policy.yaml:17:11 unknown function `cnt`\n");
-  CHECK(help_of(c.diags, "E204") == "did you mean `count`?");
+  CHECK(help_of(c.diags, mmi::Code::E204) == "did you mean `count`?");
   CHECK(errors_of(expr_policy("round(n) > 1")) ==
         "E204 policy.yaml:17:11 `round` takes 2 arguments, not 1\n");
   // `sum(n)`: the argument at column 15.
@@ -641,7 +646,7 @@ TEST_CASE("checker E207/E208: `at` and rule references", "[checker][E207][E208]"
   TempDir dir;
   auto c = check(dir, "policy.yaml", expr_policy("fired(q)"), false);
   CHECK(c.all == "E208 policy.yaml:17:17 no rule `q`\n");
-  CHECK(help_of(c.diags, "E208") == "did you mean `r`?");
+  CHECK(help_of(c.diags, mmi::Code::E208) == "did you mean `r`?");
   auto order = check(dir, "order.yaml",
                      HEADER +
                          "rules:\n  - id: rr\n    when: true\n    mmi_date: 2024-01-01\n"
@@ -649,7 +654,7 @@ TEST_CASE("checker E207/E208: `at` and rule references", "[checker][E207][E208]"
                      false);
   // `order: [rx]` is line 10; `rx` at column 11.
   CHECK(order.all == "E208 order.yaml:10:11 `order` names no rule `rx`\n");
-  CHECK(help_of(order.diags, "E208") == "did you mean `rr`?");
+  CHECK(help_of(order.diags, mmi::Code::E208) == "did you mean `rr`?");
 }
 
 TEST_CASE("checker: coverage_cutoff and outputs see status, mmi_date and basis", "[checker]") {
@@ -772,16 +777,41 @@ TEST_CASE("checker: every error of a run is reported, not only the first", "[che
 
 TEST_CASE("checker: every front-end code in diagnostic_codes() is covered here", "[checker]") {
   // The codes this file tests; E4xx/E5xx/E600 belong to cases, evaluation and suites.
-  const std::vector<std::string> tested = {"E001", "E002", "E003", "E004", "E010", "E011", "E012",
-                                           "E013", "E014", "E015", "E016", "E017", "E018", "E019",
-                                           "E020", "E021", "E100", "E101", "E200", "E201", "E202",
-                                           "E203", "E204", "E205", "E206", "E207", "E208", "W300",
-                                           "W301", "W302", "W303", "W304", "W305", "E405"};
-  for (const auto& info : mmi::diagnostic_codes()) {
-    std::string code = info.code;
-    bool front_end = code[0] == 'W' || code < "E400" || code == "E405";
+  const std::vector<mmi::Code> tested = {mmi::Code::E001, mmi::Code::E002, mmi::Code::E003, mmi::Code::E004, mmi::Code::E010, mmi::Code::E011, mmi::Code::E012,
+                                           mmi::Code::E013, mmi::Code::E014, mmi::Code::E015, mmi::Code::E016, mmi::Code::E017, mmi::Code::E018, mmi::Code::E019,
+                                           mmi::Code::E020, mmi::Code::E021, mmi::Code::E100, mmi::Code::E101, mmi::Code::E200, mmi::Code::E201, mmi::Code::E202,
+                                           mmi::Code::E203, mmi::Code::E204, mmi::Code::E205, mmi::Code::E206, mmi::Code::E207, mmi::Code::E208, mmi::Code::W300,
+                                           mmi::Code::W301, mmi::Code::W302, mmi::Code::W303, mmi::Code::W304, mmi::Code::W305, mmi::Code::E405, mmi::Code::E022, mmi::Code::W306};
+  for (mmi::Code code : mmi::all_codes()) {
+    std::string name(mmi::code_name(code));
+    bool front_end = name[0] == 'W' || name < "E400" || code == mmi::Code::E405;
     if (!front_end) continue;
-    INFO(code);
+    INFO(name);
     CHECK(std::find(tested.begin(), tested.end(), code) != tested.end());
   }
+}
+
+TEST_CASE("checker E022: names taken by facts or the evaluation date", "[checker][E022]") {
+  TempDir dir;
+  auto c = check(dir, "p.yaml",
+                 HEADER + "facts:\n  n: number\nparameters:\n  as_of: 3\n  n: 4\n" + DECISION);
+  CHECK_THAT(c.all, Contains("E022 p.yaml:7:3 parameter `as_of` has the name of the evaluation date\n"));
+  CHECK_THAT(c.all, Contains("E022 p.yaml:8:3 parameter `n` has the name of a fact\n"));
+}
+
+TEST_CASE("checker W306: a file with `definition:` but no `decision:` is a module",
+          "[checker][W306]") {
+  TempDir dir;
+  std::string path = dir.write("m.yaml",
+                               "policy: m\nversion: \"1\"\ndefinition: max-potential\n"
+                               "facts:\n  n: number\nlet:\n  x: n + 1\n");
+  auto diags = mmi_test::check_file(path);
+  CHECK(mmi_test::summary(diags, dir) ==
+        "W306 m.yaml:3:13 this file has `definition:` but no `decision:`, so it is a module: it "
+        "can be checked and included, but not evaluated\n");
+  // Evaluating it names the file with line and column.
+  auto compiled = mmi::compile_policy(path);
+  REQUIRE_FALSE(compiled);
+  CHECK_THAT(mmi_test::summary(compiled.diagnostics, dir),
+             Contains("E011 m.yaml:1:1 `m.yaml` is a module (it has no `decision:`)"));
 }

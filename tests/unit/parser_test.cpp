@@ -257,7 +257,7 @@ TEST_CASE("parser: errors without a file name the column on line 1", "[parser]")
   auto r = mmi::parse_expression_text("a < b < c", "--set x", diags);
   CHECK_FALSE(r.ok);
   REQUIRE(diags.items().size() == 1);
-  CHECK(diags.items()[0].code == "E100");
+  CHECK(diags.items()[0].code == mmi::Code::E100);
   CHECK(diags.items()[0].at.to_string() == "--set x:1:7");
   CHECK(mmi::render_text(diags).rfind("--set x:1:7: error[E100]: unexpected `<`\n", 0) == 0);
 }
@@ -277,7 +277,7 @@ TEST_CASE("parser: 100,000 levels of nesting give one E101, no crash", "[parser]
       auto r = mmi::parse_expression_text(text, "deep", diags);
       CHECK_FALSE(r.ok);
       REQUIRE(diags.items().size() == 1);
-      CHECK(diags.items()[0].code == "E101");
+      CHECK(diags.items()[0].code == mmi::Code::E101);
       CHECK(diags.items()[0].at.line == 1);
       if (text.size() < 64 * 1024)
         CHECK(diags.items()[0].message.find("nested") != std::string::npos);
@@ -296,7 +296,7 @@ TEST_CASE("parser: long operator chains are limited, a 1 MB expression is refuse
   auto r = mmi::parse_expression_text(big, "big", diags);
   CHECK_FALSE(r.ok);
   REQUIRE(diags.items().size() == 1);
-  CHECK(diags.items()[0].code == "E101");
+  CHECK(diags.items()[0].code == mmi::Code::E101);
 
   // 50 terms are fine: a left-leaning tree 49 `+` deep.
   std::string fifty = "1";
@@ -437,7 +437,7 @@ TEST_CASE("parser: deep nesting and huge expressions inside a policy", "[parser]
   auto diags = mmi_test::check_file(path);
   REQUIRE(diags.error_count() == 1);
   const mmi::Diagnostic& e = first_error(diags);
-  CHECK(e.code == "E101");
+  CHECK(e.code == mmi::Code::E101);
   CHECK(e.at.line == 10);
 
   std::string big = "n";
@@ -445,6 +445,6 @@ TEST_CASE("parser: deep nesting and huge expressions inside a policy", "[parser]
   std::string path2 = dir.write("big.yaml", policy_with_when("    when: " + big + " > 0\n"));
   auto diags2 = mmi_test::check_file(path2);
   REQUIRE(diags2.error_count() == 1);
-  CHECK(first_error(diags2).code == "E101");
+  CHECK(first_error(diags2).code == mmi::Code::E101);
   CHECK(first_error(diags2).at.to_string() == path2 + ":10:11");
 }

@@ -72,7 +72,10 @@ inline std::string render(const mmi::DiagnosticList& diags, const TempDir& dir) 
 inline std::string summary(const mmi::DiagnosticList& diags, const TempDir& dir) {
   std::string out;
   for (const auto& d : diags.items())
-    out += d.code + " " + d.at.to_string() + " " + d.message + "\n";
+  {
+    out += std::string(mmi::code_name(d.code)) + " " + d.at.to_string() + " " + d.message + "\n";
+    for (const auto& n : d.notes) out += "  note " + n.at.to_string() + " " + n.message + "\n";
+  }
   return strip_dir(out, dir);
 }
 
@@ -87,7 +90,7 @@ inline mmi::DiagnosticList check_file(const std::string& path, bool warnings = t
   return diags;
 }
 
-inline bool has_code(const mmi::DiagnosticList& diags, const std::string& code) {
+inline bool has_code(const mmi::DiagnosticList& diags, mmi::Code code) {
   for (const auto& d : diags.items())
     if (d.code == code) return true;
   return false;
