@@ -264,7 +264,7 @@ class Book:
         return c
 
     def add_v2(self, c, lost_from, return_date, opinions):
-        """Case model v2 fields (shared facts model v2), from the second random stream."""
+        """The case model v2 fields, drawn from the second random stream."""
         r, as_of = self.rng2, self.as_of
         inj = c["injury"]
         u = r.random()
