@@ -28,10 +28,11 @@ add_test(NAME "docs:tutorial:what-if"
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties("docs:tutorial:what-if" PROPERTIES
   PASS_REGULAR_EXPRESSION "status +not_reached\n.*coverage_cutoff +2026-02-03")
-# The README's first command runs this shipped example.
+# The README's first command runs this shipped example: the designated doctor's certification
+# (MMI 2025-06-01) is the first valid one, served 2025-06-12, final on 2025-09-11 (+ 91 days).
 add_test(NAME "docs:readme:eval"
          COMMAND $<TARGET_FILE:mmi> eval -p policies/us-tx.yaml
                  -c policies/examples/cases/c-1001.yaml --format text
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties("docs:readme:eval" PROPERTIES
-  PASS_REGULAR_EXPRESSION "status +reached\n +mmi_date +2025-06-01\n +basis +certified")
+  PASS_REGULAR_EXPRESSION "status +reached\n +mmi_date +2025-06-01\n +basis +final_certification")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate a synthetic book of workers' compensation claims (the standard MMI case model).
 
-usage: gen_book.py N [--seed S] [--as-of DATE] [--yaml] [--bad-rate R] [-o FILE]
+usage: gen_book.py N [--seed S] [--as-of DATE] [--model v1|v2] [--yaml] [--bad-rate R] [-o FILE]
 
 Writes N cases as JSON Lines (or, with --yaml, a YAML stream of block documents), about
 1 KB a case, deterministic for a given N, seed and options (stdlib `random` only). The book
@@ -19,6 +19,19 @@ looks like an insurer's open and recently closed claims on one valuation date:
   spinal        spine injuries get spinal surgery in a quarter of cases, some of them in the
                 12 weeks before the 104-week statutory date, half of those with an extension
   missing       every optional field is absent at a realistic rate (see MISSING below)
+
+--model v2 (the default) adds the case model v2 fields on top of the v1 ones, drawn from a
+separate random stream so that the v1 fields of every case are the same bytes as with
+--model v1 (which writes v1 cases only, as before):
+
+  periods       in 75% of lost-time claims: ttd and tpd periods from the first day of lost time,
+                with gaps (back at work for a while) and, in 5% of the joins, an overlap of 1-7
+                days (a day paid twice); the last one open (no `to`) while still off work; an
+                iib period after an MMI certification now and then; the rest keep the v1 facts
+  first_td_payment  7-21 days after lost time begins (absent at the usual rate)
+  disputed      12% of served MMI opinions, 1-150 days after service (both sides of day 90)
+  member, ire   a rated body member on a fifth of rated opinions; `ire` on a third of rated IMEs
+  presumptive_cancer  true on 1% of claims, false on 2%, absent otherwise
 
 --bad-rate R replaces a fraction R of the lines by bad input (truncated JSON, invalid UTF-8,
 an impossible date, a list instead of a case) to exercise error handling; bad lines are
@@ -71,7 +84,10 @@ MISSING = {
     "benefits.weekly_rate": 0.05, "prognosis": 0.12, "prognosis.guideline_days": 0.10,
     "assessment.pain": 0.05, "treatment.intent": 0.20, "opinion.specialty": 0.06,
     "opinion.served": 0.15, "opinion.mmi_date": 0.35, "opinion.impairment": 0.10,
+    "benefits.first_td_payment": 0.10,
 }
+# v2: the body member a rating is of, by body part (rated opinions on other parts: the body).
+MEMBERS = {"knee": "leg", "ankle": "foot", "wrist": "hand", "shoulder": "arm"}
 
 
 def iso(d):
@@ -79,9 +95,12 @@ def iso(d):
 
 
 class Book:
-    def __init__(self, seed, as_of):
+    def __init__(self, seed, as_of, model="v2"):
         self.rng = random.Random(seed)
+        # v2 fields come from their own stream: the v1 fields stay byte-identical to --model v1.
+        self.rng2 = random.Random(seed * 1_000_003 + 2)
         self.as_of = as_of
+        self.model = model
 
     def present(self, field):
         return self.rng.random() >= MISSING[field]
@@ -237,7 +256,74 @@ class Book:
         rng.shuffle(opinions)  # physicians' reports arrive in any order
         if opinions or rng.random() < 0.3:
             c["opinions"] = opinions
+        if self.model == "v2":
+            lost_from = injury + timedelta(days=1) if lost_time else None
+            if lost_time and "disability_start" in benefits:
+                lost_from = date.fromisoformat(benefits["disability_start"])
+            self.add_v2(c, lost_from, work.get("return_date"), opinions)
         return c
+
+    def add_v2(self, c, lost_from, return_date, opinions):
+        """The case model v2 fields, drawn from the second random stream."""
+        r, as_of = self.rng2, self.as_of
+        inj = c["injury"]
+        u = r.random()
+        if u < 0.01:
+            inj["presumptive_cancer"] = True
+        elif u < 0.03:
+            inj["presumptive_cancer"] = False
+        if lost_from is not None and lost_from <= as_of:
+            benefits = c.setdefault("benefits", {})
+            if r.random() >= MISSING["benefits.first_td_payment"]:
+                benefits["first_td_payment"] = iso(min(as_of, lost_from + timedelta(days=r.randint(7, 21))))
+            if r.random() < 0.75:
+                periods = self.periods(lost_from, return_date, opinions)
+                if periods:
+                    r.shuffle(periods)  # listed in any order
+                    c["periods"] = periods
+        for o in opinions:
+            if o.get("mmi") and "served" in o and r.random() < 0.12:
+                disputed = date.fromisoformat(o["served"]) + timedelta(days=r.randint(1, 150))
+                if disputed <= as_of:
+                    o["disputed"] = iso(disputed)
+            if "impairment" in o:
+                if r.random() < 0.2:
+                    o["member"] = MEMBERS.get(c["injury"].get("body_part"), "body")
+                if o["source"] == "ime" and r.random() < 0.33:
+                    o["ire"] = r.random() < 0.8
+
+    def periods(self, start, return_date, opinions):
+        """ttd/tpd periods from `start`: gaps, some overlaps, the last open while off work."""
+        r, as_of = self.rng2, self.as_of
+        end = min(as_of, date.fromisoformat(return_date)) if return_date else as_of
+        out, day = [], start
+        while day <= end:
+            kind = "ttd" if not out or r.random() < 0.65 else "tpd"
+            length = r.randint(14, 300)
+            last = day + timedelta(days=length - 1)
+            if last >= end:
+                p = {"kind": kind, "from": iso(day)}
+                if return_date or r.random() < 0.3:  # back at work (or paid through a known day)
+                    p["to"] = iso(end)
+                out.append(p)
+                break
+            out.append({"kind": kind, "from": iso(day), "to": iso(last)})
+            if r.random() < 0.05:
+                day = last - timedelta(days=r.randint(0, 6))  # overlap: 1-7 days paid twice
+            elif r.random() < 0.35:
+                day = last + timedelta(days=r.randint(2, 200))  # a gap: back at work for a while
+            else:
+                day = last + timedelta(days=1)
+        mmi = [date.fromisoformat(o.get("mmi_date", o["date"])) for o in opinions
+               if o.get("mmi") and "impairment" in o]
+        if mmi and r.random() < 0.3:
+            iib_from = min(mmi) + timedelta(days=1)
+            if iib_from <= as_of:
+                out.append({"kind": "iib", "from": iso(iib_from),
+                            "to": iso(iib_from + timedelta(days=7 * 3 * r.randint(1, 20) - 1))})
+        if r.random() < 0.02:
+            out.append({"kind": "other", "from": iso(start), "to": iso(start + timedelta(days=6))})
+        return out
 
 
 def bad_line(rng, line):
@@ -283,11 +369,13 @@ def main():
     ap.add_argument("n", type=int, help="number of cases")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--as-of", default="2025-06-01", help="valuation date of every case")
+    ap.add_argument("--model", choices=["v1", "v2"], default="v2",
+                    help="case model: v2 (default) adds periods, disputes, members, IREs")
     ap.add_argument("--yaml", action="store_true", help="a YAML stream instead of JSON Lines")
     ap.add_argument("--bad-rate", type=float, default=0.0, help="fraction of bad lines (JSON Lines)")
     ap.add_argument("-o", "--output", help="write here instead of stdout")
     args = ap.parse_args()
-    book = Book(args.seed, date.fromisoformat(args.as_of))
+    book = Book(args.seed, date.fromisoformat(args.as_of), args.model)
     bad_rng = random.Random(args.seed * 7919 + 1)
     out = open(args.output, "wb") if args.output else sys.stdout.buffer
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

@@ -2,19 +2,20 @@
 #
 # Texas, income benefits from 2024-01-23, no opinions, as_of 2026-03-01:
 #   statutory date S = 2024-01-23 + 104 weeks (728 days) = 2026-01-20 <= as_of: `statutory` fires;
-#   no designated/treating opinion: `certified` not fired; no extension: `spinal_extension` not
-#   fired. Decision: reached on 2026-01-20, cutoff = mmi_date = 2026-01-20.
+#   no opinion: `final_certification` and `certified` not fired; no extension: `spinal_extension`
+#   not fired. Decision: reached on 2026-01-20, cutoff = mmi_date = 2026-01-20.
 execute_process(COMMAND ${EXE} ${POLICY} RESULT_VARIABLE rc OUTPUT_VARIABLE out
                 ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "embed example exited with ${rc}:\n${out}\n${err}")
 endif()
 set(expected
-    "policy: us-tx 1.0.0\n"
+    "policy: us-tx 2.0.0\n"
     "status: reached\n"
     "mmi_date: 2026-01-20\n"
     "basis: statutory\n"
     "coverage_cutoff: 2026-01-20\n"
+    "rule final_certification: not_fired\n"
     "rule certified: not_fired\n"
     "rule statutory: fired\n"
     "rule spinal_extension: not_fired\n")
