@@ -9,6 +9,7 @@
 
 #include "engine/case.hpp"
 #include "engine/graph.hpp"
+#include "engine/value_json.hpp"
 
 namespace mmi {
 
@@ -49,6 +50,8 @@ struct Explanation {
   std::vector<Explanation> parts;
 };
 
+struct EvalState;  // engine/eval_state.hpp
+
 class Evaluator {
  public:
   explicit Evaluator(std::shared_ptr<const Graph> graph);
@@ -67,15 +70,7 @@ class Evaluator {
   const Graph& graph() const;
 
  private:
-  struct State;
-  std::unique_ptr<State> s_;
+  std::unique_ptr<EvalState> s_;
 };
-
-// Renders a value as result text/JSON scalars use it: dates YYYY-MM-DD, durations P14D, …
-std::string value_to_string(const Value& v, const Graph& g);
-// Appends s as a JSON string literal.
-void append_json_string(std::string& out, std::string_view s);
-// Appends the JSON form of a value (null for missing).
-void append_json_value(std::string& out, const Value& v, const Graph& g);
 
 }  // namespace mmi

@@ -3,10 +3,12 @@
 // a memo slot so each is computed once per evaluation.
 #include "engine/graph.hpp"
 
-#include "engine/evaluator.hpp"
+#include "engine/value_json.hpp"
+#include "rules/builtins.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace mmi {
@@ -61,23 +63,14 @@ class Compiler {
     std::uint32_t src = static_cast<std::uint32_t>(g_.sources.size());
     g_.sources.push_back(ce.source);
     source_ = src;
+    scopes_.clear();
     return compile(ce.expr);
   }
 
   void finish() {
     // Memo slots: nodes with several users that do not depend on a `where` item.
     std::vector<std::uint32_t> users(g_.nodes.size(), 0);
-    auto count = [&](std::uint32_t n) {
-      if (n != kNone) ++users[n];
-    };
-    for (const auto& n : g_.nodes) {
-      count(n.a);
-      count(n.b);
-      if (n.op != Op::field && n.op != Op::project && n.op != Op::item_field &&
-          n.op != Op::fact_record && n.op != Op::call)
-        count(n.c);
-    }
-    for (auto a : g_.args) count(a);
+    for (const auto& n : g_.nodes) g_.for_each_operand(n, [&](std::uint32_t k) { ++users[k]; });
     for (std::uint32_t i = 0; i < g_.nodes.size(); ++i) {
       Node& n = g_.nodes[i];
       bool trivial = n.op == Op::constant || n.op == Op::fact || n.op == Op::parameter ||
@@ -93,15 +86,16 @@ class Compiler {
   std::uint32_t source_ = kNone;
   std::unordered_map<std::string, std::uint32_t> interned_;
   std::vector<std::uint32_t> item_need_;  // `where` levels a node reaches out to
+  std::vector<std::uint32_t> scopes_;     // record layout of each enclosing `where` item
 
-  std::uint32_t need(std::uint32_t n) const { return n == kNone ? 0 : item_need_[n]; }
+  std::uint32_t need(std::uint32_t n) const { return item_need_[n]; }
 
-  std::uint32_t add(Node n, const Expr& e, std::uint32_t item_need) {
-    // Hash-cons: the key is the node's content (origins are not part of identity).
+  // Adds a node with the given operands (hash-consed: an identical node is reused).
+  std::uint32_t add(Node n, const Expr& e, const std::vector<std::uint32_t>& operands,
+                    std::uint32_t item_need) {
     std::string key(reinterpret_cast<const char*>(&n.op), 1);
-    key += fmt::format("|{}|{}|{}|{}|{}|{}|", n.scope, n.a, n.b, n.c, n.aux, n.args_count);
-    for (std::uint32_t i = 0; i < n.args_count; ++i)
-      key += fmt::format("{},", g_.args[n.args_begin + i]);
+    key += fmt::format("|{}|{}|{}|{}|{}|", n.scope, n.index, n.layout, n.field, n.field2);
+    for (auto k : operands) key += fmt::format("{},", k);
     if (n.op == Op::constant) {
       const Value& v = n.constant;
       key += fmt::format("{}:{}:{}:{}:", static_cast<int>(v.kind), v.exp, v.aux,
@@ -112,15 +106,27 @@ class Compiler {
     auto it = interned_.find(key);
     if (it != interned_.end()) {
       ++g_.shared_nodes;
-      if (n.args_count) g_.args.resize(n.args_begin);  // drop the duplicate's argument list
       return it->second;
     }
+    n.first_operand = static_cast<std::uint32_t>(g_.operands.size());
+    n.operand_count = static_cast<std::uint16_t>(operands.size());
+    g_.operands.insert(g_.operands.end(), operands.begin(), operands.end());
     std::uint32_t index = static_cast<std::uint32_t>(g_.nodes.size());
     g_.nodes.push_back(n);
     g_.origins.push_back({source_, e.begin, e.end});
     item_need_.push_back(item_need);
     interned_.emplace(std::move(key), index);
     return index;
+  }
+
+  // Compiles each expression; `reach` becomes the furthest `where` level they read.
+  std::vector<std::uint32_t> compile_all(const std::vector<Expr>& exprs, std::uint32_t& reach) {
+    std::vector<std::uint32_t> out;
+    for (const auto& a : exprs) {
+      out.push_back(compile(a));
+      reach = std::max(reach, need(out.back()));
+    }
+    return out;
   }
 
   const CheckedPolicy& P() const { return g_.policy; }
@@ -130,14 +136,24 @@ class Compiler {
     const TypeDesc& t = P().types[type_id];
     return (t.tag == TypeTag::record && !t.list) ? static_cast<std::uint32_t>(t.record) : kNone;
   }
+  // The item layout of a list-of-records type.
+  const RecordLayout& item_layout(std::uint32_t list_type) const {
+    return P().records[static_cast<std::size_t>(P().types[list_type].record)];
+  }
+  static std::uint32_t offset_of(const RecordLayout& r, std::string_view field) {
+    for (std::size_t f = 0; f < r.names.size(); ++f)
+      if (r.names[f] == field) return r.offsets[f];
+    return kNone;
+  }
 
   std::uint32_t compile(const Expr& e) {
     Node n;
+    std::uint32_t reach = 0;
     switch (e.kind) {
       case ExprKind::literal:
         n.op = Op::constant;
         n.constant = literal_value(e.literal, g_);
-        return add(n, e, 0);
+        return add(n, e, {}, 0);
       case ExprKind::name:
         return compile_name(e);
       case ExprKind::field: {
@@ -145,46 +161,35 @@ class Compiler {
         const TypeDesc& bt = P().types[e.args[0].type_id];
         if (bt.tag == TypeTag::any) {
           n.op = Op::constant;
-          return add(n, e, 0);
+          return add(n, e, {}, 0);
         }
         const RecordLayout& r = P().records[static_cast<std::size_t>(bt.record)];
         n.op = bt.list ? Op::project : Op::field;
-        n.a = base;
-        n.aux = r.offsets[e.index];
-        n.c = record_layout(r.type_ids[e.index]);
-        return add(n, e, need(base));
+        n.index = r.offsets[e.index];
+        n.layout = record_layout(r.type_ids[e.index]);
+        return add(n, e, {base}, need(base));
       }
       case ExprKind::call:
         return compile_call(e);
       case ExprKind::list: {
         n.op = Op::list;
-        std::vector<std::uint32_t> items;
-        std::uint32_t reach = 0;
-        for (const auto& a : e.args) {
-          items.push_back(compile(a));
-          reach = std::max(reach, need(items.back()));
-        }
-        n.args_begin = static_cast<std::uint32_t>(g_.args.size());
-        n.args_count = static_cast<std::uint32_t>(items.size());
-        g_.args.insert(g_.args.end(), items.begin(), items.end());
-        g_.max_list_scratch = std::max<std::uint32_t>(g_.max_list_scratch, n.args_count);
-        return add(n, e, reach);
+        auto items = compile_all(e.args, reach);
+        return add(n, e, items, reach);
       }
       case ExprKind::where: {
         std::uint32_t list = compile(e.args[0]);
+        scopes_.push_back(static_cast<std::uint32_t>(P().types[e.args[0].type_id].record));
         std::uint32_t cond = compile(e.args[1]);
+        scopes_.pop_back();
         n.op = Op::where;
-        n.a = list;
-        n.b = cond;
         std::uint32_t inner = need(cond);
-        return add(n, e, std::max(need(list), inner > 0 ? inner - 1 : 0));
+        return add(n, e, {list, cond}, std::max(need(list), inner > 0 ? inner - 1 : 0));
       }
       case ExprKind::at: {
         std::uint32_t when = compile(e.args[1]);
         n.op = Op::parameter_at;
-        n.aux = e.args[0].index;
-        n.a = when;
-        return add(n, e, need(when));
+        n.index = e.args[0].index;
+        return add(n, e, {when}, need(when));
       }
       default:
         break;
@@ -212,13 +217,8 @@ class Compiler {
                                                    {ExprKind::is_present, Op::is_present}};
     for (const auto& [k, op] : kOps)
       if (k == e.kind) n.op = op;
-    std::uint32_t reach = 0;
-    std::uint32_t* slots[] = {&n.a, &n.b, &n.c};
-    for (std::size_t i = 0; i < e.args.size() && i < 3; ++i) {
-      *slots[i] = compile(e.args[i]);
-      reach = std::max(reach, need(*slots[i]));
-    }
-    return add(n, e, reach);
+    auto operands = compile_all(e.args, reach);
+    return add(n, e, operands, reach);
   }
 
   std::uint32_t compile_name(const Expr& e) {
@@ -229,22 +229,24 @@ class Compiler {
         const FactInfo& f = P().facts[e.index];
         if (f.shape == FactDecl::Shape::scalar) {
           n.op = Op::fact;
-          n.aux = f.slot;
+          n.index = f.slot;
         } else if (f.shape == FactDecl::Shape::list) {
-          n.op = Op::fact_list;
-          n.aux = f.list_index;
+          n.op = f.list_index == g_.periods.list ? Op::benefit_periods : Op::fact_list;
+          n.index = f.list_index;
         } else {
           n.op = Op::fact_record;
-          n.aux = f.slot;
-          n.c = record_layout(f.type_id);
+          n.index = f.slot;
+          n.layout = record_layout(f.type_id);
         }
         break;
       }
       case Ref::item_field: {
+        // The checker gives the field's index in the item's record; nodes read slot offsets.
+        const RecordLayout& r = P().records[scopes_[scopes_.size() - 1 - e.scope]];
         n.op = Op::item_field;
         n.scope = static_cast<std::uint8_t>(e.scope);
-        n.aux = e.index;  // a slot offset within the item, after fix_item_fields
-        n.c = record_layout(e.type_id);
+        n.index = r.offsets[e.index];
+        n.layout = record_layout(e.type_id);
         reach = e.scope + 1u;
         break;
       }
@@ -255,12 +257,12 @@ class Compiler {
           n.constant = g_.parameters[e.index].value;
         } else {
           n.op = Op::parameter;
-          n.aux = e.index;
+          n.index = e.index;
         }
         break;
       case Ref::let:
         n.op = Op::let;
-        n.aux = e.index;
+        n.index = e.index;
         break;
       case Ref::as_of:
         n.op = Op::as_of;
@@ -278,62 +280,80 @@ class Compiler {
         n.op = Op::constant;
         break;
     }
-    return add(n, e, reach);
+    return add(n, e, {}, reach);
   }
 
   std::uint32_t compile_call(const Expr& e) {
     Node n;
     if (e.ref == Ref::rule_fired || e.ref == Ref::rule_date) {
       n.op = e.ref == Ref::rule_fired ? Op::rule_fired : Op::rule_date;
-      n.aux = e.index;
-      return add(n, e, 0);
+      n.index = e.index;
+      return add(n, e, {}, 0);
     }
     n.op = Op::call;
-    n.aux = e.index;
-    std::vector<std::uint32_t> items;
+    n.index = e.index;
+    const BuiltinSpec& spec = builtin_spec(static_cast<Builtin>(e.index));
     std::uint32_t reach = 0;
-    bool field_arg = e.args.size() == 2 && e.args[1].ref == Ref::item_field &&
-                     e.args[1].kind == ExprKind::name && takes_field_argument(e.name);
-    if (field_arg) {
-      items.push_back(compile(e.args[0]));
-      reach = need(items.back());
-      const TypeDesc& lt = P().types[e.args[0].type_id];
-      const RecordLayout& r = P().records[static_cast<std::size_t>(lt.record)];
-      n.c = r.offsets[e.args[1].index];
-      n.b = r.date_field >= 0 ? r.offsets[static_cast<std::size_t>(r.date_field)] : kNone;
-    } else {
-      for (const auto& a : e.args) {
-        items.push_back(compile(a));
-        reach = std::max(reach, need(items.back()));
+    std::vector<std::uint32_t> operands;
+    switch (spec.shape) {
+      case ArgumentShape::list_and_field: {
+        // Only the list is an operand; the field is a payload.
+        operands.push_back(compile(e.args[0]));
+        reach = need(operands.back());
+        const RecordLayout& r = item_layout(e.args[0].type_id);
+        n.field = r.offsets[e.args[1].index];
+        if (spec.reads_item_date && r.date_field >= 0)
+          n.field2 = r.offsets[static_cast<std::size_t>(r.date_field)];
+        break;
       }
+      case ArgumentShape::intervals: {
+        operands = compile_all(e.args, reach);
+        const RecordLayout& r = item_layout(e.args[0].type_id);
+        n.field = offset_of(r, "from");
+        n.field2 = offset_of(r, "to");
+        break;
+      }
+      case ArgumentShape::values:
+        operands = compile_all(e.args, reach);
+        break;
     }
-    n.args_begin = static_cast<std::uint32_t>(g_.args.size());
-    n.args_count = static_cast<std::uint32_t>(items.size());
-    g_.args.insert(g_.args.end(), items.begin(), items.end());
-    g_.max_list_scratch = std::max<std::uint32_t>(g_.max_list_scratch, n.args_count);
-    return add(n, e, reach);
+    return add(n, e, operands, reach);
   }
 };
 
-// Rewrites item_field indices into slot offsets, walking `where` scopes.
-void fix_item_fields(Expr& e, std::vector<std::uint32_t>& scopes, const CheckedPolicy& p) {
-  if (e.kind == ExprKind::where) {
-    fix_item_fields(e.args[0], scopes, p);
-    const TypeDesc& t = p.types[e.args[0].type_id];
-    scopes.push_back(static_cast<std::uint32_t>(t.record));
-    fix_item_fields(e.args[1], scopes, p);
-    scopes.pop_back();
-    return;
+// The standard case model's `periods` (a list with `kind`, `from` and `to`) and the v1 facts a
+// case without periods is read from. Absent declarations leave the model off.
+void find_period_model(Graph& g) {
+  const CheckedPolicy& p = g.policy;
+  for (std::uint32_t l = 0; l < p.lists.size(); ++l) {
+    if (p.lists[l].path != "periods") continue;
+    const RecordLayout& r = p.records[p.lists[l].item_record];
+    auto field = [&](std::string_view name, TypeTag tag) -> std::uint32_t {
+      for (std::size_t f = 0; f < r.names.size(); ++f)
+        if (r.names[f] == name && p.types[r.type_ids[f]].tag == tag && !p.types[r.type_ids[f]].list)
+          return static_cast<std::uint32_t>(f);
+      return kNone;
+    };
+    std::uint32_t kind = field("kind", TypeTag::enumeration), from = field("from", TypeTag::date),
+                  to = field("to", TypeTag::date);
+    if (kind == kNone || from == kNone || to == kNone) return;
+    const auto& values = p.enums[static_cast<std::size_t>(p.types[r.type_ids[kind]].enumeration)];
+    if (std::find(values.begin(), values.end(), "ttd") == values.end()) return;
+    auto& m = g.periods;
+    m.list = l;
+    m.layout = p.lists[l].item_record;
+    m.kind = r.offsets[kind];
+    m.from = r.offsets[from];
+    m.to = r.offsets[to];
+    m.ttd = Value::string(g.intern("ttd"));
+    for (const auto& f : p.facts) {
+      if (f.shape != FactDecl::Shape::scalar) continue;
+      if (f.path == "benefits.disability_start" && p.types[f.type_id].tag == TypeTag::date)
+        m.disability_start = f.slot;
+      if (f.path == "benefits.temporary_days_paid" && p.types[f.type_id].tag == TypeTag::number)
+        m.days_paid = f.slot;
+    }
   }
-  if (e.kind == ExprKind::name && e.ref == Ref::item_field && e.scope < scopes.size()) {
-    const RecordLayout& r = p.records[scopes[scopes.size() - 1 - e.scope]];
-    e.index = r.offsets[e.index];
-  }
-  if (e.kind == ExprKind::call && takes_field_argument(e.name)) {
-    fix_item_fields(e.args[0], scopes, p);
-    return;  // the field argument is resolved by the compiler
-  }
-  for (auto& a : e.args) fix_item_fields(a, scopes, p);
 }
 
 }  // namespace
@@ -342,22 +362,6 @@ std::shared_ptr<const Graph> compile_graph(CheckedPolicy policy) {
   auto g = std::make_shared<Graph>();
   g->policy = std::move(policy);
   CheckedPolicy& p = g->policy;
-
-  // Item-field names carry field indices from the checker; make them slot offsets.
-  auto fix = [&](CheckedExpr& ce) {
-    std::vector<std::uint32_t> scopes;
-    fix_item_fields(ce.expr, scopes, p);
-  };
-  std::vector<CheckedExpr*> all;
-  for (auto& l : p.lets) all.push_back(&l.expr);
-  for (auto& r : p.rules) {
-    all.push_back(&r.when);
-    all.push_back(&r.mmi_date);
-    if (r.unless) all.push_back(&*r.unless);
-  }
-  if (p.coverage_cutoff) all.push_back(&*p.coverage_cutoff);
-  for (auto& o : p.outputs) all.push_back(&o.expr);
-  for (auto* ce : all) fix(*ce);
 
   for (const auto& values : p.enums) {
     std::vector<std::string_view> interned;
@@ -410,6 +414,7 @@ std::shared_ptr<const Graph> compile_graph(CheckedPolicy policy) {
     g->json_rule_tails.push_back(tail + "}");
   }
 
+  find_period_model(*g);
   Compiler c(*g);
   for (auto& l : p.lets) g->let_roots.push_back(c.root(l.expr));
   for (auto& r : p.rules) {

@@ -15,30 +15,33 @@
 
 namespace mmi {
 
+// Every child of a node is in its operand span (Graph::operands); everything else a node needs is
+// a named payload field. for_each_operand() is the one way to walk children.
 enum class Op : std::uint8_t {
-  constant,
-  fact,          // scalar fact: aux = slot
-  fact_list,     // aux = list index
-  fact_record,   // aux = base slot, c = record layout
-  item_field,    // scope = enclosing `where` level (0 innermost), aux = field offset, c = layout if
-                 // record
-  parameter,     // aux = parameter index (value on as_of)
-  parameter_at,  // aux = parameter index, a = date
-  let,           // aux = let index
-  rule_fired,    // aux = rule index
-  rule_date,     // aux = rule index
+  constant,        // payload: constant
+  fact,            // index = slot
+  fact_list,       // index = list
+  benefit_periods, // the case's `periods`, or the one ttd period read from v1 facts (case_model)
+  fact_record,     // index = base slot, layout
+  item_field,      // scope = enclosing `where` level (0 innermost), index = offset in the item,
+                   // layout if the field is a record
+  parameter,       // index = parameter (value on as_of)
+  parameter_at,    // index = parameter; operands: date
+  let,             // index = let
+  rule_fired,      // index = rule
+  rule_date,       // index = rule
   as_of,
   status,
   decision_date,
   basis,
-  field,    // a = record; aux = field offset; c = layout if the field is a record, else kNone
-  project,  // a = list of records; aux = field offset; c = layout if record
+  field,    // operands: record; index = field offset, layout if the field is a record
+  project,  // operands: list of records; index = field offset, layout if record
   neg,
   not_,
   and_,
   or_,
   coalesce,
-  if_,
+  if_,  // operands: condition, then, else
   eq,
   ne,
   lt,
@@ -51,12 +54,14 @@ enum class Op : std::uint8_t {
   div,
   in,
   not_in,
-  between,
+  between,  // operands: value, low, high
   is_missing,
   is_present,
-  where,  // a = list, b = condition (item scope)
-  list,   // args
-  call,   // aux = builtin, args (change/trend: c = field offset)
+  where,  // operands: list, condition (evaluated per item, in item scope)
+  list,   // operands: items
+  call,   // index = Builtin; operands: the arguments that are expressions; field / field2:
+          // offsets in the list's items (list_and_field: the field, and `date` for trend;
+          // intervals: `from` and `to`)
 };
 
 constexpr std::uint32_t kNone = 0xFFFFFFFFu;
@@ -64,10 +69,13 @@ constexpr std::uint32_t kNone = 0xFFFFFFFFu;
 struct Node {
   Op op = Op::constant;
   std::uint8_t scope = 0;
-  std::uint32_t a = kNone, b = kNone, c = kNone;
-  std::uint32_t aux = 0;
-  std::uint32_t args_begin = 0, args_count = 0;  // into Graph::args
-  std::int32_t memo = -1;                        // memo slot for shared sub-expressions
+  std::uint16_t operand_count = 0;
+  std::uint32_t first_operand = 0;  // into Graph::operands
+  std::uint32_t index = 0;
+  std::uint32_t layout = kNone;
+  std::uint32_t field = kNone;
+  std::uint32_t field2 = kNone;
+  std::int32_t memo = -1;  // memo slot for shared sub-expressions
   Value constant;
 };
 
@@ -89,7 +97,7 @@ struct ParameterValues {
 struct Graph {
   CheckedPolicy policy;  // names, layouts, metadata (expressions kept for explanations)
   std::vector<Node> nodes;
-  std::vector<std::uint32_t> args;
+  std::vector<std::uint32_t> operands;
   std::vector<NodeOrigin> origins;
   std::vector<ExprSource> sources;
   std::vector<std::uint32_t> let_roots;
@@ -98,7 +106,13 @@ struct Graph {
   std::vector<std::uint32_t> output_roots;
   std::vector<ParameterValues> parameters;
   std::uint32_t memo_count = 0;
-  std::uint32_t max_list_scratch = 0;
+  // How Op::benefit_periods reads the standard case model (engine/case_model.cpp).
+  struct PeriodModel {
+    std::uint32_t list = kNone;  // index into CheckedPolicy::lists
+    std::uint32_t layout = kNone, kind = kNone, from = kNone, to = kNone;  // item layout, offsets
+    std::uint32_t disability_start = kNone, days_paid = kNone;             // v1 fact slots
+    Value ttd;                                                             // the enum value `ttd`
+  } periods;
   // Interned strings that values point to: constants, enum values, rule ids, statuses.
   std::deque<std::string> strings;
   std::unordered_set<std::string_view> string_index;       // into `strings`
@@ -116,6 +130,11 @@ struct Graph {
   std::vector<std::string> json_rule_tails;  // `,"cites":…}` or `}`
 
   std::string_view intern(std::string_view s);
+  std::uint32_t operand(const Node& n, std::uint32_t k) const { return operands[n.first_operand + k]; }
+  template <typename F>
+  void for_each_operand(const Node& n, F&& f) const {
+    for (std::uint32_t k = 0; k < n.operand_count; ++k) f(operands[n.first_operand + k]);
+  }
   std::string node_text(std::uint32_t node) const;  // source text of a node
   SourceLocation node_location(std::uint32_t node) const;
 };

@@ -144,39 +144,6 @@ struct CheckedPolicy {
   std::string type_name(std::uint32_t id) const;
 };
 
-// The built-in functions (language.md §4), by Expr::index / Node::aux.
-enum class Builtin : std::uint32_t {
-  count,
-  any,
-  none,
-  sum,
-  avg,
-  min,
-  max,
-  first,
-  last,
-  earliest,
-  latest,
-  days_between,
-  weeks_between,
-  round,
-  floor,
-  ceil,
-  abs,
-  change,
-  trend,
-  first_by,  // extension: the first item of each group of equal field values
-  last_by    // extension: the last item of each group (the latest, lists being date-ordered)
-};
-// Built-ins whose second argument names a field of the list's items.
-inline bool takes_field_argument(Builtin b) {
-  return b == Builtin::change || b == Builtin::trend || b == Builtin::first_by ||
-         b == Builtin::last_by;
-}
-inline bool takes_field_argument(const std::string& name) {
-  return name == "change" || name == "trend" || name == "first_by" || name == "last_by";
-}
-const std::vector<std::string>& builtin_names();
 
 // Parameter overrides from `--set NAME=VALUE` or a test's `set:`.
 using ParameterOverrides = std::vector<std::pair<std::string, std::string>>;

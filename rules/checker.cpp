@@ -10,18 +10,12 @@
 #include <set>
 #include <unordered_map>
 
+#include "rules/builtins.hpp"
 #include "rules/checked_policy.hpp"
 #include "rules/yaml_util.hpp"
 
 namespace mmi {
 
-const std::vector<std::string>& builtin_names() {
-  static const std::vector<std::string> names = {
-      "count", "any",  "none",     "sum",    "avg",          "min",           "max",
-      "first", "last", "earliest", "latest", "days_between", "weeks_between", "round",
-      "floor", "ceil", "abs",      "change", "trend",        "first_by",      "last_by"};
-  return names;
-}
 
 std::string CheckedPolicy::type_name(std::uint32_t id) const {
   if (id >= types.size()) return "?";
@@ -1126,21 +1120,21 @@ class Checker {
       e.index = it->second;
       return e.name == "fired" ? type_id::boolean : type_id::date;
     }
-    const auto& names = builtin_names();
-    auto it = std::find(names.begin(), names.end(), e.name);
-    if (it == names.end()) {
-      std::vector<std::string> all = names;
+    const BuiltinSpec* spec = find_builtin(e.name);
+    if (!spec) {
+      std::vector<std::string> all;
+      for (const auto& b : builtin_table()) all.emplace_back(b.name);
       all.push_back("fired");
       all.push_back("mmi_date");
       error(ce, e, "E204", fmt::format("unknown function `{}`", e.name), did_you_mean(e.name, all));
       return type_id::error;
     }
-    Builtin fn = static_cast<Builtin>(it - names.begin());
     e.ref = Ref::builtin;
-    e.index = static_cast<std::uint32_t>(fn);
+    e.index = static_cast<std::uint32_t>(spec->id);
 
-    // change(L, f), trend(L, f), first_by(L, f) and last_by(L, f) name a field of L's items.
-    if (takes_field_argument(fn)) {
+    BuiltinCall call(*this, e, ce);
+    if (spec->shape == ArgumentShape::list_and_field) {
+      // f(L, name): the second argument names a field of L's items.
       if (e.args.size() != 2 || e.args[1].kind != ExprKind::name) {
         error(ce, e, "E204",
               fmt::format("`{}` takes a list and a field name, e.g. "
@@ -1168,118 +1162,49 @@ class Checker {
       e.args[1].ref = Ref::item_field;
       e.args[1].index = fi;
       e.args[1].type_id = r.type_ids[fi];
-      if (fn == Builtin::first_by || fn == Builtin::last_by) {
-        if (!scalar(r.type_ids[fi])) {
-          error(ce, e.args[1], "E204",
-                fmt::format("`{}` groups by a single value; `{}` is {}", e.name, e.args[1].name,
-                            name(r.type_ids[fi])));
-          return type_id::error;
-        }
-        return l;
+      call.types = {l, r.type_ids[fi]};
+    } else {
+      for (auto& a : e.args) {
+        call.types.push_back(check(a, ce, scope));
+        if (is_error(call.types.back())) return type_id::error;
       }
-      if (!is(r.type_ids[fi], TypeTag::number)) {
-        error(ce, e.args[1], "E204",
-              fmt::format("`{}` needs a number field; `{}` is {}", e.name, e.args[1].name,
-                          name(r.type_ids[fi])));
-        return type_id::error;
-      }
-      if (fn == Builtin::trend && r.date_field < 0) {
-        error(ce, e.args[0], "E204", "`trend` needs items with a `date` field");
-        return type_id::error;
-      }
-      return type_id::number;
+    }
+    return spec->type(call);
+  }
+
+  // What a built-in's typing rule sees of a call (rules/builtins.hpp).
+  class BuiltinCall final : public CallTyping {
+   public:
+    BuiltinCall(Checker& c, const Expr& e, const CheckedExpr& ce) : c_(c), e_(e), ce_(ce) {}
+    std::vector<std::uint32_t> types;
+
+    std::string_view function() const override { return e_.name; }
+    std::size_t arg_count() const override { return e_.args.size(); }
+    std::string arg_name(std::size_t i) const override { return e_.args[i].name; }
+    std::uint32_t arg(std::size_t i) const override { return types[i]; }
+    const TypeDesc& desc(std::uint32_t t) const override { return c_.T(t); }
+    std::string type_name(std::uint32_t t) const override { return c_.name(t); }
+    std::uint32_t list_of(std::uint32_t t) override { return c_.list_of(t); }
+    std::uint32_t element_of(std::uint32_t t) override { return c_.element_of(t); }
+    std::uint32_t unify(std::uint32_t a, std::uint32_t b) override { return c_.unify(a, b); }
+    std::optional<std::uint32_t> item_field(std::size_t i, std::string_view field) const override {
+      const TypeDesc& t = c_.T(types[i]);
+      if (!t.list || t.tag != TypeTag::record) return std::nullopt;
+      const RecordLayout& r = c_.p_.records[static_cast<std::size_t>(t.record)];
+      for (std::size_t f = 0; f < r.names.size(); ++f)
+        if (r.names[f] == field) return r.type_ids[f];
+      return std::nullopt;
+    }
+    std::uint32_t fail(std::size_t i, std::string message) override {
+      c_.error(ce_, i == npos ? e_ : e_.args[i], "E204", message);
+      return type_id::error;
     }
 
-    std::vector<std::uint32_t> types;
-    for (auto& a : e.args) {
-      types.push_back(check(a, ce, scope));
-      if (is_error(types.back())) return type_id::error;
-    }
-    auto arity = [&](std::size_t n) {
-      if (e.args.size() == n) return true;
-      error(ce, e, "E204",
-            fmt::format("`{}` takes {} argument{}, not {}", e.name, n, n == 1 ? "" : "s",
-                        e.args.size()));
-      return false;
-    };
-    auto want = [&](std::size_t i, bool ok, const char* what) {
-      if (ok || is_any(types[i])) return true;
-      error(ce, e.args[i], "E204",
-            fmt::format("`{}` needs {}, not {}", e.name, what, name(types[i])));
-      return false;
-    };
-    switch (fn) {
-      case Builtin::count:
-      case Builtin::any:
-      case Builtin::none:
-        if (!arity(1) || !want(0, is_list(types[0]), "a list")) return type_id::error;
-        return fn == Builtin::count ? type_id::number : type_id::boolean;
-      case Builtin::sum:
-      case Builtin::avg:
-        if (!arity(1) ||
-            !want(0, is_list(types[0]) && T(types[0]).tag == TypeTag::number, "a list of numbers"))
-          return type_id::error;
-        return type_id::number;
-      case Builtin::first:
-      case Builtin::last:
-        if (!arity(1) || !want(0, is_list(types[0]), "a list")) return type_id::error;
-        return is_any(types[0]) ? type_id::any : element_of(types[0]);
-      case Builtin::min:
-      case Builtin::max:
-      case Builtin::earliest:
-      case Builtin::latest: {
-        bool dates = fn == Builtin::earliest || fn == Builtin::latest;
-        auto fits = [&](std::uint32_t t) {
-          TypeTag tag = T(t).tag;
-          if (dates) return tag == TypeTag::date || tag == TypeTag::any;
-          return tag == TypeTag::number || tag == TypeTag::duration || tag == TypeTag::date ||
-                 tag == TypeTag::any;
-        };
-        const char* what = dates ? "dates" : "numbers, durations or dates";
-        if (e.args.empty()) {
-          error(ce, e, "E204", fmt::format("`{}` needs at least one argument", e.name));
-          return type_id::error;
-        }
-        if (e.args.size() == 1) {
-          if (!want(0, is_list(types[0]) && fits(types[0]), what)) return type_id::error;
-          return is_any(types[0]) ? type_id::any : element_of(types[0]);
-        }
-        std::uint32_t u = type_id::any;
-        for (std::size_t i = 0; i < types.size(); ++i) {
-          if (!want(i, !is_list(types[i]) && fits(types[i]), what)) return type_id::error;
-          u = unify(u, types[i]);
-          if (is_error(u)) {
-            error(ce, e.args[i], "E204", fmt::format("`{}` arguments must have one type", e.name));
-            return type_id::error;
-          }
-        }
-        return u;
-      }
-      case Builtin::days_between:
-      case Builtin::weeks_between:
-        if (!arity(2) || !want(0, is(types[0], TypeTag::date), "dates") ||
-            !want(1, is(types[1], TypeTag::date), "dates"))
-          return type_id::error;
-        return type_id::number;
-      case Builtin::round:
-        if (!arity(2) || !want(0, is(types[0], TypeTag::number), "a number") ||
-            !want(1, is(types[1], TypeTag::number), "a number of places"))
-          return type_id::error;
-        return type_id::number;
-      case Builtin::floor:
-      case Builtin::ceil:
-        if (!arity(1) || !want(0, is(types[0], TypeTag::number), "a number")) return type_id::error;
-        return type_id::number;
-      case Builtin::abs:
-        if (!arity(1) || !want(0, is(types[0], TypeTag::number) || is(types[0], TypeTag::duration),
-                               "a number or duration"))
-          return type_id::error;
-        return is_any(types[0]) ? type_id::number : types[0];
-      default:
-        break;
-    }
-    return type_id::error;
-  }
+   private:
+    Checker& c_;
+    const Expr& e_;
+    const CheckedExpr& ce_;
+  };
 
   // ---- warnings -------------------------------------------------------------------------
   static std::optional<bool> constant_bool(const Expr& e) {
