@@ -24,7 +24,11 @@ std::string Graph::node_text(std::uint32_t node) const {
   if (o.source == kNone) return {};
   const std::string& text = sources[o.source].text();
   if (o.begin >= text.size()) return {};
-  return text.substr(o.begin, o.end - o.begin);
+  // A node's range can end after the whitespace the parser skipped.
+  std::uint32_t end = std::min<std::uint32_t>(o.end, static_cast<std::uint32_t>(text.size()));
+  while (end > o.begin && (text[end - 1] == ' ' || text[end - 1] == '\t' || text[end - 1] == '\n'))
+    --end;
+  return text.substr(o.begin, end - o.begin);
 }
 
 SourceLocation Graph::node_location(std::uint32_t node) const {
