@@ -109,11 +109,11 @@ struct EvalState {
     return false;
   }
 
-  Value compute(const Node& n, std::uint32_t i);                  // evaluator.cpp
-  Value call(const Node& n, std::uint32_t i);                     // builtins.cpp
-  Value benefit_periods(const Node& n);                           // case_model.cpp
-  Value param_value(std::uint32_t p, std::int64_t day) const;     // evaluator.cpp
-  Value checked_date(std::int64_t day, std::uint32_t node);       // evaluator.cpp
+  Value compute(const Node& n, std::uint32_t i);               // evaluator.cpp
+  Value call(const Node& n, std::uint32_t i);                  // builtins.cpp
+  Value benefit_periods(const Node& n);                        // case_model.cpp
+  Value param_value(std::uint32_t p, std::int64_t day) const;  // evaluator.cpp
+  Value checked_date(std::int64_t day, std::uint32_t node);    // evaluator.cpp
   const Outcome& run(const CaseData& data, const EvalOptions& options);
 
   // ---- why is a rule unknown? (missing.cpp) ----

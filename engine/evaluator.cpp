@@ -138,8 +138,7 @@ Value EvalState::compute(const Node& n, std::uint32_t i) {
     case Op::neg: {
       Value v = operand(n, 0);
       if (v.kind == Kind::number) return Value::number(-v.as_number());
-      if (v.kind == Kind::duration || v.kind == Kind::period)
-        return Value::integral(v.kind, -v.i);
+      if (v.kind == Kind::duration || v.kind == Kind::period) return Value::integral(v.kind, -v.i);
       return v;
     }
     case Op::not_: {
@@ -280,8 +279,7 @@ Value EvalState::arithmetic(Op op, const Value& x, const Value& y, std::uint32_t
     case Op::div:
       if (b == Kind::number) {
         if (y.coef == 0) return fail(node, Code::E500, "division by zero");
-        if (a == Kind::number)
-          return Value::number(Decimal::divide(x.as_number(), y.as_number()));
+        if (a == Kind::number) return Value::number(Decimal::divide(x.as_number(), y.as_number()));
         Decimal q = Decimal::divide(Decimal::from_int(x.i), y.as_number()).floor();
         auto whole = q.to_int64_floor();
         if (!whole) return fail(node, Code::E501, "duration out of range");
@@ -296,7 +294,8 @@ Value EvalState::arithmetic(Op op, const Value& x, const Value& y, std::uint32_t
 }
 
 // Durations and periods added or subtracted: hostile policies could otherwise overflow.
-Value EvalState::checked_span(Kind kind, std::int64_t x, std::int64_t y, bool subtract, std::uint32_t node) {
+Value EvalState::checked_span(Kind kind, std::int64_t x, std::int64_t y, bool subtract,
+                              std::uint32_t node) {
   std::int64_t r;
   bool overflow = subtract ? __builtin_sub_overflow(x, y, &r) : __builtin_add_overflow(x, y, &r);
   if (overflow || r > 1'000'000'000'000 || r < -1'000'000'000'000)
@@ -426,8 +425,8 @@ const Outcome& EvalState::run(const CaseData& data, const EvalOptions& options) 
   reset_for(data, options);
   if (data.error) {
     out.status = Status::error;
-    out.error = EvalError{code_from_name(data.error->code).value_or(Code::E400), data.error->message,
-                          data.error->at};
+    out.error = EvalError{code_from_name(data.error->code).value_or(Code::E400),
+                          data.error->message, data.error->at};
     return out;
   }
   for (const GraphStep& step : g.policy.order) {

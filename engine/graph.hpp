@@ -18,18 +18,18 @@ namespace mmi {
 // Every child of a node is in its operand span (Graph::operands); everything else a node needs is
 // a named payload field. for_each_operand() is the one way to walk children.
 enum class Op : std::uint8_t {
-  constant,        // payload: constant
-  fact,            // index = slot
-  fact_list,       // index = list
-  benefit_periods, // the case's `periods`, or the one ttd period read from v1 facts (case_model)
-  fact_record,     // index = base slot, layout
-  item_field,      // scope = enclosing `where` level (0 innermost), index = offset in the item,
-                   // layout if the field is a record
-  parameter,       // index = parameter (value on as_of)
-  parameter_at,    // index = parameter; operands: date
-  let,             // index = let
-  rule_fired,      // index = rule
-  rule_date,       // index = rule
+  constant,         // payload: constant
+  fact,             // index = slot
+  fact_list,        // index = list
+  benefit_periods,  // the case's `periods`, or the one ttd period read from v1 facts (case_model)
+  fact_record,      // index = base slot, layout
+  item_field,       // scope = enclosing `where` level (0 innermost), index = offset in the item,
+                    // layout if the field is a record
+  parameter,        // index = parameter (value on as_of)
+  parameter_at,     // index = parameter; operands: date
+  let,              // index = let
+  rule_fired,       // index = rule
+  rule_date,        // index = rule
   as_of,
   status,
   decision_date,
@@ -130,7 +130,9 @@ struct Graph {
   std::vector<std::string> json_rule_tails;  // `,"cites":…}` or `}`
 
   std::string_view intern(std::string_view s);
-  std::uint32_t operand(const Node& n, std::uint32_t k) const { return operands[n.first_operand + k]; }
+  std::uint32_t operand(const Node& n, std::uint32_t k) const {
+    return operands[n.first_operand + k];
+  }
   template <typename F>
   void for_each_operand(const Node& n, F&& f) const {
     for (std::uint32_t k = 0; k < n.operand_count; ++k) f(operands[n.first_operand + k]);

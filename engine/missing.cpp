@@ -1,6 +1,6 @@
 // Why is a rule unknown? After an evaluation, walks from each unknown rule (and a missing coverage
-// cutoff) down to the absent facts that left it unknown (the result's `missing`). Only operands whose value is missing are followed,
-// and only the branch an `if` took.
+// cutoff) down to the absent facts that left it unknown (the result's `missing`). Only operands
+// whose value is missing are followed, and only the branch an `if` took.
 #include <fmt/format.h>
 
 #include "engine/eval_state.hpp"
@@ -16,8 +16,7 @@ std::string EvalState::item_path(const Value& record, std::uint32_t offset) {
   const RecordLayout& r = p.records[record.aux];
   std::string field = "?";
   for (std::size_t f = 0; f < r.offsets.size(); ++f)
-    if (r.offsets[f] == offset && p.types[r.type_ids[f]].tag != TypeTag::record)
-      field = r.names[f];
+    if (r.offsets[f] == offset && p.types[r.type_ids[f]].tag != TypeTag::record) field = r.names[f];
   return fmt::format("{}[{}].{}", list, record.exp, field);
 }
 

@@ -126,8 +126,8 @@ std::string result_text(const Graph& g, const CaseData& c, const Outcome& o,
                    p.version, format_date(o.as_of));
   s += fmt::format("  status           {}\n", to_string(o.status));
   if (o.error) {
-    s += fmt::format("  error            {} [{}] at {}\n", o.error->message, code_name(o.error->code),
-                     o.error->at);
+    s += fmt::format("  error            {} [{}] at {}\n", o.error->message,
+                     code_name(o.error->code), o.error->at);
     return s;
   }
   s += fmt::format("  mmi_date         {}\n",

@@ -53,8 +53,7 @@ std::uint32_t type_extremum(CallTyping& c) {
   };
   std::string_view what = dates ? "dates" : "numbers, durations or dates";
   if (c.arg_count() == 0)
-    return c.fail(CallTyping::npos,
-                  fmt::format("`{}` needs at least one argument", c.function()));
+    return c.fail(CallTyping::npos, fmt::format("`{}` needs at least one argument", c.function()));
   if (c.arg_count() == 1) {
     if (!c.want(0, c.list(c.arg(0)) && fits(c.arg(0)), what)) return error;
     return c.any(c.arg(0)) ? any : c.element_of(c.arg(0));
@@ -94,10 +93,9 @@ std::uint32_t type_floor_ceil(CallTyping& c) {
 }
 
 std::uint32_t type_abs(CallTyping& c) {
-  if (!c.arity(1) || !c.want(0,
-                             c.scalar_of(c.arg(0), TypeTag::number) ||
-                                 c.scalar_of(c.arg(0), TypeTag::duration),
-                             "a number or duration"))
+  if (!c.arity(1) ||
+      !c.want(0, c.scalar_of(c.arg(0), TypeTag::number) || c.scalar_of(c.arg(0), TypeTag::duration),
+              "a number or duration"))
     return error;
   return c.any(c.arg(0)) ? number : c.arg(0);
 }
@@ -170,9 +168,11 @@ constexpr std::array<BuiltinSpec, kBuiltinCount> kBuiltins = {{
      "middle value of a list of numbers; the mean of the two middle values for an even count", V,
      false, type_number_aggregate},
     {Builtin::min, "min", "min(a, b, …)",
-     "smallest number, duration or date (missing ones skipped; one list argument also accepted)", V, false, type_extremum},
+     "smallest number, duration or date (missing ones skipped; one list argument also accepted)", V,
+     false, type_extremum},
     {Builtin::max, "max", "max(a, b, …)",
-     "largest number, duration or date (missing ones skipped; one list argument also accepted)", V, false, type_extremum},
+     "largest number, duration or date (missing ones skipped; one list argument also accepted)", V,
+     false, type_extremum},
     {Builtin::first, "first", "first(L)", "first item (the earliest, for dated lists)", V, false,
      type_first_last},
     {Builtin::last, "last", "last(L)", "last item (the latest, for dated lists)", V, false,
@@ -184,9 +184,11 @@ constexpr std::array<BuiltinSpec, kBuiltinCount> kBuiltins = {{
      "the last item of each group of items with equal field f (missing f: one group)", F, false,
      type_group},
     {Builtin::earliest, "earliest", "earliest(a, b, …)",
-     "earliest date, missing arguments ignored; one list argument also accepted", V, false, type_extremum},
+     "earliest date, missing arguments ignored; one list argument also accepted", V, false,
+     type_extremum},
     {Builtin::latest, "latest", "latest(a, b, …)",
-     "latest date, missing arguments ignored; one list argument also accepted", V, false, type_extremum},
+     "latest date, missing arguments ignored; one list argument also accepted", V, false,
+     type_extremum},
     {Builtin::days_between, "days_between", "days_between(a, b)", "b - a in days, a number", V,
      false, type_between_dates},
     {Builtin::weeks_between, "weeks_between", "weeks_between(a, b)",
@@ -208,8 +210,8 @@ constexpr std::array<BuiltinSpec, kBuiltinCount> kBuiltins = {{
     {Builtin::exhausted_on, "exhausted_on", "exhausted_on(L, length, from)",
      "the day `length` of covered days is used up, every day from `from` on assumed covered", I,
      false, type_exhausted_on},
-    {Builtin::covers, "covers", "covers(L, d)", "whether some interval of L covers day d", I,
-     false, type_covers},
+    {Builtin::covers, "covers", "covers(L, d)", "whether some interval of L covers day d", I, false,
+     type_covers},
     {Builtin::combined_rating, "combined_rating", "combined_rating(L)",
      "ratings combined (Combined Values): largest first, c + r × (100 - c) / 100 rounded per step",
      V, false, type_number_aggregate},

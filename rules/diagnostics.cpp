@@ -63,8 +63,7 @@ const std::vector<Code>& all_codes() {
 
 Diagnostic& DiagnosticList::error(Code code, std::string message, SourceLocation at,
                                   std::string help) {
-  items_.push_back(
-      {code, Severity::error, std::move(message), std::move(at), std::move(help), {}});
+  items_.push_back({code, Severity::error, std::move(message), std::move(at), std::move(help), {}});
   return items_.back();
 }
 
@@ -136,9 +135,9 @@ std::string render_text(const Diagnostic& d, bool color) {
   const char* bold = color ? "\033[1m" : "";
   const char* reset = color ? "\033[0m" : "";
   const char* tint = !color ? "" : (d.severity == Severity::error ? "\033[1;31m" : "\033[1;33m");
-  std::string out = fmt::format("{}: {}{}[{}]{}: {}{}{}\n", d.at.to_string(), tint,
-                                severity_name(d.severity), code_name(d.code), reset, bold, d.message,
-                                reset);
+  std::string out =
+      fmt::format("{}: {}{}[{}]{}: {}{}{}\n", d.at.to_string(), tint, severity_name(d.severity),
+                  code_name(d.code), reset, bold, d.message, reset);
   if (d.at.file && d.at.line > 0) {
     std::string_view raw = d.at.file->line(d.at.line);
     if (raw.size() > 240) raw = raw.substr(0, 240);  // a caret under a 50 MB line helps nobody
@@ -160,7 +159,8 @@ std::string render_text(const Diagnostic& d, bool color) {
         d.at.file && d.at.line > 0 ? std::string(std::to_string(d.at.line).size(), ' ') : " ";
     out += fmt::format("{} = help: {}\n", pad, d.help);
   }
-  for (const auto& note : d.notes) out += fmt::format("  note: {}: {}\n", note.at.to_string(), note.message);
+  for (const auto& note : d.notes)
+    out += fmt::format("  note: {}: {}\n", note.at.to_string(), note.message);
   return out;
 }
 
@@ -197,7 +197,8 @@ std::string render_json(const DiagnosticList& list) {
 std::string render_sarif(const DiagnosticList& list, std::string_view tool_version) {
   nlohmann::json rules = nlohmann::json::array();
   for (Code code : all_codes())
-    rules.push_back({{"id", code_name(code)}, {"shortDescription", {{"text", code_summary(code)}}}});
+    rules.push_back(
+        {{"id", code_name(code)}, {"shortDescription", {{"text", code_summary(code)}}}});
   nlohmann::json results = nlohmann::json::array();
   for (const auto& d : list.items()) {
     nlohmann::json region = nlohmann::json::object();
@@ -217,8 +218,7 @@ std::string render_sarif(const DiagnosticList& list, std::string_view tool_versi
       if (n.at.line > 0)
         loc["region"] = {{"startLine", n.at.line},
                          {"startColumn", std::max<std::uint32_t>(1, n.at.column)}};
-      related.push_back(
-          {{"id", k}, {"physicalLocation", loc}, {"message", {{"text", n.message}}}});
+      related.push_back({{"id", k}, {"physicalLocation", loc}, {"message", {{"text", n.message}}}});
     }
     results.push_back({{"ruleId", code_name(d.code)},
                        {"level", d.severity == Severity::error     ? "error"
@@ -276,6 +276,5 @@ std::string did_you_mean(std::string_view name, const std::vector<std::string>& 
   std::string c = closest_name(name, candidates);
   return c.empty() ? std::string{} : fmt::format("did you mean `{}`?", c);
 }
-
 
 }  // namespace mmi

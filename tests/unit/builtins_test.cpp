@@ -35,7 +35,8 @@ std::string eval_std(const std::string& expr, const std::string& case_json) {
   auto& c = session.load_json(case_json);
   if (c.error) return "CASE ERROR: " + c.error->message;
   const mmi::Outcome& o = session.evaluate();
-  if (o.error) return "ERROR " + std::string(mmi::code_name(o.error->code)) + ": " + o.error->message;
+  if (o.error)
+    return "ERROR " + std::string(mmi::code_name(o.error->code)) + ": " + o.error->message;
   std::string out = mmi::value_to_string(o.outputs[0], *compiled.graph);
   return out;
 }
@@ -46,9 +47,8 @@ std::string with(const std::string& body, const std::string& as_of = "2024-01-07
 }
 
 // The brief's example: ttd 2022-01-10..2022-12-31 (356 days) and ttd from 2023-07-01 (open).
-const std::string kTwoPeriods =
-    R"("periods":[{"kind":"ttd","from":"2023-07-01"},)"
-    R"({"kind":"ttd","from":"2022-01-10","to":"2022-12-31"}])";
+const std::string kTwoPeriods = R"("periods":[{"kind":"ttd","from":"2023-07-01"},)"
+                                R"({"kind":"ttd","from":"2022-01-10","to":"2022-12-31"}])";
 const char* kTemporary = "periods where kind in [\"ttd\", \"tpd\"]";
 
 }  // namespace
@@ -104,16 +104,14 @@ TEST_CASE("builtins: covered_days counts distinct days before a date", "[builtin
   CHECK(eval_std(std::string("covered_days(") + kTemporary + ", 2022-01-15)", with(kTwoPeriods)) ==
         "5");
   // A day paid twice counts once: 01-01..01-10 and 01-05..01-12 cover 12 days.
-  std::string overlap =
-      R"("periods":[{"kind":"ttd","from":"2023-01-01","to":"2023-01-10"},)"
-      R"({"kind":"tpd","from":"2023-01-05","to":"2023-01-12"}])";
+  std::string overlap = R"("periods":[{"kind":"ttd","from":"2023-01-01","to":"2023-01-10"},)"
+                        R"({"kind":"tpd","from":"2023-01-05","to":"2023-01-12"}])";
   CHECK(eval_std(std::string("covered_days(") + kTemporary + ", as_of)", with(overlap)) == "12");
   // Only the kinds asked for: ttd alone is 10 days.
   CHECK(eval_std("covered_days(periods where kind == \"ttd\", as_of)", with(overlap)) == "10");
   // Adjacent periods merge without double counting: 01-01..01-10 and 01-11..01-20 = 20 days.
-  std::string adjacent =
-      R"("periods":[{"kind":"ttd","from":"2023-01-01","to":"2023-01-10"},)"
-      R"({"kind":"ttd","from":"2023-01-11","to":"2023-01-20"}])";
+  std::string adjacent = R"("periods":[{"kind":"ttd","from":"2023-01-01","to":"2023-01-10"},)"
+                         R"({"kind":"ttd","from":"2023-01-11","to":"2023-01-20"}])";
   CHECK(eval_std("covered_days(periods, as_of)", with(adjacent)) == "20");
   CHECK(eval_std("covered_days(periods where kind == \"iib\", as_of)", with(adjacent)) == "0");
   CHECK(eval_std("covered_days(periods, benefits.income_start)", with(adjacent)) == "missing");

@@ -131,8 +131,9 @@ TEST_CASE("checker E002: an unterminated quoted scalar is a syntax error at its 
 
 TEST_CASE("checker E003: duplicate YAML keys", "[checker][E003]") {
   auto c = check_text(HEADER + "version: \"2\"\n" + DECISION);
-  CHECK(c.all ==
-        "E003 policy.yaml:4:1 duplicate key `version`\n  note policy.yaml:2:1 first written here\n");
+  CHECK(
+      c.all ==
+      "E003 policy.yaml:4:1 duplicate key `version`\n  note policy.yaml:2:1 first written here\n");
   CHECK(c.rendered ==
         "policy.yaml:4:1: error[E003]: duplicate key `version`\n"
         "  |\n"
@@ -383,7 +384,8 @@ TEST_CASE("checker E020: the override rules of §1", "[checker][E020]") {
                        "let:\n"                 // 5
                        "  x: n + 2\n" +         // 6
                        DECISION);
-  CHECK(let.all == "E020 let.yaml:6:3 let `x` is already defined\n"
+  CHECK(let.all ==
+        "E020 let.yaml:6:3 let `x` is already defined\n"
         "  note mod.yaml:7:3 first defined here\n");
   CHECK(help_of(let.diags, mmi::Code::E020) == "add `override: true` to replace it on purpose");
   // … unless it says `override: true`.
@@ -401,7 +403,8 @@ TEST_CASE("checker E020: the override rules of §1", "[checker][E020]") {
                         "    when: x > 3\n"             // 7
                         "    mmi_date: 2024-01-01\n" +  // 8
                         DECISION);
-  CHECK(rule.all == "E020 rule.yaml:6:9 rule `r` is already defined\n"
+  CHECK(rule.all ==
+        "E020 rule.yaml:6:9 rule `r` is already defined\n"
         "  note mod.yaml:9:9 first defined here\n");
   auto rule_ok = check(dir, "rule_ok.yaml",
                        HEADER +
@@ -413,7 +416,8 @@ TEST_CASE("checker E020: the override rules of §1", "[checker][E020]") {
   // A parameter defined in two modules (not by the top policy) is a conflict.
   dir.write("mod2.yaml", "policy: mod2\nparameters:\n  cap: 52 weeks\n");
   auto param = check(dir, "param.yaml", HEADER + "include: [mod.yaml, mod2.yaml]\n" + DECISION);
-  CHECK(param.all == "E020 mod2.yaml:3:3 parameter `cap` is already defined\n"
+  CHECK(param.all ==
+        "E020 mod2.yaml:3:3 parameter `cap` is already defined\n"
         "  note mod.yaml:5:3 first defined here\n");
 
   // A let with the name of a fact.
@@ -534,7 +538,8 @@ TEST_CASE("checker E201: operators on the wrong types", "[checker][E201]") {
   {
     TempDir dir;
     auto c = check(dir, "policy.yaml", expr_policy("true", "injury.date + 3"), false);
-    CHECK(help_of(c.diags, mmi::Code::E201) == "add a duration or period with a unit, e.g. `+ 3 days`");
+    CHECK(help_of(c.diags, mmi::Code::E201) ==
+          "add a duration or period with a unit, e.g. `+ 3 days`");
     CHECK_THAT(c.rendered, Contains("   |               ^~~~~~~~~~~~~~~\n"));
   }
   CHECK(errors_of(expr_policy("injury.date < n")) ==
@@ -777,11 +782,15 @@ TEST_CASE("checker: every error of a run is reported, not only the first", "[che
 
 TEST_CASE("checker: every front-end code in diagnostic_codes() is covered here", "[checker]") {
   // The codes this file tests; E4xx/E5xx/E600 belong to cases, evaluation and suites.
-  const std::vector<mmi::Code> tested = {mmi::Code::E001, mmi::Code::E002, mmi::Code::E003, mmi::Code::E004, mmi::Code::E010, mmi::Code::E011, mmi::Code::E012,
-                                           mmi::Code::E013, mmi::Code::E014, mmi::Code::E015, mmi::Code::E016, mmi::Code::E017, mmi::Code::E018, mmi::Code::E019,
-                                           mmi::Code::E020, mmi::Code::E021, mmi::Code::E100, mmi::Code::E101, mmi::Code::E200, mmi::Code::E201, mmi::Code::E202,
-                                           mmi::Code::E203, mmi::Code::E204, mmi::Code::E205, mmi::Code::E206, mmi::Code::E207, mmi::Code::E208, mmi::Code::W300,
-                                           mmi::Code::W301, mmi::Code::W302, mmi::Code::W303, mmi::Code::W304, mmi::Code::W305, mmi::Code::E405, mmi::Code::E022, mmi::Code::W306};
+  const std::vector<mmi::Code> tested = {
+      mmi::Code::E001, mmi::Code::E002, mmi::Code::E003, mmi::Code::E004, mmi::Code::E010,
+      mmi::Code::E011, mmi::Code::E012, mmi::Code::E013, mmi::Code::E014, mmi::Code::E015,
+      mmi::Code::E016, mmi::Code::E017, mmi::Code::E018, mmi::Code::E019, mmi::Code::E020,
+      mmi::Code::E021, mmi::Code::E100, mmi::Code::E101, mmi::Code::E200, mmi::Code::E201,
+      mmi::Code::E202, mmi::Code::E203, mmi::Code::E204, mmi::Code::E205, mmi::Code::E206,
+      mmi::Code::E207, mmi::Code::E208, mmi::Code::W300, mmi::Code::W301, mmi::Code::W302,
+      mmi::Code::W303, mmi::Code::W304, mmi::Code::W305, mmi::Code::E405, mmi::Code::E022,
+      mmi::Code::W306};
   for (mmi::Code code : mmi::all_codes()) {
     std::string name(mmi::code_name(code));
     bool front_end = name[0] == 'W' || name < "E400" || code == mmi::Code::E405;
@@ -795,7 +804,8 @@ TEST_CASE("checker E022: names taken by facts or the evaluation date", "[checker
   TempDir dir;
   auto c = check(dir, "p.yaml",
                  HEADER + "facts:\n  n: number\nparameters:\n  as_of: 3\n  n: 4\n" + DECISION);
-  CHECK_THAT(c.all, Contains("E022 p.yaml:7:3 parameter `as_of` has the name of the evaluation date\n"));
+  CHECK_THAT(c.all,
+             Contains("E022 p.yaml:7:3 parameter `as_of` has the name of the evaluation date\n"));
   CHECK_THAT(c.all, Contains("E022 p.yaml:8:3 parameter `n` has the name of a fact\n"));
 }
 

@@ -152,9 +152,9 @@ TEST_CASE("graph: explanations on every kind of node", "[graph][explain]") {
         "    if n > 1 then n else plain = 7\n      n > 1 = true\n        n = 7\n      n = 7\n"
         "  mmi_date 2024-01-01 = 2024-01-01\n");
   // `where` shows its list; the condition is per item.
-  CHECK(explain("count(xs where v > 4) == 1", kCase).find("    count(xs where v > 4) = 1\n"
-                                                          "      xs where v > 4 = ") !=
-        std::string::npos);
+  CHECK(explain("count(xs where v > 4) == 1", kCase)
+            .find("    count(xs where v > 4) = 1\n"
+                  "      xs where v > 4 = ") != std::string::npos);
   // Dated parameters, `at`, between, membership, coalesce, negation, lists, is missing.
   std::string e = explain(
       "cap at injury.date == 20 and (-n) < 0 and n between 1 and 9 and \"a\" in xs.kind and "

@@ -71,8 +71,7 @@ inline std::string render(const mmi::DiagnosticList& diags, const TempDir& dir) 
 // "CODE file:line:col message" lines of every diagnostic, directory stripped; one per line.
 inline std::string summary(const mmi::DiagnosticList& diags, const TempDir& dir) {
   std::string out;
-  for (const auto& d : diags.items())
-  {
+  for (const auto& d : diags.items()) {
     out += std::string(mmi::code_name(d.code)) + " " + d.at.to_string() + " " + d.message + "\n";
     for (const auto& n : d.notes) out += "  note " + n.at.to_string() + " " + n.message + "\n";
   }
