@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Exit codes and messages of the `mmi` command line (shared/spec/cli.md, docs/cli.md).
+"""Exit codes and messages of the `mmi` command line (docs/cli.md, docs/cli.md).
 
 Usage: cli_behaviour.py MMI   (run from the source root)"""
 import json
