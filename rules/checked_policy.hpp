@@ -138,6 +138,7 @@ struct CheckedPolicy {
   HitPolicy hit = HitPolicy::earliest;
   std::vector<std::uint32_t> precedence;  // rule indices: `order:` then the rest
   std::optional<CheckedExpr> coverage_cutoff;
+  std::optional<CheckedExpr> covered_from;  // the first covered day (what-if's covered days)
   std::vector<CheckedOutput> outputs;
   std::uint32_t status_enum_type = 0;
   bool is_module = false;
