@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
   w->add_option("--csv", whatif.csv, "Write the changed cases as CSV here");
   w->add_option("--threads", whatif.threads,
                 "Worker threads (default: the cores; at most 4 × the cores, at least 64)");
-  w->add_option("--top", whatif.top, "How many changed cases to list (default 20)");
+  w->add_option("--top", whatif.top, "How many changed cases to list (default 20, 0: all)");
   w->add_option("--as-of", whatif.as_of, "Evaluation date for every case");
   w->add_flag("--ignore-dates", whatif.ignore_dates,
               "Evaluate cases outside the policies' effective/expires dates");

@@ -262,7 +262,9 @@ int run_whatif(const WhatifArgs& args) {
   if (!threads) return 2;
   options.threads = *threads;
   options.case_options.ignore_dates = args.ignore_dates;
-  options.top = args.top;
+  auto top = parse_count(args.top, "--top", 0, std::uint64_t{1} << 53);
+  if (!top) return 2;
+  options.top = static_cast<std::size_t>(*top);
   Format format = output_format(args.format);
   bool sweep = !sweep_values.empty();
 

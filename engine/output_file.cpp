@@ -52,8 +52,12 @@ std::string directory_of(const std::string& path) {
 
 // The file a write through `path` reaches: symbolic links followed (at most 40, like the
 // kernel), relative ones from their link's directory. A dangling link gives its target's path.
-bool follow_links(std::string path, std::string& target, std::string& error) {
+// `magic`: the chain goes through /proc (/dev/stdout, /dev/fd/N), whose links name open files,
+// not paths: such an output is written in place.
+bool follow_links(std::string path, std::string& target, bool& magic, std::string& error) {
+  magic = false;
   for (int hop = 0; hop < 40; ++hop) {
+    if (path.rfind("/proc/", 0) == 0) magic = true;
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) {
       target = path;
@@ -149,13 +153,16 @@ bool OutputFile::open(const std::string& path) {
     return true;
   }
   std::string why;
-  if (!follow_links(path, target_, why)) return fail(why);
+  bool magic = false;
+  if (!follow_links(path, target_, magic, why)) return fail(why);
   struct stat st {};
-  bool exists = ::stat(target_.c_str(), &st) == 0;
+  bool exists = ::stat(magic ? path.c_str() : target_.c_str(), &st) == 0;
   if (exists && S_ISDIR(st.st_mode)) return fail("is a directory");
-  if (exists && !S_ISREG(st.st_mode)) {
-    fd_ = ::open(target_.c_str(), O_WRONLY | O_CLOEXEC);
+  if (exists && (magic || !S_ISREG(st.st_mode))) {
+    // In place; through /proc appending, so that `-o /dev/stdout >> log` appends as `>>` asks.
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | (magic ? O_APPEND : 0));
     if (fd_ < 0) return fail(std::strerror(errno));
+    target_ = path;
     owned_ = true;
     return true;
   }

@@ -24,7 +24,8 @@ class OutputFile {
 
   // "-" is stdout. A symbolic link is followed: its target is what gets replaced, with the
   // target's permission bits (and owner, where allowed). A path that exists and is not a regular
-  // file (/dev/null, /dev/full, a pipe) is written in place. False, with error() set, when it
+  // file (/dev/null, /dev/full, a pipe), or that leads through /proc (/dev/stdout, /dev/fd/N),
+  // is written in place. False, with error() set, when it
   // cannot be created (no such directory, no write permission, "" as a name).
   bool open(const std::string& path);
   // Writes everything or fails (error() set; the temporary file is then removed).

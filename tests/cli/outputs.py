@@ -5,6 +5,7 @@ signals and never mistaken for output, -o through symbolic links, --threads boun
 out-of-range flag values refused, text output escaping control characters.
 
 Usage: outputs.py MMI   (run from the source root)"""
+import errno
 import json
 import os
 import re
@@ -123,11 +124,26 @@ for args in (["check", "--format", "text", TX], ["check", "--format", "json", TX
              ["--version"], ["batch", "--help"]):
     expect(f"{' '.join(args[:3])} > /dev/full", args, 2, err_has=["mmi: cannot write stdout"], one_line=True,
            stdout=full)
-for name, args in (("batch -o /dev/full", ["batch", "-p", TX, book, "-o", "/dev/full"]),
-                   ("whatif --report /dev/full", ["whatif", "-p", TX, book, "--report", "/dev/full"] + variant),
-                   ("whatif --csv /dev/full", ["whatif", "-p", TX, book, "--csv", "/dev/full"] + variant),
-                   ("test --junit /dev/full", ["test", "--format", "text", suite, "--junit", "/dev/full"])):
-    expect(name, args, 2, err_has=["mmi: cannot write /dev/full: No space left on device"], one_line=True)
+# Output files onto a full device. A private node of /dev/full's device where one can be made: a
+# regression that renamed over its target must not break the machine's /dev/full.
+def private_full_device():
+    path = os.path.join(tmp, "full")
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+        with open(path, "w", buffering=1) as f:
+            f.write("x\n")
+    except OSError as e:
+        return path if e.errno == errno.ENOSPC else "/dev/full"
+    return "/dev/full"
+
+
+full_path = private_full_device()
+for name, args in (("batch -o FULL", ["batch", "-p", TX, book, "-o", full_path]),
+                   ("whatif --report FULL", ["whatif", "-p", TX, book, "--report", full_path] + variant),
+                   ("whatif --csv FULL", ["whatif", "-p", TX, book, "--csv", full_path] + variant),
+                   ("test --junit FULL", ["test", "--format", "text", suite, "--junit", full_path])):
+    expect(name, args, 2, err_has=[f"mmi: cannot write {full_path}: No space left on device"], one_line=True)
+    check(f"{name}: the device stays a device", stat.S_ISCHR(os.stat(full_path).st_mode))
 check("/dev/full is still a device", stat.S_ISCHR(os.stat("/dev/full").st_mode))
 
 # A closed pipe: with SIGPIPE ignored the write fails with EPIPE (exit 2, one line); by default the
@@ -253,6 +269,14 @@ os.symlink("report.html", os.path.join(d, "report-link.html"))
 rc, _, err = run(["whatif", "-p", TX, book, "--report", os.path.join(d, "report-link.html")] + variant)
 check("--report onto a link: target replaced, mode kept", rc == 0 and os.path.islink(os.path.join(d, "report-link.html"))
       and open(report).read().startswith("<!DOCTYPE html>") and stat.S_IMODE(os.stat(report).st_mode) == 0o604, err)
+# /dev/stdout leads through /proc to an open file, not a path: written in place (appending).
+redirected = os.path.join(d, "redirected.jsonl")
+with open(redirected, "w") as f:
+    f.write("first\n")
+with open(redirected, "a") as f:
+    rc, _, err = run(["batch", "-q", "-p", TX, book, "-o", "/dev/stdout"], stdout=f)
+check("-o /dev/stdout >> FILE appends to FILE", rc == 0 and open(redirected).read() == "first\n" + direct
+      and not [n for n in entries(d) if ".tmp" in n], (rc, err))
 junit = os.path.join(d, "junit.xml")
 rc, _, err = run(["test", "--format", "text", suite, "--junit", junit])
 check("--junit writes XML and no temporary file", rc == 0 and open(junit).read().startswith("<?xml")
@@ -282,6 +306,9 @@ expect("--format ''", ["batch", "-p", TX, book, "--format", ""], 2, err_has=["--
 for value in ("18446744073709551616", "0", "-1", "9007199254740993", "1e3"):
     expect(f"--first-line {value}", ["batch", "-p", TX, book, "--first-line", value], 2,
            err_has=[f"--first-line takes a whole number from 1 to 9007199254740992, not `{value}`"], one_line=True)
+for value in ("18446744073709551616", "-1", ""):
+    expect(f"whatif --top {value!r}", ["whatif", "-p", TX, book, "--top", value] + variant, 2, err_has=["--top"],
+           one_line=True)
 rc, out, err = run(["batch", "-p", TX, "-", "--first-line", "9007199254740992"], stdin=b"not json\n")
 check("--first-line 2^53 numbers the first line exactly",
       rc == 0 and '"line":9007199254740992,' in out, (rc, out[:300], err))
