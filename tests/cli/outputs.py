@@ -161,6 +161,19 @@ for ignored in (True, False):
     else:
         check("stdout closed: SIGPIPE", rc == -signal.SIGPIPE, (rc, err))
 
+# whatif writes stdout before it renames its files: a reader gone (SIGPIPE) leaves no file behind.
+d = os.path.join(tmp, "whatif-pipe")
+os.mkdir(d)
+read_end, write_end = os.pipe()
+os.close(read_end)
+p = subprocess.Popen([MMI, "whatif", "-p", TX, book, "--csv", os.path.join(d, "c.csv"), "--report",
+                      os.path.join(d, "r.html")] + variant, stdout=write_end, stderr=subprocess.PIPE)
+os.close(write_end)
+err = p.stderr.read().decode()
+rc = p.wait()
+check("whatif into a closed pipe: SIGPIPE, neither --csv nor --report written", rc == -signal.SIGPIPE
+      and entries(d) == [], (rc, err, entries(d)))
+
 # -o onto a full file system (a 64 KiB tmpfs; skipped where none can be mounted): exit 2, the old
 # file stays, no temporary file.
 mnt = os.path.join(tmp, "small")
