@@ -11,6 +11,7 @@
 #include <cstring>
 #include <exception>
 #include <iostream>
+#include <sstream>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
@@ -18,13 +19,14 @@
 
 namespace {
 
-// Runs a command and then closes stdout, so that an error the system reports only then (a full
-// disk behind a buffer, an NFS close) still makes the run fail.
+// After a command: flushes and closes stdout, so that an error the system reports only then (a
+// full disk behind a buffer, an NFS close) still makes the run fail.
 int finish(int code) {
-  bool flushed = std::fflush(stdout) == 0 && !std::ferror(stdout);
+  errno = 0;
   std::cout.flush();
-  if (!flushed || !std::cout) {
-    mmi::cli::complain("cannot write stdout");
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout) {
+    mmi::cli::complain(std::string("cannot write stdout") +
+                       (errno ? std::string(": ") + std::strerror(errno) : std::string()));
     return 2;
   }
   if (::close(STDOUT_FILENO) != 0 && errno != EBADF && errno != EINTR) {
@@ -32,6 +34,13 @@ int finish(int code) {
     return 2;
   }
   return code;
+}
+
+// --help and --version, through the checked stdout.
+int print_help(CLI::App& app, const CLI::Error& e) {
+  std::ostringstream text;
+  int code = app.exit(e, text);
+  return mmi::cli::print(text.str()) ? finish(code) : 2;
 }
 
 }  // namespace
@@ -137,11 +146,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return finish(app.exit(e));
+    return print_help(app, e);
   } catch (const CLI::CallForAllHelp& e) {
-    return finish(app.exit(e));
+    return print_help(app, e);
   } catch (const CLI::CallForVersion& e) {
-    return finish(app.exit(e));
+    return print_help(app, e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "mmi: %s (see mmi --help)\n", e.what());
     return 2;
