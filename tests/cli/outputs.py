@@ -331,7 +331,7 @@ lines = [
     {"id": "A\nB", "as_of": "2025-06-01", "injury": {"date": "2024-01-05"}, "benefits": {"income_start": "2024-01-15"}},
     {"id": "T\tU\u0000V", "as_of": "2025-06-01", "injury": {"date": "2024-01-05"}},
     {"id": "back\\slash\r", "as_of": "2025-06-01", "injury": {"date": "2024-\n01-05"}},
-    {"id": "sep\u2028\u0085end", "as_of": "2025-06-01", "injury": {"date": "2024-01-05"}},
+    {"id": "sep\u2028\u0085end\u007f\u0001\b\f\"q\"", "as_of": "2025-06-01", "injury": {"date": "2024-01-05"}},
 ]
 cases = "".join(json.dumps(c) + "\n" for c in lines).encode()
 rc, out, err = run(["batch", "-p", TX, "-", "--format", "text"], stdin=cases)
@@ -344,7 +344,8 @@ if len(rows) == 5:
     check("batch text: backslash, CR, and a newline quoted in an error message",
           rows[2] == "back\\\\slash\\r\terror\t-\t-\t-\tline 3: expected a date YYYY-MM-DD, found `2024-\\n01-05`",
           rows[2])
-    check("batch text: Unicode line separators", rows[3].split("\t")[0] == "sep\\u2028\\u0085end", rows[3])
+    check("batch text: separators, C1, DEL, other controls; a quote as it is",
+          rows[3].split("\t")[0] == 'sep\\u2028\\u0085end\\u007f\\u0001\\b\\f"q"', rows[3])
 case_json = os.path.join(tmp, "nl.json")
 with open(case_json, "w") as f:
     json.dump(lines[0], f)
