@@ -10,6 +10,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import signal
 import stat
 import subprocess
@@ -381,6 +382,7 @@ except (ValueError, KeyError, IndexError):
 expect("check text, unreadable file: one stderr line", ["check", "--format", "text", "nope.yaml"], 2,
        err_has=["cannot read policy `nope.yaml`: no such file"], one_line=True)
 
+shutil.rmtree(tmp, ignore_errors=True)
 for s in skipped:
     print("skipped: " + s)
 if failures:
