@@ -213,7 +213,7 @@ WhatifResult run_whatif(std::shared_ptr<const Graph> baseline,
     }
     return !result.sink_failed;
   };
-  run_ordered<WhatifSlot>(stream, options.threads, make_worker, deliver);
+  result.start_error = run_ordered<WhatifSlot>(stream, options.threads, make_worker, deliver);
   for (auto& im : result.impacts) keep_most_affected(im.most_affected, options.top, true);
   result.read_error = stream.error();
   result.seconds =
