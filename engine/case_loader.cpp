@@ -624,7 +624,8 @@ struct CaseLoader::Impl {
   template <typename N>
   std::string number_problem(const N& node, const CaseNumber& n) {
     if (n.status == CaseNumber::Status::range) return fmt::format("`{}` is {}", node.show(), n.reason);
-    if (n.reason && node.text())
+    std::string shown = node.show();
+    if (n.reason && node.text() && !shown.empty() && std::strchr("0123456789-+.", shown[0]))
       return fmt::format("expected a number, found `{}` ({})", node.show(), n.reason);
     return fmt::format("expected a number, found `{}`", node.show());
   }
