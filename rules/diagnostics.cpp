@@ -259,6 +259,7 @@ const std::vector<DiagnosticCodeInfo>& diagnostic_codes() {
       {"E403", "malformed case"},
       {"E404", "case date outside the policy's effective period"},
       {"E405", "invalid override"},
+      {"E406", "duplicate key in a case or test"},
       {"E500", "division by zero"},
       {"E501", "date out of range"},
       {"E600", "invalid test suite"},
