@@ -376,3 +376,74 @@ TEST_CASE("strict: duplicate keys in YAML trees are found within a budget", "[ca
   CHECK_FALSE(mmi::find_duplicate_key(doc, tiny));
   CHECK(tiny.exceeded);
 }
+
+// The fuzzer's differential oracle (fuzz/case_oracle.hpp), run over the case corpus and hostile
+// mutations of it: every line is read as nlohmann::json (strict, duplicates rejected) reads it,
+// or rejected.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "fuzz/case_oracle.hpp"
+
+TEST_CASE("strict: JSON lines are read as a strict parser reads them, or rejected",
+          "[case][strict][oracle]") {
+  std::vector<std::string> seeds;
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(MMI_SOURCE_DIR) + "/fuzz/corpus/case_fuzz")) {
+    if (e.path().extension() != ".json") continue;
+    std::ifstream in(e.path());
+    std::string line;
+    std::getline(in, line);
+    seeds.push_back(line);
+  }
+  REQUIRE(seeds.size() >= 20);
+  std::vector<std::string> lines;
+  auto replace_all = [](std::string s, const std::string& from, const std::string& to) {
+    for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+      s.replace(at, from.size(), to);
+    return s;
+  };
+  for (const auto& s : seeds) {
+    lines.push_back(s);
+    for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {"true", "TRUE"}, {"false", "fals"}, {"null", "nul"}, {": ", ":: "}, {", ", ",, "},
+             {"\"id\"", "\"\\u0069d\""}, {"\"date\"", "\"d\\u0061te\""}, {"1", "01"},
+             {"0", "0.0e0"}, {"5", "5e-400"}, {"2", "2E+1"}, {"\"2", "\"\\ud8002"},
+             {"-", "\\u002d"}, {"}", "},"}, {"]", ",]"}, {"{", "{\"id\": 1, "},
+             {"\"as_of\"", "\"id\": \"X\", \"as_of\""}, {": \"", ": '"}, {"a", "\\a"}}) {
+      lines.push_back(replace_all(s, from, to));
+      std::size_t at = s.find(from);
+      if (at != std::string::npos) lines.push_back(std::string(s).replace(at, from.size(), to));
+    }
+    lines.push_back("\xEF\xBB\xBF" + s);
+    lines.push_back(s + s);
+    lines.push_back(s + " x");
+    lines.push_back(s + " /* c */");
+    for (std::size_t cut = 1; cut < s.size(); cut += 13) {
+      lines.push_back(s.substr(0, cut));
+      lines.push_back(s.substr(0, cut) + s.substr(cut + 1));  // one byte dropped
+      lines.push_back(s.substr(0, cut) + "\"" + s.substr(cut));
+    }
+  }
+  std::size_t rejected = 0;
+  for (const char* policy : {"policies/us-tx.yaml", "policies/examples/acme-tx-plateau.yaml"}) {
+    auto compiled = mmi::compile_policy(std::string(MMI_SOURCE_DIR) + "/" + policy);
+    REQUIRE(compiled);
+    mmi::Session session(compiled.graph);
+    for (const auto& line : lines) {
+      std::string difference = mmi_oracle::check_line(
+          line, [&](std::string_view json) -> const mmi::CaseData& {
+            session.loader().load_json(json, session.case_data());
+            return session.case_data();
+          });
+      INFO(policy);
+      CHECK(difference == "");
+      std::string plain;
+      if (!mmi_oracle::plain_form(line, plain)) ++rejected;
+    }
+  }
+  // The mutations exercise both sides: many lines a strict parser rejects, many it reads.
+  CHECK(rejected > lines.size() / 2);
+  CHECK(rejected < 2 * lines.size() - lines.size() / 4);
+}
