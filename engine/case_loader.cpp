@@ -23,6 +23,30 @@ namespace mmi {
 static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING);
 
 CaseNumber parse_case_number(std::string_view t) {
+  // Fast path, most numbers of a case: up to 18 digits, an optional fraction, no exponent.
+  if (t.size() <= 19) {
+    std::size_t i = t.empty() || t[0] != '-' ? 0 : 1;
+    std::uint64_t v = 0;
+    int digits = 0, fraction = -1;
+    bool plain = i < t.size() && !(t[i] == '0' && i + 1 < t.size() && t[i + 1] != '.');
+    for (; plain && i < t.size(); ++i) {
+      char ch = t[i];
+      if (ch >= '0' && ch <= '9') {
+        v = v * 10 + static_cast<std::uint64_t>(ch - '0');
+        ++digits;
+        if (fraction >= 0) ++fraction;
+      } else if (ch == '.' && fraction < 0 && digits > 0) {
+        fraction = 0;
+      } else {
+        plain = false;
+      }
+    }
+    if (plain && digits > 0 && digits <= 18 && fraction != 0) {
+      auto c = static_cast<Decimal::Coefficient>(v);
+      return CaseNumber{CaseNumber::Status::ok,
+                        Decimal::make(t[0] == '-' ? -c : c, fraction > 0 ? -fraction : 0), nullptr};
+    }
+  }
   auto syntax = [](const char* why) { return CaseNumber{CaseNumber::Status::syntax, {}, why}; };
   auto digit = [&](std::size_t i) { return i < t.size() && t[i] >= '0' && t[i] <= '9'; };
   std::size_t i = 0;
@@ -714,23 +738,30 @@ struct CaseLoader::Impl {
     static constexpr std::size_t kInline = 64;
     std::uint64_t mask = 0;
     std::array<const char*, kInline> first_inline;  // written before it is read
-    std::vector<const char*> first_more;           // fields past kInline (rare)
+    // Fields past kInline (records that wide are rare): (slot, place) in a shared scratch.
+    std::vector<std::pair<std::size_t, const char*>>& more;
+    std::size_t more_mark;
+    explicit SeenKeys(std::vector<std::pair<std::size_t, const char*>>& scratch)
+        : more(scratch), more_mark(scratch.size()) {}
+    ~SeenKeys() { more.resize(more_mark); }
     // The place of an earlier key for `slot`, or null (then records `at`).
     const char* seen(std::size_t slot, const char* at) {
-      if (slot < kInline) {
-        std::uint64_t bit = std::uint64_t{1} << slot;
-        if (mask & bit) return first_inline[slot];
-        mask |= bit;
-        first_inline[slot] = at;
-        return nullptr;
-      }
-      std::size_t k = slot - kInline;
-      if (first_more.size() <= k) first_more.resize(k + 1, nullptr);
-      if (first_more[k]) return first_more[k];
-      first_more[k] = at;
+      if (slot >= kInline) [[unlikely]]
+        return seen_wide(slot, at);
+      std::uint64_t bit = std::uint64_t{1} << slot;
+      if (mask & bit) return first_inline[slot];
+      mask |= bit;
+      first_inline[slot] = at;
+      return nullptr;
+    }
+    [[gnu::noinline]] const char* seen_wide(std::size_t slot, const char* at) {
+      for (std::size_t k = more_mark; k < more.size(); ++k)
+        if (more[k].first == slot) return more[k].second;
+      more.emplace_back(slot, at);
       return nullptr;
     }
   };
+  std::vector<std::pair<std::size_t, const char*>> wide_seen;  // SeenKeys' scratch
 
   template <typename N>
   bool record(const N& node, std::uint32_t layout_index, Value* base, CaseData& out, bool root) {
@@ -742,7 +773,7 @@ struct CaseLoader::Impl {
     }
     const RecordLayout& layout = P().records[layout_index];
     const std::size_t id_slot = layout.names.size(), as_of_slot = id_slot + 1;
-    SeenKeys seen;
+    SeenKeys seen(wide_seen);
     std::optional<typename N::Position> to_at;  // where this record's `to` date was read
     std::size_t unread_mark = unread_keys.size();
     bool ok = true;
@@ -928,6 +959,7 @@ struct CaseLoader::Impl {
     out.error.reset();
     parts.clear();
     unread_keys.clear();
+    wide_seen.clear();
   }
 
   template <typename N>
