@@ -89,7 +89,8 @@ CaseNumber parse_case_number(std::string_view t) {
     bool negative_exponent = i < t.size() && t[i] == '-';
     if (i < t.size() && (t[i] == '-' || t[i] == '+')) ++i;
     if (!digit(i)) return syntax("an exponent needs digits");
-    while (digit(i)) exponent = std::min<std::int64_t>(exponent * 10 + (t[i++] - '0'), 1'000'000'000);
+    while (digit(i))
+      exponent = std::min<std::int64_t>(exponent * 10 + (t[i++] - '0'), 1'000'000'000);
     if (negative_exponent) exponent = -exponent;
   }
   if (i != t.size()) return syntax("this is not a number");
@@ -127,7 +128,8 @@ std::string string_problem(std::string_view raw) {
   for (std::size_t i = 1; i < raw.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(raw[i]);
     if (c == '"') break;
-    if (c < 0x20) return fmt::format("a control character (0x{:02X}) inside text must be escaped", c);
+    if (c < 0x20)
+      return fmt::format("a control character (0x{:02X}) inside text must be escaped", c);
     if (c != '\\') continue;
     if (i + 1 >= raw.size()) break;
     char e = raw[i + 1];
@@ -176,8 +178,7 @@ const char* first_text_problem(std::string_view s, std::string& what) {
     }
   }
   if (bad != std::string_view::npos) {
-    what = fmt::format("byte 0x{:02X} is not valid UTF-8",
-                       static_cast<unsigned char>(s[bad]));
+    what = fmt::format("byte 0x{:02X} is not valid UTF-8", static_cast<unsigned char>(s[bad]));
     return s.data() + bad;
   }
   if (in_string) {
@@ -194,14 +195,24 @@ std::string token_at(const char* p, const char* end) {
   const char* q = p;
   while (q < end && q - p < 24 && !std::strchr("{}[],: \t\r\n", *q)) ++q;
   if (*p == '"') {  // a whole short string
-    const char* close = static_cast<const char*>(std::memchr(p + 1, '"', static_cast<std::size_t>(end - p - 1)));
+    const char* close =
+        static_cast<const char*>(std::memchr(p + 1, '"', static_cast<std::size_t>(end - p - 1)));
     if (close && close - p < 24) q = close + 1;
   }
   if (q == p) ++q;
   return std::string(p, q);
 }
 
-enum class JsonKind : std::uint8_t { unknown, object, array, string, number, boolean, null, invalid };
+enum class JsonKind : std::uint8_t {
+  unknown,
+  object,
+  array,
+  string,
+  number,
+  boolean,
+  null,
+  invalid
+};
 
 // A JSON value, classified (and its atoms validated) on first use; each value is read once.
 struct JsonNode {
@@ -455,7 +466,7 @@ struct CaseLoader::Impl {
   simdjson::ondemand::parser od_parser;
   simdjson::ondemand::document doc;
   std::string padded;
-  std::string_view json_text;          // the JSON being read (positions are counted in it)
+  std::string_view json_text;         // the JSON being read (positions are counted in it)
   std::uint64_t yaml_first_line = 1;  // line of a YAML document's first line in its input
   std::vector<std::uint32_t> order;   // scratch for sorting
   std::vector<Value> sort_scratch;
@@ -647,7 +658,8 @@ struct CaseLoader::Impl {
 
   template <typename N>
   std::string number_problem(const N& node, const CaseNumber& n) {
-    if (n.status == CaseNumber::Status::range) return fmt::format("`{}` is {}", node.show(), n.reason);
+    if (n.status == CaseNumber::Status::range)
+      return fmt::format("`{}` is {}", node.show(), n.reason);
     std::string shown = node.show();
     if (n.reason && node.text() && !shown.empty() && std::strchr("0123456789-+.", shown[0]))
       return fmt::format("expected a number, found `{}` ({})", node.show(), n.reason);
@@ -700,7 +712,8 @@ struct CaseLoader::Impl {
         bool months = t.tag == TypeTag::period;
         std::optional<std::int64_t> v;
         CaseNumber n = node.number();
-        if (n.status == CaseNumber::Status::ok && n.value.is_integer()) v = n.value.to_int64_floor();
+        if (n.status == CaseNumber::Status::ok && n.value.is_integer())
+          v = n.value.to_int64_floor();
         std::optional<std::string_view> s;
         if (!v && (s = node.text())) v = parse_iso_span(*s, months);
         if (v && (*v > 100'000'000 || *v < -100'000'000)) v.reset();  // far beyond any calendar
@@ -779,10 +792,10 @@ struct CaseLoader::Impl {
     bool ok = true;
     const char* bad = nullptr;
     auto duplicate = [&](std::string_view key, const char* first, const char* again) {
-      return fail(out,
-                  fmt::format("duplicate key `{}` at {} (first at {})", key, where(again),
-                              where(first)),
-                  "E406");
+      return fail(
+          out,
+          fmt::format("duplicate key `{}` at {} (first at {})", key, where(again), where(first)),
+          "E406");
     };
     bool well_formed = node.each_field(
         [&](std::string_view key, const N& value, const typename N::Position& key_at) {
@@ -853,7 +866,8 @@ struct CaseLoader::Impl {
         bad);
     unread_keys.resize(unread_mark);
     if (!well_formed) return ok ? malformed(out, bad) : false;
-    if (ok && date_ranges[layout_index].to >= 0) ok = check_range<N>(layout_index, base, out, to_at);
+    if (ok && date_ranges[layout_index].to >= 0)
+      ok = check_range<N>(layout_index, base, out, to_at);
     return ok;
   }
 
@@ -906,8 +920,7 @@ struct CaseLoader::Impl {
           for (std::size_t f = 0; f < layout.names.size(); ++f) {
             if (layout.required[f] && l.fields[n * width + layout.offsets[f]].is_missing()) {
               PathScope field(parts, layout.names[f]);
-              ok = fail(out, fmt::format("required field `{}` is absent", layout.names[f]),
-                        "E401");
+              ok = fail(out, fmt::format("required field `{}` is absent", layout.names[f]), "E401");
               return false;
             }
           }
@@ -1021,10 +1034,9 @@ bool CaseLoader::load_json(std::string_view json, CaseData& out, bool padded) {
     if (at < data + json.size()) {
       im.parts.clear();
       out.error.reset();
-      return im.syntax_fail(
-          out, at,
-          fmt::format("`{}` after the end of the case (one case per line)",
-                      token_at(at, data + json.size())));
+      return im.syntax_fail(out, at,
+                            fmt::format("`{}` after the end of the case (one case per line)",
+                                        token_at(at, data + json.size())));
     }
   }
   return true;

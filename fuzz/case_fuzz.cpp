@@ -44,8 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string text(reinterpret_cast<const char*>(data), size);
   for (const auto& graph : g_graphs) {
     mmi::Session session(graph);
-    std::string difference = mmi_oracle::check_line(
-        text, [&](std::string_view json) -> const mmi::CaseData& {
+    std::string difference =
+        mmi_oracle::check_line(text, [&](std::string_view json) -> const mmi::CaseData& {
           return session.loader().load_json(json, session.case_data()), session.case_data();
         });
     if (!difference.empty()) {

@@ -254,7 +254,8 @@ struct NodeCounter final : YAML::EventHandler {
 YAML::Mark mark_of_offset(const std::string& text, std::size_t offset) {
   YAML::Mark m;
   m.pos = static_cast<int>(offset);
-  m.line = static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+  m.line = static_cast<int>(
+      std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
   std::size_t line_start = text.rfind('\n', offset == 0 ? 0 : offset - 1);
   line_start = line_start == std::string::npos || offset == 0 ? 0 : line_start + 1;
   m.column = static_cast<int>(offset - line_start);
@@ -272,9 +273,9 @@ std::optional<YAML::Node> parse_case_yaml(const std::string& text, YamlProblem& 
                                           std::size_t max_nodes) {
   std::size_t bad = find_invalid_utf8(text);
   if (bad != std::string_view::npos) {
-    problem = {fmt::format("byte 0x{:02X} is not valid UTF-8 text",
-                           static_cast<unsigned char>(text[bad])),
-               mark_of_offset(text, bad), false};
+    problem = {
+        fmt::format("byte 0x{:02X} is not valid UTF-8 text", static_cast<unsigned char>(text[bad])),
+        mark_of_offset(text, bad), false};
     return std::nullopt;
   }
   try {
@@ -295,9 +296,10 @@ std::optional<YAML::Node> parse_case_yaml(const std::string& text, YamlProblem& 
     std::vector<YAML::Node> docs = YAML::LoadAll(text);
     for (std::size_t k = 1; k < docs.size(); ++k)
       if (docs[k].IsDefined() && !docs[k].IsNull()) {
-        problem = {"content after the end of the case (a second case needs a `---` line before "
-                   "it)",
-                   docs[k].Mark(), false};
+        problem = {
+            "content after the end of the case (a second case needs a `---` line before "
+            "it)",
+            docs[k].Mark(), false};
         return std::nullopt;
       }
     if (docs.empty()) return YAML::Node(YAML::NodeType::Null);

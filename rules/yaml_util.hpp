@@ -48,7 +48,7 @@ std::optional<DuplicateKey> find_duplicate_key(const YAML::Node& node, YamlWalkL
 
 struct YamlProblem {
   std::string message;
-  YAML::Mark mark;     // where (0-based, as yaml-cpp counts)
+  YAML::Mark mark;      // where (0-based, as yaml-cpp counts)
   bool budget = false;  // too many nodes, or nested too deeply (E004 rather than E002)
 };
 

@@ -108,7 +108,7 @@ TEST_CASE("strict: numbers follow one rule, read exactly", "[case][strict]") {
   CHECK(number("1E+3") == "1000");
   CHECK(number("125e-2") == "1.25");
   CHECK(number("1e18") == "1000000000000000000");
-  CHECK(number("0.1") == "0.1");  // exact, never 0.1000000000000000055…
+  CHECK(number("0.1") == "0.1");   // exact, never 0.1000000000000000055…
   CHECK(number("0e-400") == "0");  // zero is zero whatever its exponent
   CHECK(number("1.000000000000000000000000000000000000000") == "1");  // trailing zeros
   CHECK(number("1234567890123456789012345678901234") == "1234567890123456789012345678901234");
@@ -161,17 +161,17 @@ TEST_CASE("strict: one JSON value per line, nothing after it", "[case][strict]")
         "E403 at : invalid JSON at column " + std::to_string(c.size() + 2) +
             ": `trailing` after the end of the case (one case per line)");
   CHECK(f.json(c + "// note") == "E403 at : invalid JSON at column " + col +
-                                    ": `//` after the end of the case (one case per line)");
+                                     ": `//` after the end of the case (one case per line)");
   CHECK(f.json(c + "  \r") == "ok");
   CHECK(f.json(c.substr(0, c.size() - 1)) ==
         "E403 at : invalid JSON at column " + std::to_string(c.size()) +
             ": the line ends inside the case (a `}` or `]` is missing)");
-  CHECK(f.json(with(R"("n":1,)")) == "E403 at : invalid JSON at column " +
-                                         std::to_string(c.size() + 1) + ": unexpected `}`");
-  CHECK(f.json(with(R"("x":[1 2])")) ==
-        "E403 at x: invalid JSON at column 70: unexpected `2`");
-  CHECK(f.json("[1]") == "E403 at : invalid JSON at column 1: a case must be a JSON object "
-                         "`{…}`, found `[`");
+  CHECK(f.json(with(R"("n":1,)")) ==
+        "E403 at : invalid JSON at column " + std::to_string(c.size() + 1) + ": unexpected `}`");
+  CHECK(f.json(with(R"("x":[1 2])")) == "E403 at x: invalid JSON at column 70: unexpected `2`");
+  CHECK(f.json("[1]") ==
+        "E403 at : invalid JSON at column 1: a case must be a JSON object "
+        "`{…}`, found `[`");
   // A byte order mark before the case is not content.
   CHECK(f.json("\xEF\xBB\xBF" + c) == "ok");
   // Errors in a JSON file of several lines name the line too.
@@ -243,8 +243,8 @@ TEST_CASE("strict: duplicate keys name both places", "[case][strict]") {
   // Many keys (looked up by hash): still found.
   std::string many = R"("extra":{)";
   for (int k = 0; k < 100; ++k) many += "\"k" + std::to_string(k) + "\":" + std::to_string(k) + ",";
-  CHECK(f.json(with(many + R"("k7":0})")).rfind("E406 at extra.k7: duplicate key `k7` at column ",
-                                               0) == 0);
+  CHECK(f.json(with(many + R"("k7":0})"))
+            .rfind("E406 at extra.k7: duplicate key `k7` at column ", 0) == 0);
 
   // YAML: both places as line and column, counted from the document's first line.
   CHECK(f.yaml("id: A\nas_of: 2024-06-01\ninjury: {date: 2024-01-15}\nid: B\n", 10) ==
@@ -258,9 +258,10 @@ TEST_CASE("strict: a period's `to` before its `from` is an input error", "[case]
   Fixture f;
   std::string line = with(
       R"("periods":[{"kind":"ttd","from":"2024-01-01"},{"kind":"tpd","from":"2024-03-01","to":"2024-02-01"}])");
-  CHECK(f.json(line) == "E400 at periods[1].to: `to` 2024-02-01 is before `from` 2024-03-01 (at "
-                        "column " +
-                            std::to_string(line.find("\"2024-02-01\"") + 1) + ")");
+  CHECK(f.json(line) ==
+        "E400 at periods[1].to: `to` 2024-02-01 is before `from` 2024-03-01 (at "
+        "column " +
+            std::to_string(line.find("\"2024-02-01\"") + 1) + ")");
   CHECK(f.json(with(R"("periods":[{"kind":"ttd","from":"2024-03-01","to":"2024-03-01"}])")) ==
         "ok");
   CHECK(f.yaml("id: A\nas_of: 2024-06-01\ninjury: {date: 2024-01-15}\nperiods:\n"
@@ -317,8 +318,9 @@ StreamRead read_stream(const std::string& path, mmi::CaseStreamOptions options =
   mmi::CaseChunk chunk;
   while (stream->next(chunk))
     for (const auto& rec : chunk.records)
-      r.records.push_back(std::to_string(rec.line) + ":" +
-                          (rec.problem ? std::string("problem") : std::string(chunk.record_text(rec))));
+      r.records.push_back(
+          std::to_string(rec.line) + ":" +
+          (rec.problem ? std::string("problem") : std::string(chunk.record_text(rec))));
   r.counted = stream->records_read();
   r.error = stream->error();
   return r;
@@ -352,13 +354,15 @@ TEST_CASE("strict: input without a line end ends the stream with an error", "[ca
   options.chunk_bytes = 1024;
   options.max_unterminated_bytes = 64 * 1024;
   StreamRead zero = read_stream("/dev/zero", options);
-  CHECK(zero.error == "no line end within 0 MiB from line 1 (is this a text file of cases?); stopped");
+  CHECK(zero.error ==
+        "no line end within 0 MiB from line 1 (is this a text file of cases?); stopped");
   // An over-long line that does end is still reported and skipped.
   TempDir dir;
   std::string text = "{\"id\":\"A\"}\n{\"x\":\"" + std::string(5000, 'x') + "\"}\n{\"id\":\"B\"}\n";
   StreamRead skipped = read_stream(dir.write("long.jsonl", text), options);
   CHECK(skipped.error.empty());
-  CHECK(skipped.records == std::vector<std::string>{"1:{\"id\":\"A\"}", "2:problem", "3:{\"id\":\"B\"}"});
+  CHECK(skipped.records ==
+        std::vector<std::string>{"1:{\"id\":\"A\"}", "2:problem", "3:{\"id\":\"B\"}"});
   CHECK(skipped.counted == 3);
 }
 
@@ -389,8 +393,8 @@ TEST_CASE("strict: duplicate keys in YAML trees are found within a budget", "[ca
 TEST_CASE("strict: JSON lines are read as a strict parser reads them, or rejected",
           "[case][strict][oracle]") {
   std::vector<std::string> seeds;
-  for (const auto& e :
-       std::filesystem::directory_iterator(std::string(MMI_SOURCE_DIR) + "/fuzz/corpus/case_fuzz")) {
+  for (const auto& e : std::filesystem::directory_iterator(std::string(MMI_SOURCE_DIR) +
+                                                           "/fuzz/corpus/case_fuzz")) {
     if (e.path().extension() != ".json") continue;
     std::ifstream in(e.path());
     std::string line;
@@ -406,12 +410,26 @@ TEST_CASE("strict: JSON lines are read as a strict parser reads them, or rejecte
   };
   for (const auto& s : seeds) {
     lines.push_back(s);
-    for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
-             {"true", "TRUE"}, {"false", "fals"}, {"null", "nul"}, {": ", ":: "}, {", ", ",, "},
-             {"\"id\"", "\"\\u0069d\""}, {"\"date\"", "\"d\\u0061te\""}, {"1", "01"},
-             {"0", "0.0e0"}, {"5", "5e-400"}, {"2", "2E+1"}, {"\"2", "\"\\ud8002"},
-             {"-", "\\u002d"}, {"}", "},"}, {"]", ",]"}, {"{", "{\"id\": 1, "},
-             {"\"as_of\"", "\"id\": \"X\", \"as_of\""}, {": \"", ": '"}, {"a", "\\a"}}) {
+    for (auto [from, to] :
+         std::vector<std::pair<std::string, std::string>>{{"true", "TRUE"},
+                                                          {"false", "fals"},
+                                                          {"null", "nul"},
+                                                          {": ", ":: "},
+                                                          {", ", ",, "},
+                                                          {"\"id\"", "\"\\u0069d\""},
+                                                          {"\"date\"", "\"d\\u0061te\""},
+                                                          {"1", "01"},
+                                                          {"0", "0.0e0"},
+                                                          {"5", "5e-400"},
+                                                          {"2", "2E+1"},
+                                                          {"\"2", "\"\\ud8002"},
+                                                          {"-", "\\u002d"},
+                                                          {"}", "},"},
+                                                          {"]", ",]"},
+                                                          {"{", "{\"id\": 1, "},
+                                                          {"\"as_of\"", "\"id\": \"X\", \"as_of\""},
+                                                          {": \"", ": '"},
+                                                          {"a", "\\a"}}) {
       lines.push_back(replace_all(s, from, to));
       std::size_t at = s.find(from);
       if (at != std::string::npos) lines.push_back(std::string(s).replace(at, from.size(), to));
@@ -432,8 +450,8 @@ TEST_CASE("strict: JSON lines are read as a strict parser reads them, or rejecte
     REQUIRE(compiled);
     mmi::Session session(compiled.graph);
     for (const auto& line : lines) {
-      std::string difference = mmi_oracle::check_line(
-          line, [&](std::string_view json) -> const mmi::CaseData& {
+      std::string difference =
+          mmi_oracle::check_line(line, [&](std::string_view json) -> const mmi::CaseData& {
             session.loader().load_json(json, session.case_data());
             return session.case_data();
           });
