@@ -153,6 +153,36 @@ check("to before from", results[0]["error"]["code"] == "E400" and results[0]["er
       and results[0]["error"]["message"] == f"`to` 2024-02-01 is before `from` 2024-03-01 (at column {column})",
       json.dumps(results[0]))
 
+# A line over 4 MiB is reported and skipped; the next line is read.
+rc, results, err = batch(('{"id":"L","x":"' + "x" * (5 << 20) + '"}\n' + BASE + "\n").encode())
+check("over-long line", rc == 0 and len(results) == 2 and results[0]["error"]["code"] == "E403"
+      and "longer than 4 MiB" in results[0]["error"]["message"] and results[1]["status"] == "reached",
+      json.dumps(results)[:400])
+
+# YAML cases with large unknown lists: refused by the node budget before yaml-cpp builds them
+# (they took ~500 MB each), within a memory comparable to JSON.
+big = "".join("---\nid: Y%d\nas_of: 2025-06-01\ninjury: {date: 2024-01-01}\nextra:\n" % k
+              + "  - 1\n" * 650_000 for k in range(4))
+p = subprocess.run([MMI, "batch", "-p", TX, "--threads", "2", "-"], input=big.encode(), capture_output=True)
+import resource
+peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+r = [json.loads(l) for l in p.stdout.decode().splitlines()]
+check("YAML node budget", p.returncode == 0 and len(r) == 4 and all(
+    x["error"]["code"] == "E403" and "more than 100000 YAML nodes" in x["error"]["message"] for x in r),
+    json.dumps(r)[:400])
+check("YAML node budget: memory", peak_mib < 400, f"peak RSS {peak_mib:.0f} MiB")
+
+# A key given twice in a test suite's expectations fails the test, naming both places.
+suite = os.path.join(tmp, "dup.test.yaml")
+with open(suite, "w") as f:
+    f.write(f"policy: {os.path.abspath(TX)}\ntests:\n  - name: dup\n    case:\n      id: D\n"
+            "      as_of: 2025-03-01\n      injury: {date: 2024-01-15}\n    expect:\n"
+            "      status: reached\n      status: not_reached\n")
+p = subprocess.run([MMI, "test", "--format", "text", suite], capture_output=True, text=True)
+check("suite duplicate expectation", p.returncode == 1 and
+      f"{suite}:10:7: duplicate key `expect.status` (first at line 9, column 7) [E406]" in p.stdout,
+      p.stdout[-400:])
+
 # --- 2. Differential: Python's strict json ------------------------------------------------------
 
 
