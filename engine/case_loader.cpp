@@ -542,8 +542,8 @@ struct CaseLoader::Impl {
     }
     const char* end = json_text.data() + json_text.size();
     if (bad && bad < end) {
-      if (*bad == '"' && bad > json_text.data() && bad[-1] != ',' && bad[-1] != '{') {
-        // A key whose text is bad, or one that follows a value without a comma.
+      if (*bad == '"') {
+        // A key whose text is bad, or a good one where it cannot be (after a value, no comma).
         std::string_view rest(bad, static_cast<std::size_t>(end - bad));
         std::string problem = string_problem(rest);
         if (problem != "the text is not valid JSON text") return syntax_fail(out, bad, problem);

@@ -26,10 +26,11 @@ bool load_record(CaseLoader& loader, CaseFormat format, const CaseChunk& chunk,
     auto node = parse_case_yaml(std::string(text), problem);
     if (!node) {
       out.id.clear();
-      out.error = CaseError{
-          "E403",
-          fmt::format("invalid YAML: {} (column {})", problem.message, problem.mark.column + 1),
-          ""};
+      out.error = CaseError{"E403",
+                            problem.budget ? problem.message
+                                           : fmt::format("invalid YAML: {} (column {})",
+                                                         problem.message, problem.mark.column + 1),
+                            ""};
       if (problem.mark.line >= 0)
         error_line = record.line + static_cast<std::uint64_t>(problem.mark.line);
       return false;

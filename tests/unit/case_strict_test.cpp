@@ -198,6 +198,11 @@ TEST_CASE("strict: text is valid JSON text", "[case][strict]") {
         "E403 at : invalid JSON at column 68: byte 0xFF is not valid UTF-8");
   CHECK(f.json(with(R"("t":"\ud83d\ude00 \u00e9")")) == "ok");
   CHECK(f.output("o_t") == "\xF0\x9F\x98\x80 \xC3\xA9");
+  CHECK(f.json(with(R"("\udc00x":1)")) ==
+        "E403 at : invalid JSON at column 63: `\\udc00` is a lone UTF-16 surrogate, not a "
+        "character");
+  CHECK(f.json(with(R"("n":1 "t":"x")")) ==
+        "E403 at : invalid JSON at column 69: unexpected `\"t\"`");
   // Keys are compared after their escapes are read: `\u0069d` is `id`.
   CHECK(f.json(R"({"\u0069d":"A","as_of":"2024-06-01","injury":{"date":"2024-01-15"}})") == "ok");
   CHECK(f.data().id == "A");
