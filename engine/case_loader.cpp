@@ -1061,9 +1061,9 @@ bool CaseLoader::load_yaml(const YAML::Node& node, CaseData& out, std::uint64_t 
       im.reset(out);
       out.error = CaseError{
           "E403",
-          fmt::format("the case has more than {} YAML nodes (aliases count each time they are "
-                      "used); not read",
-                      kMaxCaseYamlNodes),
+          fmt::format("the case has more than {} YAML nodes or is nested more than {} deep "
+                      "(aliases count each time they are used); not read",
+                      kMaxCaseYamlNodes, limit.max_depth),
           ""};
       return false;
     }

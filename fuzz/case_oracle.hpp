@@ -124,6 +124,9 @@ class PlainWriter final : public nlohmann::json_sax<nlohmann::json> {
 
 // The plain form of `line`, or false when the oracle rejects it.
 inline bool plain_form(std::string_view line, std::string& plain) {
+  // nlohmann's lexer takes a NUL byte for the end of the input; in JSON it is never valid (an
+  // unescaped control character in text, an unknown token elsewhere).
+  if (line.find('\0') != std::string_view::npos) return false;
   PlainWriter writer;
   bool ok = false;
   try {

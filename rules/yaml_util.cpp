@@ -170,7 +170,7 @@ struct DuplicateFinder {
 
   std::optional<DuplicateKey> walk(const YAML::Node& node) {
     if (limit.exceeded) return std::nullopt;
-    if (limit.nodes_left == 0) {
+    if (limit.nodes_left == 0 || path.size() > limit.max_depth) {
       limit.exceeded = true;
       return std::nullopt;
     }

@@ -32,6 +32,7 @@ constexpr std::size_t kMaxCaseYamlNodes = 100'000;
 
 struct YamlWalkLimit {
   std::size_t nodes_left;
+  std::size_t max_depth = 256;  // also stops a walk round an alias to itself: `a: &a [*a]`
   bool exceeded = false;
 };
 
@@ -42,8 +43,8 @@ struct DuplicateKey {
 };
 
 // The first key that appears twice in one mapping anywhere under `node`. Walks at most
-// limit.nodes_left nodes, an alias counted each time it is reached; past that it stops with
-// limit.exceeded set.
+// limit.nodes_left nodes, an alias counted each time it is reached, at most limit.max_depth
+// deep; past either it stops with limit.exceeded set.
 std::optional<DuplicateKey> find_duplicate_key(const YAML::Node& node, YamlWalkLimit& limit);
 
 struct YamlProblem {
