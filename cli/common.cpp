@@ -218,7 +218,7 @@ void load_case_file(Session& session, const std::string& path) {
   }
   auto source = std::make_shared<const SourceFile>(path, std::move(*text));
   YamlContext ctx(source, diags);
-  auto root = ctx.parse();
+  auto root = ctx.parse_case();
   if (!root) {
     const Diagnostic& d = diags.items().front();
     c.error = CaseError{"E403", d.message, d.at.to_string()};
