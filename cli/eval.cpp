@@ -36,10 +36,10 @@ int run_eval(const EvalArgs& args) {
     session.loader().finish(c);
   }
   for (const auto& w : c.warnings)
-    std::fprintf(stderr, "%s: warning[%s]: %s at %s\n", args.case_path.c_str(), w.code.c_str(),
+    std::fprintf(stderr, "%s: warning[%s]: %s at %s\n", args.case_path.c_str(), std::string(code_name(w.code)).c_str(),
                  w.message.c_str(), w.at.c_str());
   const CheckedPolicy& p = graph->policy;
-  if (c.error && c.error->code == "E404") {
+  if (c.error && c.error->code == Code::E404) {
     complain(args.case_path + ": " + c.error->message + "; use --ignore-dates to evaluate anyway");
     return 1;
   }
