@@ -10,6 +10,7 @@
 
 #include "cli/commands.hpp"
 #include "engine/mmi.hpp"
+#include "serve/serve.hpp"
 
 int main(int argc, char** argv) {
   using namespace mmi::cli;
@@ -99,6 +100,23 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json", "csv"}));
   add_log_flags(w);
 
+  mmi::serve::ServeOptions serve;
+  auto* s = app.add_subcommand("serve", "Serve the policies of a directory over HTTP (docs/serve.md)");
+  s->add_option("--policies", serve.policies, "Directory of policies (recursive)")->required();
+  s->add_option("--listen", serve.listen, "HOST:PORT (default 127.0.0.1:8080)");
+  s->add_option("--threads", serve.threads, "Worker threads (default: the cores)");
+  s->add_option("--max-body", serve.max_body, "Largest /evaluate body and /batch line, bytes");
+  s->add_option("--token-file", serve.token_file, "Bearer token clients must send");
+  s->add_option("--decision-log", serve.decision_log, "Append one JSON line per decision here");
+  s->add_option("--decision-log-max-bytes", serve.decision_log_max_bytes, "Rotate past this size");
+  s->add_option("--decision-log-keep", serve.decision_log_keep, "Rotated files kept");
+  s->add_option("--decision-log-queue", serve.decision_log_queue, "Records waiting, at most");
+  s->add_flag("--decision-log-fsync", serve.decision_log_fsync, "fdatasync after every write");
+  s->add_option("--header-timeout", serve.header_timeout, "Seconds to send a request's header");
+  s->add_option("--idle-timeout", serve.idle_timeout, "Seconds a connection may stay idle");
+  s->add_option("--max-connections", serve.max_connections, "Open connections, at most");
+  add_log_flags(s);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -126,6 +144,7 @@ int main(int argc, char** argv) {
     if (*t) return run_test(test);
     if (*b) return run_batch(batch);
     if (*w) return run_whatif(whatif);
+    if (*s) return mmi::serve::run_serve(serve);
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "mmi: out of memory\n");
     return 2;
