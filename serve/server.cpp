@@ -270,6 +270,7 @@ class Server {
   std::atomic<std::size_t> connection_count_{0};
   std::atomic<bool> draining_{false};
   std::atomic<std::uint64_t> next_request_{0};
+  std::atomic<std::uint64_t> answered_{0};  // responses written in full
   std::uint32_t boot_id_ = 0;
   std::mutex variants_mu_;
   std::map<std::string, std::shared_ptr<const Graph>> variants_;  // ?set= compilations
@@ -483,7 +484,7 @@ awaitable<bool> Server::batch(Conn& conn, beast::flat_buffer& buffer,
                               net::redirect_error(use_awaitable, ec));
     if (ec) co_return false;
   }
-  status = 200;
+  status = 499;  // until the last chunk is written: the stream ended early (nginx's code)
   http::response<http::empty_body> res{http::status::ok, version};
   res.set(http::field::server, std::string("mmi/") + engine_version());
   res.set(http::field::content_type, "application/x-ndjson");
@@ -507,7 +508,7 @@ awaitable<bool> Server::batch(Conn& conn, beast::flat_buffer& buffer,
   auto finish_line = [&](std::string_view text) {
     ++line;
     Session& s = session_for(graph, set->generation);
-    if (too_long) {
+    if (too_long || text.size() > max_line) {
       too_long = false;
       CaseError e{"E403", fmt::format("line longer than {} bytes", max_line), ""};
       append_input_error_json(out, *graph, "", e, line);
@@ -574,7 +575,8 @@ awaitable<bool> Server::batch(Conn& conn, beast::flat_buffer& buffer,
     parser.get().body().data = in.data();
     parser.get().body().size = in.size();
     stream.expires_after(millis(options_.idle_timeout));
-    co_await http::async_read(stream, buffer, parser, net::redirect_error(use_awaitable, ec));
+    // read_some: whatever has arrived, so results stream back before the body ends.
+    co_await http::async_read_some(stream, buffer, parser, net::redirect_error(use_awaitable, ec));
     if (ec == http::error::need_buffer) ec = {};
     if (ec) co_return false;  // the client went away or stalled: stop, nothing more to say
     consume(std::string_view(in.data(), in.size() - parser.get().body().size));
@@ -585,6 +587,7 @@ awaitable<bool> Server::batch(Conn& conn, beast::flat_buffer& buffer,
   stream.expires_after(millis(options_.idle_timeout));
   co_await net::async_write(stream, http::make_chunk_last(),
                             net::redirect_error(use_awaitable, ec));
+  if (!ec) status = 200;
   co_return !ec && keep_alive && !draining_;
 }
 
@@ -786,6 +789,7 @@ awaitable<void> Server::serve_connection(std::shared_ptr<Conn> conn) {
             bool keep = co_await batch(*conn, buffer, header, kept, set, q, rid, status);
             metrics_.request(route, status,
                              std::chrono::duration<double>(Clock::now() - started).count());
+            if (status == 200) answered_.fetch_add(1);
             if (!keep) break;
             continue;
           }
@@ -889,6 +893,7 @@ awaitable<void> Server::serve_connection(std::shared_ptr<Conn> conn) {
       co_await http::async_write(stream, res, net::redirect_error(use_awaitable, ec));
       metrics_.request(route, reply.status,
                        std::chrono::duration<double>(Clock::now() - started).count());
+      if (!ec) answered_.fetch_add(1);
       if (ec || !res.keep_alive()) break;
     }
   } catch (const std::exception& e) {
@@ -933,7 +938,8 @@ int Server::run(const tcp::endpoint& endpoint, unsigned threads) {
                  options_.decision_log.c_str());
     return 1;
   }
-  std::fprintf(stderr, "mmi serve: stopped\n");
+  std::fprintf(stderr, "mmi serve: stopped after answering %llu requests\n",
+               static_cast<unsigned long long>(answered_.load()));
   return 0;
 }
 
