@@ -31,14 +31,16 @@ bool DecisionLog::open(const DecisionLogOptions& options, std::string& error) {
 
 DecisionLog::Push DecisionLog::push(std::string&& record) {
   if (failing_.load()) return Push::failing;
+  bool was_empty;
   {
     std::lock_guard lk(mu_);
     if (depth_.load() >= options_.queue_capacity) return Push::full;
+    was_empty = queue_.empty();
     queue_.push_back(std::move(record));
     queue_.back() += '\n';
     depth_.fetch_add(1);
   }
-  cv_.notify_one();
+  if (was_empty) cv_.notify_one();  // the writer only sleeps on an empty queue
   return Push::ok;
 }
 
@@ -55,8 +57,8 @@ bool DecisionLog::write_all(const std::string& data) {
   return true;
 }
 
-void DecisionLog::rotate_if_needed() {
-  if (options_.max_bytes == 0 || size_ < options_.max_bytes) return;
+void DecisionLog::rotate_if_needed(std::size_t incoming) {
+  if (options_.max_bytes == 0 || size_ == 0 || size_ + incoming <= options_.max_bytes) return;
   struct stat st {};
   if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) return;  // /dev/null and the like
   const std::string& base = options_.path;
@@ -94,33 +96,43 @@ void DecisionLog::run() {
       }
     }
     if (batch.empty() && stopping) return;
-    data.clear();
-    for (const auto& r : batch) data += r;
-    auto give_up_at =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(patience_ms_);
-    while (!write_all(data)) {
-      write_failures_.fetch_add(1);
-      if (!failing_.exchange(true))
-        std::fprintf(stderr, "mmi serve: cannot write decision log `%s`: %s; answering 503\n",
-                     options_.path.c_str(), std::strerror(errno));
-      // A partial write may have landed; the retry then repeats those records (a duplicate
-      // line is recoverable, a lost one is not).
-      std::this_thread::sleep_for(std::chrono::milliseconds(options_.retry_ms));
-      std::lock_guard lk(mu_);
-      if (stopping_ && std::chrono::steady_clock::now() >= give_up_at) {
-        unwritten_at_stop_ = depth_.load();
-        return;
+    // Segments that end where the file reaches its size limit, so rotation is exact.
+    for (std::size_t next = 0; next < batch.size();) {
+      rotate_if_needed(batch[next].size());
+      data.clear();
+      std::size_t end = next;
+      while (end < batch.size() &&
+             (options_.max_bytes == 0 || end == next ||
+              size_ + data.size() + batch[end].size() <= options_.max_bytes))
+        data += batch[end++];
+      auto give_up_at =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(patience_ms_.load());
+      while (!write_all(data)) {
+        write_failures_.fetch_add(1);
+        if (!failing_.exchange(true))
+          std::fprintf(stderr, "mmi serve: cannot write decision log `%s`: %s; answering 503\n",
+                       options_.path.c_str(), std::strerror(errno));
+        // A partial write may have landed; the retry then repeats those records (a duplicate
+        // line is recoverable, a lost one is not).
+        std::this_thread::sleep_for(std::chrono::milliseconds(options_.retry_ms));
+        std::lock_guard lk(mu_);
+        if (stopping_ && std::chrono::steady_clock::now() >= give_up_at) {
+          unwritten_at_stop_ = depth_.load();
+          return;
+        }
+        if (stopping_ && !stopping) {
+          stopping = true;
+          give_up_at =
+              std::chrono::steady_clock::now() + std::chrono::milliseconds(patience_ms_.load());
+        }
       }
-      if (stopping_ && !stopping) {
-        stopping = true;
-        give_up_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(patience_ms_);
-      }
+      if (failing_.exchange(false))
+        std::fprintf(stderr, "mmi serve: decision log `%s` writable again\n",
+                     options_.path.c_str());
+      written_.fetch_add(end - next);
+      depth_.fetch_sub(end - next);
+      next = end;
     }
-    if (failing_.exchange(false))
-      std::fprintf(stderr, "mmi serve: decision log `%s` writable again\n", options_.path.c_str());
-    written_.fetch_add(batch.size());
-    depth_.fetch_sub(batch.size());
-    rotate_if_needed();
   }
 }
 

@@ -50,7 +50,7 @@ class DecisionLog {
  private:
   void run();
   bool write_all(const std::string& data);
-  void rotate_if_needed();
+  void rotate_if_needed(std::size_t incoming);  // before a write of `incoming` bytes
 
   DecisionLogOptions options_;
   int fd_ = -1;

@@ -712,6 +712,7 @@ awaitable<void> Server::serve_connection(std::shared_ptr<Conn> conn) {
       Route route = Route::other;
       Reply reply;
       bool close = false;
+      bool unread_body = false;  // answering before the body was read: linger on close
       std::string rid;
       std::string id;
       if (ec) {
@@ -761,28 +762,28 @@ awaitable<void> Server::serve_connection(std::shared_ptr<Conn> conn) {
         auto length = header.content_length();
         if (!public_route && !authorized(req)) {
           reply = error_reply(401, "missing or wrong bearer token");
-          close = has_body;
+          close = unread_body = has_body;
         } else if (route == Route::other) {
           reply = error_reply(404, "no such endpoint: " + std::string(path));
-          close = has_body;
+          close = unread_body = has_body;
         } else if (wants_post != is_post) {
           reply = error_reply(405, std::string("use ") + (wants_post ? "POST" : "GET"));
-          close = has_body;
+          close = unread_body = has_body;
         } else if (!q.error.empty()) {
           reply = error_reply(400, q.error);
-          close = has_body;
+          close = unread_body = has_body;
         } else if ((route == Route::evaluate || route == Route::batch || route == Route::graph) &&
                    (!entry || !entry->graph)) {
           reply = error_reply(404, "no policy `" + id + "`");
-          close = has_body;
+          close = unread_body = has_body;
         } else if (route == Route::batch) {
           Reply bad;
           if (!q.set.empty() && !graph_for(*entry, q, bad)) {
             reply = bad;
-            close = true;
+            close = unread_body = true;
           } else if (log_.enabled() && !log_.healthy()) {
             reply = error_reply(503, "the decision log cannot be written");
-            close = true;
+            close = unread_body = true;
           } else {
             unsigned status = 200;
             PolicyEntry kept = *entry;  // the set may be swapped while the stream runs
@@ -795,7 +796,7 @@ awaitable<void> Server::serve_connection(std::shared_ptr<Conn> conn) {
           }
         } else if (length && *length > options_.max_body) {
           reply = error_reply(413, fmt::format("body over {} bytes", options_.max_body));
-          close = true;
+          close = unread_body = true;
         } else {
           std::string body;
           if (has_body) {
@@ -811,7 +812,7 @@ awaitable<void> Server::serve_connection(std::shared_ptr<Conn> conn) {
                                       net::redirect_error(use_awaitable, ec));
             if (ec == http::error::body_limit) {
               reply = error_reply(413, fmt::format("body over {} bytes", options_.max_body));
-              close = true;
+              close = unread_body = true;
             } else if (ec) {
               break;  // timeout or disconnect mid-body
             }
@@ -894,6 +895,17 @@ awaitable<void> Server::serve_connection(std::shared_ptr<Conn> conn) {
       metrics_.request(route, reply.status,
                        std::chrono::duration<double>(Clock::now() - started).count());
       if (!ec) answered_.fetch_add(1);
+      if (!ec && unread_body) {
+        // The client may still be sending the body: closing now would reset the connection
+        // and could destroy the answer before it is read. Half-close, then read and discard for
+        // a moment (a "lingering close").
+        stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+        std::vector<char> sink(64 * 1024);
+        stream.expires_after(std::chrono::seconds(2));
+        for (int k = 0; k < 1024 && !ec; ++k)
+          co_await stream.async_read_some(net::buffer(sink), net::redirect_error(use_awaitable, ec));
+        break;
+      }
       if (ec || !res.keep_alive()) break;
     }
   } catch (const std::exception& e) {

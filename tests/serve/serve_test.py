@@ -478,6 +478,10 @@ def test_decision_log():
     files = sorted([f for f in os.listdir(WORK) if f.startswith("decisions.jsonl")],
                    key=lambda f: -int(f.rsplit(".", 1)[1]) if f[-1].isdigit() else 0)
     check(len(files) > 2, f"no rotation: {files}")
+    # Rotation is exact: every rotated file holds 4000 bytes or less, and the next record
+    # would not have fit.
+    sizes = [os.path.getsize(os.path.join(WORK, f)) for f in files]
+    check(all(2000 < n <= 4000 for n in sizes[:-1]), f"rotated sizes {sizes}")
     records = []
     for f in files:
         with open(os.path.join(WORK, f)) as fh:
