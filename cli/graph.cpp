@@ -14,9 +14,9 @@ int run_graph(const GraphArgs& args) {
   int code = 1;
   auto graph = compile_or_report(args.policy, {}, code);
   if (!graph) return code;
-  std::fputs(graph_export(*graph, format == Format::dot ? GraphFormat::dot : GraphFormat::json)
-                 .c_str(),
-             stdout);
+  std::fputs(
+      graph_export(*graph, format == Format::dot ? GraphFormat::dot : GraphFormat::json).c_str(),
+      stdout);
   return 0;
 }
 

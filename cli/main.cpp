@@ -101,7 +101,8 @@ int main(int argc, char** argv) {
   add_log_flags(w);
 
   mmi::serve::ServeOptions serve;
-  auto* s = app.add_subcommand("serve", "Serve the policies of a directory over HTTP (docs/serve.md)");
+  auto* s =
+      app.add_subcommand("serve", "Serve the policies of a directory over HTTP (docs/serve.md)");
   s->add_option("--policies", serve.policies, "Directory of policies (recursive)")->required();
   s->add_option("--listen", serve.listen, "HOST:PORT (default 127.0.0.1:8080)");
   s->add_option("--threads", serve.threads, "Worker threads (default: the cores)");

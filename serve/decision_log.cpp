@@ -101,9 +101,8 @@ void DecisionLog::run() {
       rotate_if_needed(batch[next].size());
       data.clear();
       std::size_t end = next;
-      while (end < batch.size() &&
-             (options_.max_bytes == 0 || end == next ||
-              size_ + data.size() + batch[end].size() <= options_.max_bytes))
+      while (end < batch.size() && (options_.max_bytes == 0 || end == next ||
+                                    size_ + data.size() + batch[end].size() <= options_.max_bytes))
         data += batch[end++];
       auto give_up_at =
           std::chrono::steady_clock::now() + std::chrono::milliseconds(patience_ms_.load());

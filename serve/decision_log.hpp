@@ -17,11 +17,11 @@ namespace mmi::serve {
 
 struct DecisionLogOptions {
   std::string path;
-  std::size_t queue_capacity = 65536;             // records waiting to be written
+  std::size_t queue_capacity = 65536;              // records waiting to be written
   std::uint64_t max_bytes = 256ull * 1024 * 1024;  // rotate past this size (0: never)
-  unsigned keep = 5;                              // rotated files kept
-  bool fsync = false;                             // fdatasync after every write
-  unsigned retry_ms = 200;                        // after a failed write
+  unsigned keep = 5;                               // rotated files kept
+  bool fsync = false;                              // fdatasync after every write
+  unsigned retry_ms = 200;                         // after a failed write
 };
 
 class DecisionLog {

@@ -34,9 +34,9 @@ class Metrics {
  private:
   mutable std::mutex mu_;
   std::map<std::pair<Route, unsigned>, std::uint64_t> requests_;  // guarded by mu_
-  std::array<std::uint64_t, kBuckets.size() + 1> buckets_{};    // guarded by mu_; last: +Inf
-  double latency_sum_ = 0;                                       // guarded by mu_
-  std::uint64_t latency_count_ = 0;                              // guarded by mu_
+  std::array<std::uint64_t, kBuckets.size() + 1> buckets_{};      // guarded by mu_; last: +Inf
+  double latency_sum_ = 0;                                        // guarded by mu_
+  std::uint64_t latency_count_ = 0;                               // guarded by mu_
   std::atomic<std::uint64_t> evaluations_{0}, reloads_{0}, reload_failures_{0};
 };
 

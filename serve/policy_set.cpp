@@ -25,7 +25,8 @@ bool has_top_level_key(const std::string& text, std::string_view key) {
 }
 
 bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Policy files (not modules, tests or case files), sorted for a stable order.

@@ -24,7 +24,7 @@ struct PolicyEntry {
 struct PolicySet {
   std::uint64_t generation = 0;
   std::map<std::string, PolicyEntry> policies;  // by id
-  std::vector<std::string> errors;               // diagnostics of the load that built this set
+  std::vector<std::string> errors;              // diagnostics of the load that built this set
   const PolicyEntry* find(const std::string& id) const {
     auto it = policies.find(id);
     return it == policies.end() ? nullptr : &it->second;

@@ -1,12 +1,14 @@
 // `mmi serve`: HTTP/1.1 on Boost.Beast, one coroutine per connection on a strand, the io_context
 // run by --threads threads. Evaluation runs inline on those threads with a thread-local
 // mmi::Session per compiled graph; results are written by the engine's own result writer.
+// Before Asio: Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <unistd.h>
 
-#include <utility>  // before Asio: its awaitable.hpp uses std::exchange
 #include <boost/asio.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -62,8 +64,8 @@ std::string sha256_hex(std::string_view data) {
 std::string utc_now() {
   auto now = std::chrono::system_clock::now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
-            1000;
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
@@ -176,7 +178,8 @@ void json_field(std::string& out, const char* key, std::string_view value, bool 
 Session& session_for(const std::shared_ptr<const Graph>& graph, std::uint64_t generation) {
   struct Cache {
     std::uint64_t generation = 0;
-    std::unordered_map<const Graph*, std::pair<std::shared_ptr<const Graph>, std::unique_ptr<Session>>>
+    std::unordered_map<const Graph*,
+                       std::pair<std::shared_ptr<const Graph>, std::unique_ptr<Session>>>
         sessions;
   };
   thread_local Cache cache;
@@ -284,8 +287,8 @@ std::string Server::request_id(const http::request<http::empty_body>& req) {
     std::string_view v(it->value().data(), it->value().size());
     bool ok = !v.empty() && v.size() <= 128;
     for (char c : v)
-      ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
-                  c == '.' || c == ':');
+      ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+                  c == ':');
     if (ok) return std::string(v);
   }
   return fmt::format("{:08x}-{:x}", boot_id_, next_request_.fetch_add(1));
@@ -437,7 +440,7 @@ bool Server::evaluate_case(Session& s, const Graph& g, std::string_view text, co
              o && !o->coverage_cutoff.is_missing() ? value_to_string(o->coverage_cutoff, g) : "",
              true);
   r += ',';
-  std::string code = c.error ? c.error->code
+  std::string code = c.error         ? c.error->code
                      : o && o->error ? std::string(code_name(o->error->code))
                                      : std::string();
   json_field(r, "error", code, true);
@@ -611,8 +614,7 @@ ReloadOutcome Server::reload(const std::string& why) {
   outcome.generation = snapshot()->generation;
   std::fprintf(stderr, "mmi serve: reload (%s): %s, generation %llu, %zu policies\n", why.c_str(),
                outcome.errors.empty() ? "ok" : "with errors (previous versions kept)",
-               static_cast<unsigned long long>(outcome.generation),
-               snapshot()->policies.size());
+               static_cast<unsigned long long>(outcome.generation), snapshot()->policies.size());
   return outcome;
 }
 
@@ -756,7 +758,8 @@ awaitable<void> Server::serve_connection(std::shared_ptr<Conn> conn) {
             if (route != Route::other) entry = set->find(id);
           }
         }
-        bool wants_post = route == Route::evaluate || route == Route::batch || route == Route::reload;
+        bool wants_post =
+            route == Route::evaluate || route == Route::batch || route == Route::reload;
         bool public_route = route == Route::healthz || route == Route::readyz;
         bool has_body = req.has_content_length() || req.chunked();
         auto length = header.content_length();
@@ -808,8 +811,7 @@ awaitable<void> Server::serve_connection(std::shared_ptr<Conn> conn) {
                                         net::redirect_error(use_awaitable, ec));
               if (ec) break;
             }
-            co_await http::async_read(stream, buffer, full,
-                                      net::redirect_error(use_awaitable, ec));
+            co_await http::async_read(stream, buffer, full, net::redirect_error(use_awaitable, ec));
             if (ec == http::error::body_limit) {
               reply = error_reply(413, fmt::format("body over {} bytes", options_.max_body));
               close = unread_body = true;
@@ -831,8 +833,8 @@ awaitable<void> Server::serve_connection(std::shared_ptr<Conn> conn) {
                 else if (log_.enabled() && !log_.healthy())
                   reply = error_reply(503, "the decision log cannot be written");
                 else
-                  reply.body = fmt::format("{{\"status\":\"ready\",\"generation\":{}}}",
-                                           set->generation);
+                  reply.body =
+                      fmt::format("{{\"status\":\"ready\",\"generation\":{}}}", set->generation);
                 break;
               case Route::metrics: {
                 Gauges g;
@@ -863,12 +865,12 @@ awaitable<void> Server::serve_connection(std::shared_ptr<Conn> conn) {
                 reply = evaluate(*set, *entry, body, q, rid);
                 break;
               case Route::reload: {
-                ReloadOutcome o = co_await net::co_spawn(
-                    reload_pool_.get_executor(), reload_task("POST /v1/admin/reload"),
-                    use_awaitable);
+                ReloadOutcome o =
+                    co_await net::co_spawn(reload_pool_.get_executor(),
+                                           reload_task("POST /v1/admin/reload"), use_awaitable);
                 reply.status = o.errors.empty() ? 200 : 422;
-                reply.body = fmt::format("{{\"generation\":{},\"ok\":{},\"errors\":[",
-                                         o.generation, o.errors.empty() ? "true" : "false");
+                reply.body = fmt::format("{{\"generation\":{},\"ok\":{},\"errors\":[", o.generation,
+                                         o.errors.empty() ? "true" : "false");
                 for (std::size_t k = 0; k < o.errors.size(); ++k) {
                   if (k) reply.body += ',';
                   append_json_string(reply.body, o.errors[k]);
@@ -903,7 +905,8 @@ awaitable<void> Server::serve_connection(std::shared_ptr<Conn> conn) {
         std::vector<char> sink(64 * 1024);
         stream.expires_after(std::chrono::seconds(2));
         for (int k = 0; k < 1024 && !ec; ++k)
-          co_await stream.async_read_some(net::buffer(sink), net::redirect_error(use_awaitable, ec));
+          co_await stream.async_read_some(net::buffer(sink),
+                                          net::redirect_error(use_awaitable, ec));
         break;
       }
       if (ec || !res.keep_alive()) break;
@@ -972,7 +975,8 @@ int run_serve(const ServeOptions& options) {
     port = host.substr(colon + 1);
     host = host.substr(0, colon);
   }
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   if (host == "localhost") host = "127.0.0.1";
   beast::error_code ec;
   auto address = net::ip::make_address(host, ec);
@@ -995,7 +999,8 @@ int run_serve(const ServeOptions& options) {
     std::stringstream text;
     text << in.rdbuf();
     token = text.str();
-    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())))
+      token.pop_back();
     if (!in || token.empty()) {
       std::fprintf(stderr, "mmi: cannot read a token from --token-file `%s`\n",
                    options.token_file.c_str());

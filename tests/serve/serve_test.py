@@ -268,14 +268,14 @@ def test_body_over_limit():
 
 
 def test_slow_client():
-    s = Server("--header-timeout", "1.5")
+    s = Server("--header-timeout", "3")
     try:
         slow = socket.create_connection(("127.0.0.1", s.port), timeout=10)
         request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 40 + b"\r\n\r\n"
         cut_after = None
         others = 0
         started = time.monotonic()
-        for k, byte in enumerate(request):  # a byte every 0.25 s: 4 bytes a second
+        for k, byte in enumerate(request):  # a byte a second
             try:
                 slow.send(bytes([byte]))
             except OSError:
@@ -285,7 +285,7 @@ def test_slow_client():
             status, _, _ = s.request("GET", "/healthz")
             check(status == 200, "another client")
             others += 1
-            slow.settimeout(0.25)
+            slow.settimeout(1.0)
             try:
                 if slow.recv(100) == b"":
                     cut_after = k
@@ -295,11 +295,11 @@ def test_slow_client():
             except OSError:
                 cut_after = k
                 break
-            if time.monotonic() - started > 20:
+            if time.monotonic() - started > 30:
                 break
         check(cut_after is not None and cut_after < len(request) - 1,
               "a client sending its header a byte at a time was never cut off")
-        check(others >= 3, f"other clients answered meanwhile: {others}")
+        check(others >= 2, f"other clients answered meanwhile: {others}")
         slow.close()
     finally:
         check(s.stop() == 0, "exit code")
