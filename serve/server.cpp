@@ -677,6 +677,9 @@ awaitable<void> Server::accept_loop() {
       net::co_spawn(ex, reject(std::move(socket)), net::detached);
       continue;
     }
+    // Responses go out in one write each, but a /batch stream writes its header and chunks
+    // separately: without this, Nagle's algorithm and delayed ACKs would stall them.
+    socket.set_option(tcp::no_delay(true), ec);
     auto conn = std::make_shared<Conn>(std::move(socket));
     {
       std::lock_guard lk(conns_mu_);
