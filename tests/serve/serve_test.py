@@ -204,6 +204,49 @@ def test_endpoints():
         check(s.stop() == 0, "exit code")
 
 
+def test_protocol():
+    """Pipelined requests, Expect: 100-continue, a case outside the policy's dates (E404)."""
+    policies = policies_copy()
+    path = os.path.join(policies, "us-tx.yaml")
+    with open(path) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(text.replace('version: "2.0.0"', 'version: "2.0.0"\neffective: 2030-01-01', 1))
+    line = book(1)[0]
+    s = Server(policies=policies)
+    try:
+        status, data, _ = s.request("POST", evaluate_path(), line)
+        got = json.loads(data)
+        check(status == 422 and got["error"]["code"] == "E404", f"{status} {data[:300]}")
+        sock = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * 2 +
+                     b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        received = b""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        check(received.count(b"HTTP/1.1 200 OK") == 3 and received.endswith(b'"generation":1}\n'),
+              f"pipelined: {received}")
+        sock.close()
+        sock = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        sock.sendall(b"POST /v1/policies/acme-tx-plateau/evaluate HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n" % len(line))
+        interim = sock.recv(100)
+        check(interim == b"HTTP/1.1 100 Continue\r\n\r\n", f"no 100 Continue: {interim}")
+        sock.sendall(line)
+        received = b""
+        deadline = time.monotonic() + 10
+        while b"\r\n\r\n" not in received and time.monotonic() < deadline:
+            received += sock.recv(65536)
+        check(received.startswith(b"HTTP/1.1 200 OK"), f"after 100 Continue: {received[:100]}")
+        sock.close()
+    finally:
+        check(s.stop() == 0, "exit code")
+
+
 def test_malformed_and_duplicate_keys():
     good = book(1)[0]
     case = json.loads(good)
