@@ -299,7 +299,8 @@ bool Server::authorized(const http::request<http::empty_body>& req) const {
   auto it = req.find(http::field::authorization);
   if (it == req.end()) return false;
   std::string_view v(it->value().data(), it->value().size());
-  if (v.substr(0, 7) != "Bearer ") return false;
+  if (v.size() < 7 || !beast::iequals(beast::string_view(v.data(), 7), "Bearer "))
+    return false;  // any case
   // Digests of equal length, compared in constant time: neither length nor content leaks.
   std::string given = sha256_hex(v.substr(7));
   return CRYPTO_memcmp(given.data(), token_digest_.data(), given.size()) == 0;

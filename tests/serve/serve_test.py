@@ -597,6 +597,12 @@ def test_token_and_listen():
         status, _, _ = s.request("GET", "/v1/policies",
                                  headers={"Authorization": "Bearer s3cret-token"})
         check(status == 200, "right token")
+        status, _, _ = s.request("GET", "/v1/policies",
+                                 headers={"Authorization": "bearer s3cret-token"})
+        check(status == 200, "the scheme is case-insensitive")
+        status, _, _ = s.request("GET", "/v1/policies",
+                                 headers={"Authorization": "Bearer s3cret-tokenX"})
+        check(status == 401, "a longer token")
         status, _, _ = s.request("GET", "/healthz")
         check(status == 200, "health checks need no token")
     finally:
