@@ -46,21 +46,8 @@ int run_eval(const EvalArgs& args) {
   if (c.error && c.error->at.empty()) c.error->at = args.case_path;
   const Outcome& o = session.evaluate();
   if (format == Format::json) {
-    std::string out = session.result_json();
-    if (args.explain) {
-      out.pop_back();  // reopen the result object to add the explanation
-      out += ",\"explain\":{\"rules\":[";
-      for (std::uint32_t r = 0; r < p.rules.size() && o.status != Status::error; ++r) {
-        if (r) out += ',';
-        append_explanation_json(out, session.evaluator().explain_rule(r));
-      }
-      out += "],\"decision\":";
-      if (o.status != Status::error)
-        append_explanation_json(out, session.evaluator().explain_decision());
-      else
-        out += "null";
-      out += "}}";
-    }
+    std::string out;
+    session.append_result_json(out, args.explain);
     out += '\n';
     if (!print(out)) return 2;
   } else {
