@@ -1,0 +1,25 @@
+# Script mode (tests/install.cmake): install, build the consumer project, run it.
+file(REMOVE_RECURSE ${WORK})
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  set(last_output "${out}" PARENT_SCOPE)
+endfunction()
+run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK}/prefix)
+foreach(f bin/mmi share/mmi/policies/us-tx.yaml share/mmi/schemas/case.schema.json
+          include/mmi/engine/mmi.hpp)
+  if(NOT EXISTS ${WORK}/prefix/${f})
+    message(FATAL_ERROR "the install lacks ${f}")
+  endif()
+endforeach()
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install -B ${WORK}/build -G ${GENERATOR}
+    -DCMAKE_PREFIX_PATH=${WORK}/prefix -DEMBED_SOURCE=${SOURCE_DIR}/docs/examples/embed.cpp
+    -DCMAKE_BUILD_TYPE=Release)
+run(${CMAKE_COMMAND} --build ${WORK}/build)
+run(${WORK}/build/embed ${WORK}/prefix/share/mmi/policies/us-tx.yaml)
+string(FIND "${last_output}" "policy: us-tx 2.0.0\nstatus: reached\nmmi_date: 2026-01-20\n" at)
+if(NOT at EQUAL 0)
+  message(FATAL_ERROR "unexpected output of the installed example:\n${last_output}")
+endif()
