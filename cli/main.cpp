@@ -10,6 +10,7 @@
 
 #include "cli/commands.hpp"
 #include "engine/mmi.hpp"
+#include "lsp/server.hpp"
 
 int main(int argc, char** argv) {
   using namespace mmi::cli;
@@ -99,6 +100,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json", "csv"}));
   add_log_flags(w);
 
+  auto* lsp = app.add_subcommand("lsp", "Language server for editors (LSP over stdio)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -120,6 +123,7 @@ int main(int argc, char** argv) {
                     : verbosity == 1 ? spdlog::level::info
                                      : spdlog::level::warn);
   try {
+    if (*lsp) return mmi::lsp::serve(0, stdout);
     if (*c) return run_check(check);
     if (*e) return run_eval(eval);
     if (*g) return run_graph(graph);

@@ -1,0 +1,46 @@
+// The editor features over one document: diagnostics, completion, hover, definition, references,
+// symbols, code actions and code lenses. Each takes a snapshot and returns the LSP result as JSON.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lsp/analysis.hpp"
+#include "lsp/text.hpp"
+#include "rules/calendar.hpp"
+
+namespace mmi::lsp {
+
+using json = nlohmann::json;
+
+struct DocumentView {
+  std::string uri, path, text;
+  int version = 0;
+  std::shared_ptr<const Analysis> analysis;  // the latest check of this document, may be stale
+};
+
+struct Workspace {
+  // The URI an editor knows a file by (an open document's own URI, else a file:// URI).
+  std::function<std::string(const std::string& path)> uri_for;
+  std::vector<std::shared_ptr<const Analysis>> analyses;  // of every open policy
+  DayNumber reference_date = 0;                           // for parameters' values in force
+};
+
+bool is_suite_text(const std::string& path, const std::string& text);
+bool is_policy_text(const std::string& text);
+
+// publishDiagnostics params for `doc` from its analysis.
+json diagnostics_params(const DocumentView& doc, const Analysis& a, const Workspace& ws);
+json completion(const DocumentView& doc, Position at);
+json hover(const DocumentView& doc, Position at, const Workspace& ws);
+json definition(const DocumentView& doc, Position at, const Workspace& ws);
+json references(const DocumentView& doc, Position at, bool include_declaration,
+                const Workspace& ws);
+json document_symbols(const DocumentView& doc);
+json code_actions(const DocumentView& doc, const json& params);
+
+}  // namespace mmi::lsp
