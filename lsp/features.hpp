@@ -42,5 +42,11 @@ json references(const DocumentView& doc, Position at, bool include_declaration,
                 const Workspace& ws);
 json document_symbols(const DocumentView& doc);
 json code_actions(const DocumentView& doc, const json& params);
+// lsp/lens.cpp
+json code_lenses(const DocumentView& doc, const SourceReader& reader);
+// workspace/executeCommand: mmi.runSuite [suite], mmi.runCase [policy, case file]. Returns the
+// result, or null with `message` saying why; `message` is also the line to show the user.
+json execute_command(const std::string& command, const json& arguments, const SourceReader& reader,
+                     std::string& message);
 
 }  // namespace mmi::lsp

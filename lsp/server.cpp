@@ -324,6 +324,20 @@ class Server {
     return v;
   }
 
+  // A reader of the open documents' text, as they are now.
+  SourceReader buffers() {
+    auto texts = std::make_shared<std::map<std::string, std::string>>();
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& [uri, d] : docs_) (*texts)[d.path] = d.text;
+    }
+    return [texts](const std::string& path) -> std::optional<std::string> {
+      auto it = texts->find(canonical_path(path));
+      if (it == texts->end()) return std::nullopt;
+      return it->second;
+    };
+  }
+
   static Position position(const json& params) {
     const json& p = params.at("position");
     return {p.at("line").get<std::uint32_t>(), p.at("character").get<std::uint32_t>()};
@@ -368,6 +382,15 @@ class Server {
       return doc ? document_symbols(*doc) : json::array();
     if (method == "textDocument/codeAction")
       return doc ? code_actions(*doc, params) : json::array();
+    if (method == "textDocument/codeLens")
+      return doc ? code_lenses(*doc, buffers()) : json::array();
+    if (method == "workspace/executeCommand") {
+      std::string text;
+      json result = execute_command(params.at("command"), params.value("arguments", json::array()),
+                                    buffers(), text);
+      notify("window/showMessage", {{"type", result.is_null() ? 1 : 3}, {"message", text}});
+      return result;
+    }
     code = error_code::method_not_found;
     message = "method not found: " + method;
     return std::nullopt;
@@ -399,7 +422,9 @@ class Server {
             {"definitionProvider", true},
             {"referencesProvider", true},
             {"documentSymbolProvider", true},
-            {"codeActionProvider", {{"codeActionKinds", {"quickfix"}}}}};
+            {"codeActionProvider", {{"codeActionKinds", {"quickfix"}}}},
+            {"codeLensProvider", {{"resolveProvider", false}}},
+            {"executeCommandProvider", {{"commands", {"mmi.runSuite", "mmi.runCase"}}}}};
   }
 };
 

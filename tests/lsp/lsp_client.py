@@ -323,6 +323,47 @@ def main():
                                         "contentChanges": [{"text": module_text}]})
     c.latest_diagnostics(pu, lambda ds: ds == [], "policy clean again after the module is restored")
 
+    # ---- running cases: code lenses on the suite and above `decision:`, commands ----
+    suite_path = os.path.join(HERE, "policy.test.yaml")
+    suite_text = open(suite_path, encoding="utf-8").read()
+    su = uri(suite_path)
+    c.notify("textDocument/didOpen", {"textDocument": {"uri": su, "languageId": "yaml",
+                                                       "version": 1, "text": suite_text}})
+    lenses = c.request("textDocument/codeLens", {"textDocument": {"uri": su}})
+    got = [(l["range"]["start"]["line"], l["command"]["title"]) for l in lenses]
+    want = [(0, "▶ Run all 2 tests (mmi test, saved files)"),
+            (pos_of(suite_text, "- name: statutory")["line"],
+             "✓ reached · MMI 2012-01-02 · cutoff 2012-01-02 (statutory)"),
+            (pos_of(suite_text, "- name: before")["line"], "✓ not_reached · MMI — · cutoff 2012-01-02")]
+    check(got == want, "suite lenses: %s" % got)
+    lenses = c.request("textDocument/codeLens", {"textDocument": {"uri": pu}})
+    got = [(l["range"]["start"]["line"], l["command"]["title"], l["command"]["arguments"]) for l in lenses]
+    check(got == [(pos_of(text, "decision:")["line"],
+                   "▶ policy.test.yaml: 2 cases, 1 reached, 0 differ from the expected status/MMI/cutoff",
+                   [su])], "policy lens above decision: %s" % got)
+    # An unsaved change to the module (52 weeks): the lenses evaluate the buffers.
+    c.notify("textDocument/didChange", {"textDocument": {"uri": mu, "version": 4},
+                                        "contentChanges": [{"range": range_of(module_text, "104 weeks"),
+                                                            "text": "52 weeks"}]})
+    lenses = c.request("textDocument/codeLens", {"textDocument": {"uri": su}})
+    got = [l["command"]["title"] for l in lenses][1:]
+    check(got == ["✗ reached · MMI 2011-01-03 · cutoff 2011-01-03 (statutory) (expected mmi_date 2012-01-02)",
+                  "✗ reached · MMI 2011-01-03 · cutoff 2011-01-03 (statutory) (expected status not_reached)"],
+          "lenses follow the unsaved module: %s" % got)
+    r = c.request("workspace/executeCommand", {"command": "mmi.runCase",
+                                               "arguments": [pu, os.path.join(HERE, "case.yaml")]})
+    check(r and r["status"] == "reached" and r["mmi_date"] == "2011-01-03" and r["case"] == "L3",
+          "mmi.runCase on the unsaved policy: %s" % r)
+    m = c.wait(lambda m: m.get("method") == "window/showMessage", "showMessage after runCase")
+    check(m["params"]["message"] == "case.yaml: reached · MMI 2011-01-03 · cutoff 2011-01-03 (statutory)",
+          "runCase message: %s" % m["params"])
+    c.notify("textDocument/didChange", {"textDocument": {"uri": mu, "version": 5},
+                                        "contentChanges": [{"text": module_text}]})
+    r = c.request("workspace/executeCommand", {"command": "mmi.runSuite", "arguments": [su]})
+    check(r and r["passed"] == 2 and r["failed"] == 0, "mmi.runSuite (saved files): %s" % r)
+    m = c.wait(lambda m: m.get("method") == "window/showMessage", "showMessage after runSuite")
+    check(m["params"]["message"] == "policy.test.yaml: 2 passed, 0 failed", "runSuite message: %s" % m["params"])
+
     # ---- protocol errors ----
     c.write_raw(b"Content-Length: 9\r\n\r\n{not json")
     m = c.wait(lambda m: "error" in m and m.get("id") is None, "parse error response")
