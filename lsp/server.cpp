@@ -72,6 +72,7 @@ class Server {
   std::map<std::string, Document> docs_;  // by URI
   std::map<std::string, std::shared_ptr<const Analysis>> analyses_;  // by document URI
   std::map<std::string, Clock::time_point> due_;                     // URI → when to check
+  std::map<std::string, Clock::time_point> last_check_;  // URI → when its last check began
   bool stopping_ = false;
   std::atomic<bool> exit_{false};
   std::atomic<bool> shutdown_{false};
@@ -141,7 +142,7 @@ class Server {
       d.text = td.at("text");
       d.version = td.value("version", 0);
       std::lock_guard lock(mutex_);
-      schedule_with_dependents(d.uri, d.path, Clock::now());
+      schedule_with_dependents(d.uri, d.path);
       docs_[d.uri] = std::move(d);
     } else if (method == "textDocument/didChange") {
       const json& td = params.at("textDocument");
@@ -160,8 +161,7 @@ class Server {
         }
       }
       d.version = td.value("version", d.version + 1);
-      schedule_with_dependents(d.uri, d.path,
-                               Clock::now() + std::chrono::milliseconds(debounce_ms_));
+      schedule_with_dependents(d.uri, d.path);
     } else if (method == "textDocument/didClose") {
       std::string uri = params.at("textDocument").at("uri");
       std::lock_guard lock(mutex_);
@@ -172,27 +172,33 @@ class Server {
       analyses_.erase(uri);
       due_.erase(uri);
       // Policies that include it now read it from disk.
-      schedule_dependents(path, Clock::now() + std::chrono::milliseconds(debounce_ms_));
+      last_check_.erase(uri);
+      schedule_dependents(path);
       notify("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}});
     }
     // initialized, didSave, setTrace, workspace/didChangeConfiguration…: nothing to do.
   }
 
-  // Holds mutex_. Checks `uri` and every open policy whose last check read `path`.
-  void schedule_with_dependents(const std::string& uri, const std::string& path,
-                                Clock::time_point when) {
+  // Holds mutex_. Checks `uri` and every open policy whose last check read `path`. The debounce
+  // is a throttle: a change after a quiet spell is checked at once, later ones in a burst wait
+  // until debounce_ms_ after the previous check (which then reads the newest text).
+  void schedule_with_dependents(const std::string& uri, const std::string& path) {
+    schedule(uri);
+    schedule_dependents(path);
+  }
+
+  void schedule(const std::string& uri) {
+    if (due_.count(uri)) return;  // the pending check will read the newest text
+    Clock::time_point when = Clock::now();
+    if (auto last = last_check_.find(uri); last != last_check_.end())
+      when = std::max(when, last->second + std::chrono::milliseconds(debounce_ms_));
     due_[uri] = when;
-    schedule_dependents(path, when);
     check_cv_.notify_one();
   }
 
-  void schedule_dependents(const std::string& path, Clock::time_point when) {
+  void schedule_dependents(const std::string& path) {
     for (const auto& [uri, a] : analyses_)
-      if (a->path != path && a->sources.count(path)) {
-        auto [it, fresh] = due_.try_emplace(uri, when);
-        if (!fresh && it->second > when) it->second = when;
-      }
-    check_cv_.notify_one();
+      if (a->path != path && a->sources.count(path)) schedule(uri);
   }
 
   // ---- the checker ----
@@ -214,6 +220,7 @@ class Server {
       }
       std::string uri = next->first;
       due_.erase(next);
+      last_check_[uri] = Clock::now();
       auto doc = docs_.find(uri);
       if (doc == docs_.end()) continue;
       Document snapshot = doc->second;
