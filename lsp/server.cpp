@@ -369,10 +369,10 @@ class Server {
     const bool document_request = method.rfind("textDocument/", 0) == 0;
     std::optional<DocumentView> doc;
     if (document_request) {
-      doc = view(params);
-      if (!doc && method != "textDocument/completion") {
-        // Not open: nothing known about it.
-      }
+      doc = view(params);  // nullopt for a document that is not open: nothing is known of it
+      // Other YAML (and suites, but for their code lenses) is left to other tools.
+      bool policy = doc && is_policy_text(doc->text) && !is_suite_text(doc->path, doc->text);
+      if (doc && !policy && method != "textDocument/codeLens") doc.reset();
     }
     if (method == "textDocument/completion")
       return doc ? completion(*doc, position(params)) : json::array();
