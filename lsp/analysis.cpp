@@ -48,6 +48,8 @@ std::optional<Span> span_of_name(const SourceLocation& at, std::string_view name
               static_cast<std::uint32_t>(found + name.size())};
 }
 
+constexpr std::size_t kMaxIndexedExpression = 16 * 1024;
+
 class Indexer {
  public:
   explicit Indexer(Analysis& a) : a_(a), p_(*a.checked) {}
@@ -134,6 +136,9 @@ class Indexer {
   }
 
   void walk(const CheckedExpr& ce) {
+    // Placing a name walks the scalar from its start: skip pathological expressions rather than
+    // spend quadratic time on them (their diagnostics are still reported).
+    if (ce.source.text().size() > kMaxIndexedExpression) return;
     std::vector<std::uint32_t> items;
     walk(ce, ce.expr, items);
   }

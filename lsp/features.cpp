@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <regex>
 #include <set>
 
 #include "rules/builtins.hpp"
@@ -110,9 +109,16 @@ std::optional<ExprContext> expression_at(const DocumentView& doc, Position at) {
       SourceLocation last = src->location_of(static_cast<std::uint32_t>(text.size() - 1));
       bool inside = last.line > line1 || (last.line == line1 && last.column + 1 >= col1);
       if (!inside) continue;
-      std::uint32_t count = 0;
-      for (std::uint32_t k = 0; k < text.size(); ++k)
-        if (before(src->location_of(k), line1, col1)) count = k + 1;
+      // The characters placed before the cursor (positions grow with the offset).
+      std::uint32_t lo = 0, hi = static_cast<std::uint32_t>(text.size());
+      while (lo < hi) {
+        std::uint32_t mid = lo + (hi - lo) / 2;
+        if (before(src->location_of(mid), line1, col1))
+          lo = mid + 1;
+        else
+          hi = mid;
+      }
+      std::uint32_t count = lo;
       return ExprContext{text.substr(0, count), decision};
     }
   }
@@ -122,11 +128,16 @@ std::optional<ExprContext> expression_at(const DocumentView& doc, Position at) {
       "include", "hit",   "order",   "id",           "description", "cites",   "effective",
       "expires", "name",  "case",    "expect",       "override"};
   std::string before_cursor(line_text.substr(0, col1 - 1));
-  static const std::regex kKeyValue(
-      R"(^\s*(?:-\s+)?([A-Za-z_][A-Za-z0-9_]*|\d{4}-\d\d-\d\d)\s*:\s+(.*)$)");
-  std::smatch m;
-  if (std::regex_match(before_cursor, m, kKeyValue) && !kNotExpressions.count(m[1].str()))
-    return ExprContext{m[2].str(), m[1].str() == "coverage_cutoff"};
+  // `key: text` (or `- key: text`, or `2020-01-01: text` in a dated series).
+  std::size_t i = 0;
+  while (i < before_cursor.size() && (before_cursor[i] == ' ' || before_cursor[i] == '-')) ++i;
+  std::size_t key_begin = i;
+  while (i < before_cursor.size() && (is_name_char(before_cursor[i]) || before_cursor[i] == '-'))
+    ++i;
+  std::string key = before_cursor.substr(key_begin, i - key_begin);
+  if (!key.empty() && i + 1 < before_cursor.size() && before_cursor[i] == ':' &&
+      (before_cursor[i + 1] == ' ' || before_cursor[i + 1] == '\t') && !kNotExpressions.count(key))
+    return ExprContext{before_cursor.substr(i + 2), key == "coverage_cutoff"};
   return std::nullopt;
 }
 
@@ -541,14 +552,12 @@ json location_json(const Span& s, const Workspace& ws) {
 }  // namespace
 
 bool is_suite_text(const std::string& path, const std::string& text) {
-  static const std::regex kTests(R"((^|\n)tests\s*:)");
   return (path.size() > 10 && path.compare(path.size() - 10, 10, ".test.yaml") == 0) ||
-         std::regex_search(text, kTests);
+         top_level_value(text, "tests").has_value();
 }
 
 bool is_policy_text(const std::string& text) {
-  static const std::regex kPolicy(R"((^|\n)policy\s*:)");
-  return std::regex_search(text, kPolicy);
+  return top_level_value(text, "policy").has_value();
 }
 
 json diagnostics_params(const DocumentView& doc, const Analysis& a, const Workspace& ws) {
@@ -564,7 +573,6 @@ json diagnostics_params(const DocumentView& doc, const Analysis& a, const Worksp
         break;
       }
   }
-  static const std::regex kDidYouMean(R"(did you mean `([^`]+)`\?)");
   for (const auto& d : a.diagnostics.items()) {
     bool own = d.at.file ? canonical_path(d.at.file->path) == doc.path
                          : canonical_path(d.at.path) == doc.path || d.at.path.empty();
@@ -598,25 +606,23 @@ json diagnostics_params(const DocumentView& doc, const Analysis& a, const Worksp
     }
     item["message"] = message;
     if (!related.empty()) item["relatedInformation"] = related;
-    std::smatch m;
-    if (own && d.at.file && std::regex_search(d.help, m, kDidYouMean)) {
+    std::vector<std::string> suggestion = backquoted(d.help);
+    if (own && d.at.file && d.help.rfind("did you mean `", 0) == 0 && suggestion.size() == 1) {
       // The fix replaces the misspelt name (the first backquoted name of the message found in
       // the range) with the suggestion.
       std::string_view line = d.at.file->line(d.at.line);
-      std::uint32_t b = d.at.column - 1;
-      std::string_view written = line.substr(std::min<std::size_t>(b, line.size()), d.at.length);
-      static const std::regex kQuoted("`([A-Za-z_][A-Za-z0-9_]*)`");
-      for (auto it = std::sregex_iterator(d.message.begin(), d.message.end(), kQuoted);
-           it != std::sregex_iterator(); ++it) {
-        std::string wrong = (*it)[1].str();
-        auto p = written.rfind(wrong);
+      std::uint32_t b = std::min<std::uint32_t>(d.at.column - 1, line.size());
+      std::string_view written = line.substr(b, d.at.length);
+      for (const std::string& wrong : backquoted(d.message)) {
+        bool name = !wrong.empty() && std::all_of(wrong.begin(), wrong.end(), is_name_char);
+        auto p = name ? written.rfind(wrong) : std::string_view::npos;
         if (p == std::string_view::npos) continue;
         item["data"] = {
             {"fix",
-             {{"title", "Replace with `" + m[1].str() + "`"},
+             {{"title", "Replace with `" + suggestion[0] + "`"},
               {"range", range_json(d.at.line - 1, line, b + static_cast<std::uint32_t>(p),
                                    b + static_cast<std::uint32_t>(p + wrong.size()))},
-              {"newText", m[1].str()}}}};
+              {"newText", suggestion[0]}}}};
         break;
       }
     }

@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <regex>
 
 #include "engine/graph.hpp"
 #include "engine/mmi.hpp"
@@ -177,7 +176,6 @@ json lens(std::uint32_t line, const std::string& title, const std::string& comma
 std::vector<std::string> suites_of(const std::string& policy_path) {
   std::vector<std::string> out;
   fs::path dir = fs::path(policy_path).parent_path();
-  static const std::regex kPolicy(R"((^|\n)policy:\s*["']?([^"'\s#]+))");
   for (const fs::path& d : {dir, dir / "tests", dir.parent_path() / "tests"}) {
     std::error_code ec;
     for (fs::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec)) {
@@ -185,9 +183,9 @@ std::vector<std::string> suites_of(const std::string& policy_path) {
       if (name.size() < 10 || name.compare(name.size() - 10, 10, ".test.yaml") != 0) continue;
       DiagnosticList io;
       auto text = read_text_file(it->path().string(), io, {}, 1 << 20);
-      std::smatch m;
-      if (!text || !std::regex_search(*text, m, kPolicy)) continue;
-      if (canonical_path((d / m[2].str()).lexically_normal().string()) == policy_path)
+      auto named = text ? top_level_value(*text, "policy") : std::nullopt;
+      if (!named || named->empty()) continue;
+      if (canonical_path((d / *named).lexically_normal().string()) == policy_path)
         out.push_back(canonical_path(it->path().string()));
     }
   }

@@ -77,6 +77,41 @@ void apply_edit(std::string& text, Position start, Position end, std::string_vie
   text.replace(b, e - b, replacement);
 }
 
+std::optional<std::string> top_level_value(std::string_view text, std::string_view key) {
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t eol = text.find('\n', start);
+    std::string_view line = text.substr(start, eol == std::string_view::npos ? eol : eol - start);
+    if (line.substr(0, key.size()) == key) {
+      std::size_t i = key.size();
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+      if (i < line.size() && line[i] == ':') {
+        std::string_view v = line.substr(i + 1);
+        if (auto hash = v.find(" #"); hash != std::string_view::npos) v = v.substr(0, hash);
+        while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+        while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r'))
+          v.remove_suffix(1);
+        if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
+          v = v.substr(1, v.size() - 2);
+        return std::string(v);
+      }
+    }
+    if (eol == std::string_view::npos) break;
+    start = eol + 1;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> backquoted(std::string_view s) {
+  std::vector<std::string> out;
+  for (std::size_t b = s.find('`'); b != std::string_view::npos;) {
+    std::size_t e = s.find('`', b + 1);
+    if (e == std::string_view::npos) break;
+    out.emplace_back(s.substr(b + 1, e - b - 1));
+    b = s.find('`', e + 1);
+  }
+  return out;
+}
+
 std::string path_from_uri(std::string_view uri) {
   constexpr std::string_view scheme = "file://";
   if (uri.substr(0, scheme.size()) != scheme) return {};

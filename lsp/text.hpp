@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,14 @@ class LineMap {
 
 // Replaces the LSP range [start, end) of `text` with `replacement`.
 void apply_edit(std::string& text, Position start, Position end, std::string_view replacement);
+
+// The value of a top-level YAML key written `key: value` at the start of a line (quotes and a
+// trailing comment removed), or nullopt when no line starts with it. Plain scanning: no regex,
+// whose recursion a long line could overflow.
+std::optional<std::string> top_level_value(std::string_view text, std::string_view key);
+
+// The texts between backquotes in `s`, in order.
+std::vector<std::string> backquoted(std::string_view s);
 
 std::string path_from_uri(std::string_view uri);  // "" for non-file URIs
 std::string uri_from_path(std::string_view path);

@@ -377,9 +377,19 @@ def main():
     # ---- the fuzz corpus through didChange: no crash, no hang ----
     corpus = os.path.join(SRC, "fuzz", "corpus", "policy_fuzz")
     files = sorted(os.listdir(corpus)) if os.path.isdir(corpus) else []
+    # And a few pathological texts: a very long expression, a very long line, deep nesting.
+    head = policy_text.split("\nlet:")[0] + "\nlet:\n"
+    generated = {
+        "long-expression": head + "  big: " + " + ".join(["injury.date"] * 20000) + "\n",
+        "long-line": head + "  big: " + "a" * 300000 + "\n",
+        "deep-nesting": head + "  big: " + "(" * 5000 + "1" + ")" * 5000 + "\n",
+        "long-block": head + "  big: >-\n" + "    count(assessments where function > 1) +\n" * 3000 + "    1\n",
+    }
     v = 100
-    for name in files:
-        data = open(os.path.join(corpus, name), "rb").read().decode("utf-8", "replace")
+    for name in files + sorted(generated):
+        started = time.time()
+        data = (generated[name] if name in generated else
+                open(os.path.join(corpus, name), "rb").read().decode("utf-8", "replace"))
         v += 1
         c.notify("textDocument/didChange", {"textDocument": {"uri": pu, "version": v},
                                             "contentChanges": [{"text": data}]})
@@ -396,7 +406,8 @@ def main():
                                             "contentChanges": [{"range": {"start": {"line": len(lines) // 2, "character": 0},
                                                                           "end": {"line": len(lines) // 2, "character": 3}},
                                                                 "text": "é😀\n"}]})
-    c.diagnostics(pu, v)
+        c.diagnostics(pu, v)
+        check(time.time() - started < 10, "input %s took %.1f s" % (name, time.time() - started))
     check(len(files) > 0, "the fuzz corpus is there")
     print("replayed %d fuzz inputs" % len(files))
 
