@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ json references(const DocumentView& doc, Position at, bool include_declaration,
 json document_symbols(const DocumentView& doc);
 json code_actions(const DocumentView& doc, const json& params);
 // lsp/lens.cpp
+// The problems of a suite: its keys, its policy (checked from the buffers), cases that cannot run.
+// `sources` receives the policy's files, so that a change to them re-checks the suite.
+DiagnosticList check_suite(const std::string& path, const std::string& text,
+                           const SourceReader& reader, std::set<std::string>& sources);
 json code_lenses(const DocumentView& doc, const SourceReader& reader);
 // workspace/executeCommand: mmi.runSuite [suite], mmi.runCase [policy, case file]. Returns the
 // result, or null with `message` saying why; `message` is also the line to show the user.

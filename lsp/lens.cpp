@@ -103,6 +103,7 @@ std::string summary(const json& r) {
 struct SuiteTest {
   std::string name;
   std::uint32_t line = 0;  // 0-based
+  SourceLocation at, case_at;
   YAML::Node case_node, expect;
   std::optional<DayNumber> as_of;
   ParameterOverrides set;
@@ -110,39 +111,77 @@ struct SuiteTest {
 
 struct Suite {
   std::string policy_path;
+  SourceLocation policy_at;
   std::vector<SuiteTest> tests;
 };
 
-std::optional<Suite> read_suite(const std::string& path, const std::string& text) {
-  DiagnosticList diags;
+// The suite's keys as `mmi test` reads them (engine/suite.cpp).
+const std::vector<std::string> kSuiteKeys = {"policy", "tests", "description", "name"};
+const std::vector<std::string> kTestKeys = {"name",  "description", "case",
+                                            "as_of", "set",         "expect"};
+const std::vector<std::string> kExpectKeys = {"status",  "basis", "mmi_date", "coverage_cutoff",
+                                              "outputs", "rules", "missing"};
+
+// Reads a suite from text; what is wrong with it goes to `diags` (unknown keys with their "did
+// you mean", missing `policy:`/`tests:`/`case`/`expect`).
+std::optional<Suite> read_suite(const std::string& path, const std::string& text,
+                                DiagnosticList& diags) {
   YamlContext y(std::make_shared<const SourceFile>(path, text), diags);
   auto root = y.parse();
-  if (!root || !root->IsMap()) return std::nullopt;
+  if (!root) return std::nullopt;
+  if (!root->IsMap()) {
+    y.wrong_kind(*root, "a test suite is a mapping with `policy:` and `tests:`");
+    return std::nullopt;
+  }
   Suite s;
   YAML::Node tests;
-  for (const auto& [key, value, at] : y.entries(*root, {}, "")) {
-    if (key == "policy" && value.IsScalar())
+  for (const auto& [key, value, at] : y.entries(*root, kSuiteKeys, "suite key")) {
+    if (key == "policy" && value.IsScalar()) {
       s.policy_path = (fs::path(path).parent_path() / value.Scalar()).lexically_normal().string();
+      s.policy_at = y.location(value);
+    }
     if (key == "tests") tests = value;
   }
+  if (s.policy_path.empty())
+    diags.error(Code::E600, "a test suite needs `policy:`", y.location(*root));
+  if (!tests.IsSequence())
+    diags.error(Code::E600, "a test suite needs `tests:`, a list of tests", y.location(*root));
   if (s.policy_path.empty() || !tests.IsSequence()) return std::nullopt;
   for (const auto& node : tests) {
-    if (!y.budget(node) || !node.IsMap()) continue;
+    if (!y.budget(node)) return std::nullopt;
+    if (!node.IsMap()) {
+      y.wrong_kind(node, "a test is a mapping with `name`, `case` and `expect`");
+      continue;
+    }
     SuiteTest t;
-    t.line = y.location(node).line - 1;
-    for (const auto& [key, value, at] : y.entries(node, {}, "")) {
+    t.at = y.location(node);
+    t.line = t.at.line - 1;
+    for (const auto& [key, value, at] : y.entries(node, kTestKeys, "test key")) {
       if (key == "name" && value.IsScalar()) t.name = value.Scalar();
-      if (key == "case") t.case_node = value;
-      if (key == "expect") t.expect = value;
-      if (key == "as_of" && value.IsScalar()) t.as_of = parse_iso_date(value.Scalar());
+      if (key == "case") {
+        t.case_node = value;
+        t.case_at = y.location(value);
+      }
+      if (key == "expect") {
+        t.expect = value;
+        if (value.IsMap()) y.entries(value, kExpectKeys, "expected field");
+      }
+      if (key == "as_of") t.as_of = y.date(value, "as_of");
       if (key == "set" && value.IsMap())
         for (const auto& kv : value)
           if (kv.first.IsScalar() && kv.second.IsScalar())
             t.set.emplace_back(kv.first.Scalar(), kv.second.Scalar());
     }
+    if (!t.case_node.IsDefined()) diags.error(Code::E600, "the test has no `case`", t.at);
+    if (!t.expect.IsDefined()) diags.error(Code::E600, "the test has no `expect`", t.at);
     s.tests.push_back(std::move(t));
   }
   return s;
+}
+
+std::optional<Suite> read_suite(const std::string& path, const std::string& text) {
+  DiagnosticList ignored;
+  return read_suite(path, text, ignored);
 }
 
 // "✓ " when the expected status, mmi_date and coverage_cutoff the test states all match, "✗ …"
@@ -221,6 +260,43 @@ SuiteRun run_with_buffers(const Suite& suite, const std::string& suite_path,
 }
 
 }  // namespace
+
+DiagnosticList check_suite(const std::string& path, const std::string& text,
+                           const SourceReader& reader, std::set<std::string>& sources) {
+  DiagnosticList diags;
+  auto suite = read_suite(path, text, diags);
+  if (!suite) return diags;
+  sources.insert(canonical_path(suite->policy_path));
+  std::error_code ec;
+  if (!(reader && reader(suite->policy_path)) && !fs::exists(suite->policy_path, ec)) {
+    diags.error(Code::E600, fmt::format("policy file `{}` not found", suite->policy_path),
+                suite->policy_at);
+    return diags;
+  }
+  DiagnosticList policy_diags;
+  if (auto merged = load_and_merge(suite->policy_path, policy_diags, reader))
+    for (const auto& source : merged->sources) sources.insert(canonical_path(source->path));
+  // Each test's case, evaluated against the unsaved policy: a case that cannot load is an error
+  // of the suite (a policy that does not compile, one error at `policy:`).
+  SuiteRun run = run_with_buffers(*suite, path, reader);
+  if (!run.error.empty())
+    diags.error(Code::E600, "the policy does not compile: " + run.error, suite->policy_at);
+  for (const auto& [t, r] : run.results) {
+    if (!r.is_object()) continue;
+    if (r.contains("error") && !r.contains("status")) {
+      diags.error(Code::E600, "the case cannot run: " + r["error"].get<std::string>(),
+                  t->case_at.line ? t->case_at : t->at);
+    } else if (r.value("status", "") == "error" && r.contains("error") && r["error"].is_object() &&
+               !(t->expect.IsMap() && t->expect["status"].IsDefined() &&
+                 t->expect["status"].IsScalar() && t->expect["status"].Scalar() == "error")) {
+      diags.error(Code::E600,
+                  "the case does not load: " + r["error"].value("message", std::string("?")),
+                  t->case_at.line ? t->case_at : t->at);
+    }
+  }
+  diags.sort();
+  return diags;
+}
 
 json code_lenses(const DocumentView& doc, const SourceReader& reader) {
   json out = json::array();

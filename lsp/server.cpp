@@ -234,12 +234,23 @@ class Server {
 
   void publish(const Document& doc, const std::map<std::string, std::string>& buffers) {
     std::shared_ptr<const Analysis> a;
-    if (is_policy_text(doc.text) && !is_suite_text(doc.path, doc.text)) {
-      SourceReader reader = [&buffers](const std::string& path) -> std::optional<std::string> {
-        auto it = buffers.find(canonical_path(path));
-        if (it == buffers.end()) return std::nullopt;
-        return it->second;
-      };
+    SourceReader reader = [&buffers](const std::string& path) -> std::optional<std::string> {
+      auto it = buffers.find(canonical_path(path));
+      if (it == buffers.end()) return std::nullopt;
+      return it->second;
+    };
+    if (is_suite_text(doc.path, doc.text)) {
+      auto suite = std::make_shared<Analysis>();
+      suite->path = doc.path;
+      suite->version = doc.version;
+      try {
+        suite->diagnostics = check_suite(doc.path, doc.text, reader, suite->sources);
+      } catch (const std::exception& e) {
+        suite->diagnostics.error(Code::E900, std::string("internal error: ") + e.what(),
+                                 SourceLocation{nullptr, doc.path});
+      }
+      a = suite;
+    } else if (is_policy_text(doc.text)) {
       a = analyse(doc.path, doc.version, reader);
     }
     Workspace ws = workspace();

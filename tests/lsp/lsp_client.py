@@ -329,6 +329,29 @@ def main():
     su = uri(suite_path)
     c.notify("textDocument/didOpen", {"textDocument": {"uri": su, "languageId": "yaml",
                                                        "version": 1, "text": suite_text}})
+    check(c.diagnostics(su, 1) == [], "the suite has no diagnostics")
+    bad = suite_text.replace("    expect:", "    expcet:", 1)
+    c.notify("textDocument/didChange", {"textDocument": {"uri": su, "version": 2},
+                                        "contentChanges": [{"text": bad}]})
+    diags = c.diagnostics(su, 2)
+    key = range_of(bad, "expcet")
+    check(len(diags) == 1 and diags[0]["code"] == "E010" and diags[0]["range"] == key
+          and diags[0]["message"] == "unknown test key `expcet`\nhelp: did you mean `expect`?"
+          and diags[0]["data"]["fix"]["newText"] == "expect",
+          "a misspelt suite key: %s" % diags)
+    # A suite whose policy no longer compiles (an unsaved module edit) says so at `policy:`.
+    c.notify("textDocument/didChange", {"textDocument": {"uri": su, "version": 3},
+                                        "contentChanges": [{"text": suite_text}]})
+    check(c.diagnostics(su, 3) == [], "the suite is clean again")
+    c.notify("textDocument/didChange", {"textDocument": {"uri": mu, "version": 6},
+                                        "contentChanges": [{"text": module_text.replace("injury.date +", "injury.dat +")}]})
+    diags = c.latest_diagnostics(su, lambda ds: len(ds) > 0, "the suite re-checked after the module changed")
+    check([(d["code"], d["range"]["start"]["line"], d["message"]) for d in diags] ==
+          [("E600", 1, "the policy does not compile: %s:16:19: injury has no field `dat`" % os.path.join(HERE, "module.yaml"))],
+          "suite diagnostics for a broken policy: %s" % diags)
+    c.notify("textDocument/didChange", {"textDocument": {"uri": mu, "version": 7},
+                                        "contentChanges": [{"text": module_text}]})
+    c.latest_diagnostics(su, lambda ds: ds == [], "the suite clean again after the module is restored")
     lenses = c.request("textDocument/codeLens", {"textDocument": {"uri": su}})
     got = [(l["range"]["start"]["line"], l["command"]["title"]) for l in lenses]
     want = [(0, "▶ Run all 2 tests (mmi test, saved files)"),
@@ -342,7 +365,7 @@ def main():
                    "▶ policy.test.yaml: 2 cases, 1 reached, 0 differ from the expected status/MMI/cutoff",
                    [su])], "policy lens above decision: %s" % got)
     # An unsaved change to the module (52 weeks): the lenses evaluate the buffers.
-    c.notify("textDocument/didChange", {"textDocument": {"uri": mu, "version": 4},
+    c.notify("textDocument/didChange", {"textDocument": {"uri": mu, "version": 8},
                                         "contentChanges": [{"range": range_of(module_text, "104 weeks"),
                                                             "text": "52 weeks"}]})
     lenses = c.request("textDocument/codeLens", {"textDocument": {"uri": su}})
@@ -357,7 +380,7 @@ def main():
     m = c.wait(lambda m: m.get("method") == "window/showMessage", "showMessage after runCase")
     check(m["params"]["message"] == "case.yaml: reached · MMI 2011-01-03 · cutoff 2011-01-03 (statutory)",
           "runCase message: %s" % m["params"])
-    c.notify("textDocument/didChange", {"textDocument": {"uri": mu, "version": 5},
+    c.notify("textDocument/didChange", {"textDocument": {"uri": mu, "version": 9},
                                         "contentChanges": [{"text": module_text}]})
     r = c.request("workspace/executeCommand", {"command": "mmi.runSuite", "arguments": [su]})
     check(r and r["passed"] == 2 and r["failed"] == 0, "mmi.runSuite (saved files): %s" % r)
