@@ -433,24 +433,12 @@ class Completer {
 
 // ---- hover ------------------------------------------------------------------------------------
 
+// As the checker writes literals (expr_to_string of a literal expression).
 std::string literal_text(const Literal& v) {
-  switch (v.kind) {
-    case LiteralKind::number:
-      return v.number.to_string();
-    case LiteralKind::text:
-      return "\"" + v.text + "\"";
-    case LiteralKind::boolean:
-      return v.integer ? "true" : "false";
-    case LiteralKind::date:
-      return format_date(static_cast<DayNumber>(v.integer));
-    case LiteralKind::duration:
-      return fmt::format("{} days", v.integer);
-    case LiteralKind::period:
-      return fmt::format("{} months", v.integer);
-    case LiteralKind::missing:
-      return "missing";
-  }
-  return "";
+  Expr e;
+  e.kind = ExprKind::literal;
+  e.literal = v;
+  return expr_to_string(e);
 }
 
 std::string comment_at(const Analysis& a, const std::string& symbol) {
@@ -634,8 +622,7 @@ json diagnostics_params(const DocumentView& doc, const Analysis& a, const Worksp
 json completion(const DocumentView& doc, Position at) {
   auto ctx = expression_at(doc, at);
   if (!ctx) return json::array();
-  const CheckedPolicy* p =
-      doc.analysis && doc.analysis->checked ? &*doc.analysis->checked : nullptr;
+  const CheckedPolicy* p = doc.typed && doc.typed->checked ? &*doc.typed->checked : nullptr;
   return json{{"isIncomplete", false},
               {"items", Completer(p, ctx->decision).complete(ctx->prefix)}};
 }

@@ -22,6 +22,9 @@ struct DocumentView {
   std::string uri, path, text;
   int version = 0;
   std::shared_ptr<const Analysis> analysis;  // the latest check of this document, may be stale
+  // The latest check that produced a typed policy: completion still knows the names while the
+  // text is broken mid-edit (YAML that does not load has no policy at all).
+  std::shared_ptr<const Analysis> typed;
 };
 
 struct Workspace {

@@ -71,6 +71,7 @@ class Server {
   std::set<std::string> cancelled_;       // ids (dumped) of queued or running requests
   std::map<std::string, Document> docs_;  // by URI
   std::map<std::string, std::shared_ptr<const Analysis>> analyses_;  // by document URI
+  std::map<std::string, std::shared_ptr<const Analysis>> typed_;     // the latest with a policy
   std::map<std::string, Clock::time_point> due_;                     // URI → when to check
   std::map<std::string, Clock::time_point> last_check_;  // URI → when its last check began
   bool stopping_ = false;
@@ -170,6 +171,7 @@ class Server {
       std::string path = it->second.path;
       docs_.erase(it);
       analyses_.erase(uri);
+      typed_.erase(uri);
       due_.erase(uri);
       // Policies that include it now read it from disk.
       last_check_.erase(uri);
@@ -256,7 +258,7 @@ class Server {
     Workspace ws = workspace();
     json params;
     if (a) {
-      params = diagnostics_params({doc.uri, doc.path, doc.text, doc.version, a}, *a, ws);
+      params = diagnostics_params({doc.uri, doc.path, doc.text, doc.version, a, a}, *a, ws);
     } else {
       params = {{"uri", doc.uri}, {"version", doc.version}, {"diagnostics", json::array()}};
     }
@@ -264,8 +266,10 @@ class Server {
     auto it = docs_.find(doc.uri);
     if (it == docs_.end()) return;  // closed meanwhile
     if (a) analyses_[doc.uri] = a;
-    // A newer version is due anyway; its check publishes. Otherwise publish this one.
-    if (it->second.version != doc.version && due_.count(doc.uri)) return;
+    if (a && a->checked) typed_[doc.uri] = a;
+    // Another check is due (a newer version, or a file it includes changed): this result is
+    // already outdated and that check publishes.
+    if (due_.count(doc.uri)) return;
     notify("textDocument/publishDiagnostics", std::move(params));
   }
 
@@ -337,8 +341,10 @@ class Server {
     std::lock_guard lock(mutex_);
     auto it = docs_.find(uri);
     if (it == docs_.end()) return std::nullopt;
-    DocumentView v{it->second.uri, it->second.path, it->second.text, it->second.version, nullptr};
+    DocumentView v{it->second.uri,     it->second.path, it->second.text,
+                   it->second.version, nullptr,         nullptr};
     if (auto a = analyses_.find(uri); a != analyses_.end()) v.analysis = a->second;
+    if (auto a = typed_.find(uri); a != typed_.end()) v.typed = a->second;
     return v;
   }
 

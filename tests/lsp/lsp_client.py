@@ -310,6 +310,10 @@ def main():
                                          "basis_rule"],
           "document symbols: %s" % [s["name"] for s in syms])
 
+    # Wait for the check of the policy as it is now; no older one can be published after it.
+    check(c.diagnostics(pu, version) == [], "the policy is clean after the completion probes")
+    c.pending = [m for m in c.pending if m.get("method") != "textDocument/publishDiagnostics"]
+
     # ---- a module's change re-checks the policy that includes it ----
     renamed = module_text.replace("  statutory_date:", "  statutory_day:")
     c.notify("textDocument/didChange", {"textDocument": {"uri": mu, "version": 2},
