@@ -395,6 +395,12 @@ def main():
     c.write_raw(b"Content-Length: 9\r\n\r\n{not json")
     m = c.wait(lambda m: "error" in m and m.get("id") is None, "parse error response")
     check(m["error"]["code"] == -32700, "malformed JSON gets -32700: %s" % m)
+    c.send({"jsonrpc": "2.0", "id": "no-method", "params": {}})
+    m = c.response("no-method")
+    check(m.get("error", {}).get("code") == -32600, "a request without a method gets -32600: %s" % m)
+    c.write_raw(b"Content-Type: application/json\r\n\r\n")  # a frame without Content-Length
+    m = c.wait(lambda m: "error" in m and m.get("id") is None, "error for a frame without length")
+    check(m["error"]["code"] == -32700, "a frame without Content-Length gets -32700: %s" % m)
     m = c.response(c.request_async("mmi/noSuchMethod", {}))
     check(m.get("error", {}).get("code") == -32601, "unknown method gets -32601: %s" % m)
     # Cancellation: requests wait behind a slow one (testRequestDelayMs is set by a second client
@@ -450,6 +456,9 @@ def main():
 
     # ---- the client dies: stdin closed ----
     c2 = Client()
+    m = c2.response(c2.request_async("textDocument/hover", {"textDocument": {"uri": pu},
+                                                            "position": {"line": 0, "character": 0}}))
+    check(m.get("error", {}).get("code") == -32002, "a request before initialize gets -32002: %s" % m)
     c2.request("initialize", {"processId": None, "capabilities": {}})
     c2.proc.stdin.close()
     try:
