@@ -476,31 +476,42 @@ std::string hover_text(const Analysis& a, const std::string& symbol, std::uint32
         comment_at(a, symbol));
   }
   if (kind == "parameter" && p) {
+    const ParameterDecl* decl = nullptr;
+    if (a.merged)
+      for (const auto& d : a.merged->parameters)
+        if (d.name == name) decl = &d;
+    // A value as written (`104 weeks`), with what it is when that differs (`= 728 days`).
+    auto value = [](const Literal& v, const ExprSource* written) {
+      std::string computed = literal_text(v);
+      if (!written || written->text().empty() || written->text() == computed)
+        return "`" + computed + "`";
+      return "`" + written->text() + "` (= " + computed + ")";
+    };
     for (const auto& q : p->parameters) {
       if (q.name != name) continue;
       std::string out = fmt::format("**parameter** `{}`: {}", name, type_of(q.type_id));
       std::string doc = q.description.empty() ? comment_at(a, symbol) : q.description;
       if (!doc.empty()) out += "\n\n" + doc;
       if (q.series.empty()) {
-        out += "\n\nvalue: `" + literal_text(q.value) + "`";
+        out += "\n\nvalue: " + value(q.value, decl && decl->value ? &*decl->value : nullptr);
         return out;
       }
+      auto step = [&](std::size_t i) {
+        bool same = decl && decl->series.size() == q.series.size();
+        return value(q.series[i].value, same ? &decl->series[i].value : nullptr);
+      };
       std::size_t in_force = q.series.size();
       for (std::size_t i = 0; i < q.series.size(); ++i)
         if (q.series[i].from <= reference) in_force = i;
       out += "\n\n| from | value |\n|---|---|\n";
       for (std::size_t i = 0; i < q.series.size(); ++i) {
-        std::string row = fmt::format("{} | `{}`", format_date(q.series[i].from),
-                                      literal_text(q.series[i].value));
-        if (i == in_force)
-          row = fmt::format("**{}** | `{}` ← in force", format_date(q.series[i].from),
-                            literal_text(q.series[i].value));
-        out += "| " + row + " |\n";
+        std::string from = format_date(q.series[i].from);
+        out += i == in_force ? fmt::format("| **{}** | {} ← in force |\n", from, step(i))
+                             : fmt::format("| {} | {} |\n", from, step(i));
       }
       out += in_force == q.series.size()
                  ? fmt::format("\nOn {}: none in force (missing).", format_date(reference))
-                 : fmt::format("\nOn {}: `{}`.", format_date(reference),
-                               literal_text(q.series[in_force].value));
+                 : fmt::format("\nOn {}: {}.", format_date(reference), step(in_force));
       return out;
     }
   }

@@ -233,7 +233,7 @@ def main():
     h = c.request("textDocument/hover", {"textDocument": {"uri": mu},
                                          "position": pos_of(module_text, "period_weeks", 1)})
     check(h and "Statutory period before MMI." in h["contents"]["value"]
-          and "value: `728 days`" in h["contents"]["value"], "parameter comment as doc: %s" % h)
+          and "value: `104 weeks` (= 728 days)" in h["contents"]["value"], "parameter comment as doc: %s" % h)
 
     # ---- definition and references across the include ----
     defn = c.request("textDocument/definition", {"textDocument": {"uri": pu},
