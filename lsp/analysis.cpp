@@ -108,22 +108,20 @@ class Indexer {
   }
 
   // "opinions" for a list's item record "opinions[]"; the record path otherwise.
-  std::string record_path(std::uint32_t type) const {
-    if (type >= p_.types.size()) return {};
-    const TypeDesc& t = p_.types[type];
-    if (t.tag != TypeTag::record || t.record < 0) return {};
-    std::string path = p_.records[static_cast<std::size_t>(t.record)].path;
-    if (path.size() > 2 && path.compare(path.size() - 2, 2, "[]") == 0)
-      path.resize(path.size() - 2);
-    return path;
-  }
-
   std::string record_path_of_index(std::uint32_t record) const {
     if (record >= p_.records.size()) return {};
     std::string path = p_.records[record].path;
     if (path.size() > 2 && path.compare(path.size() - 2, 2, "[]") == 0)
       path.resize(path.size() - 2);
     return path;
+  }
+
+  // The record path of a record (or list of records) type; "" for other types.
+  std::string record_path(std::uint32_t type) const {
+    if (type >= p_.types.size()) return {};
+    const TypeDesc& t = p_.types[type];
+    if (t.tag != TypeTag::record || t.record < 0) return {};
+    return record_path_of_index(static_cast<std::uint32_t>(t.record));
   }
 
   void add(const CheckedExpr& ce, std::uint32_t begin, std::uint32_t end, std::string symbol,
@@ -156,10 +154,6 @@ class Indexer {
         std::uint32_t b =
             e.end >= e.name.size() ? e.end - static_cast<std::uint32_t>(e.name.size()) : e.begin;
         if (!base.empty() && text.compare(b, e.name.size(), e.name) == 0) {
-          const TypeDesc* t =
-              e.args[0].type_id < p_.types.size() ? &p_.types[e.args[0].type_id] : nullptr;
-          bool list_item = t && t->list;
-          (void)list_item;
           bool item = base.find('.') != std::string::npos || is_list_path(base);
           add(ce, b, e.end, (item ? "field:" : "fact:") + base + "." + e.name, e.type_id);
         }

@@ -334,9 +334,9 @@ class Completer {
 
   void record_items(const RecordLayout& r, const std::string& sort, bool list) {
     for (std::size_t f = 0; f < r.names.size(); ++f) {
+      // A field of a list of records reads as the list of that field's values.
       std::string detail = type_name(r.type_ids[f]);
-      if (list) detail += " (list of it)";
-      add(r.names[f], kField, type_name(r.type_ids[f]), "", sort);
+      add(r.names[f], kField, list ? "list of " + detail : detail, "", sort);
     }
   }
 
