@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "rules/builtins.hpp"
@@ -631,9 +632,21 @@ json diagnostics_params(const DocumentView& doc, const Analysis& a, const Worksp
 }
 
 json completion(const DocumentView& doc, Position at) {
+  const CheckedPolicy* p = doc.typed && doc.typed->checked ? &*doc.typed->checked : nullptr;
+  // `order: [a, b|`: the decision's precedence lists rule ids.
+  LineMap map(doc.text);
+  std::string_view line = map.line(at.line);
+  std::string_view before = line.substr(0, byte_of_utf16(line, at.character));
+  while (!before.empty() && before.front() == ' ') before.remove_prefix(1);
+  if (before.substr(0, 6) == "order:") {
+    json items = json::array();
+    if (p)
+      for (const auto& r : p->rules)
+        items.push_back({{"label", r.id}, {"kind", 18}, {"detail", "rule"}});
+    return json{{"isIncomplete", false}, {"items", items}};
+  }
   auto ctx = expression_at(doc, at);
   if (!ctx) return json::array();
-  const CheckedPolicy* p = doc.typed && doc.typed->checked ? &*doc.typed->checked : nullptr;
   return json{{"isIncomplete", false},
               {"items", Completer(p, ctx->decision).complete(ctx->prefix)}};
 }
@@ -649,9 +662,28 @@ json hover(const DocumentView& doc, Position at, const Workspace& ws) {
   return {{"contents", {{"kind", "markdown"}, {"value", text}}}};
 }
 
+// An included file named under the cursor (`include: [std/facts.yaml]`): its first line.
+json include_target(const DocumentView& doc, Position at, const Workspace& ws) {
+  LineMap map(doc.text);
+  std::string_view line = map.line(at.line);
+  std::size_t col = byte_of_utf16(line, at.character);
+  auto path_char = [](char c) { return is_name_char(c) || c == '.' || c == '/' || c == '-'; };
+  std::size_t b = col, e = col;
+  while (b > 0 && path_char(line[b - 1])) --b;
+  while (e < line.size() && path_char(line[e])) ++e;
+  std::string name(line.substr(b, e - b));
+  if (name.size() < 6 || name.compare(name.size() - 5, 5, ".yaml") != 0) return nullptr;
+  std::string path = canonical_path(
+      (std::filesystem::path(doc.path).parent_path() / name).lexically_normal().string());
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return nullptr;
+  json start = position_json({0, 0});
+  return {{"uri", ws.uri_for(path)}, {"range", {{"start", start}, {"end", start}}}};
+}
+
 json definition(const DocumentView& doc, Position at, const Workspace& ws) {
   const Occurrence* o = occurrence_at(doc, at);
-  if (!o) return nullptr;
+  if (!o) return include_target(doc, at, ws);
   auto it = doc.analysis->declarations.find(o->symbol);
   if (it != doc.analysis->declarations.end()) return location_json(it->second, ws);
   for (const auto& a : ws.analyses) {

@@ -244,6 +244,10 @@ def main():
                                                  "position": pos_of(text, "status ==")})
     check(defn == {"uri": mu, "range": range_of(module_text, "status")},
           "definition of a list item's field: %s" % defn)
+    defn = c.request("textDocument/definition", {"textDocument": {"uri": pu},
+                                                 "position": pos_of(text, "module.yaml")})
+    check(defn == {"uri": mu, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}},
+          "definition of an include: %s" % defn)
     refs = c.request("textDocument/references", {"textDocument": {"uri": pu},
                                                  "position": pos_of(text, "statutory_date", 1),
                                                  "context": {"includeDeclaration": True}})
@@ -300,6 +304,18 @@ def main():
     res = complete_after("probe: statutory_date > injury.date and ca", "parameters and lets")
     check("cap" in labels(res) and "statutory_date" in labels(res) and "good_scores" in labels(res),
           "parameters and lets: %s" % labels(res)[:10])
+    # The decision's `order:` lists rule ids.
+    anchor = pos_of(text, "  hit: earliest", after=True)
+    c.notify("textDocument/didChange", {"textDocument": {"uri": pu, "version": version + 1},
+                                        "contentChanges": [{"range": {"start": anchor, "end": anchor},
+                                                            "text": "\n  order: [statutory, "}]})
+    res = c.request("textDocument/completion", {"textDocument": {"uri": pu},
+                                                "position": {"line": anchor["line"] + 1, "character": 21}})
+    check(sorted(labels(res)) == ["plateau", "statutory"], "rule ids in order: %s" % labels(res))
+    c.notify("textDocument/didChange", {"textDocument": {"uri": pu, "version": version + 2},
+                                        "contentChanges": [{"range": {"start": anchor, "end": {"line": anchor["line"] + 1, "character": 21}},
+                                                            "text": ""}]})
+    version += 2
     # A key position in YAML: left to the schemas.
     res = c.request("textDocument/completion", {"textDocument": {"uri": pu}, "position": {"line": 1, "character": 0}})
     check(res == [], "no completion outside expressions: %s" % res)
