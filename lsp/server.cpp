@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -455,6 +456,9 @@ class Server {
 }  // namespace
 
 int serve(int in_fd, std::FILE* out) {
+  // A client that goes away mid-write must not kill the server with SIGPIPE: the write fails,
+  // and the end of input that follows ends the loop.
+  std::signal(SIGPIPE, SIG_IGN);
   Server server(in_fd, out);
   return server.run();
 }

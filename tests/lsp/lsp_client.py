@@ -470,6 +470,8 @@ def main():
         raise SystemExit("FAIL: the server did not exit after `exit`")
     check(code == 0, "exit code 0 after shutdown: %s" % code)
 
+    dead_client_test(pu, policy_text)
+
     # ---- the client dies: stdin closed ----
     c2 = Client()
     m = c2.response(c2.request_async("textDocument/hover", {"textDocument": {"uri": pu},
@@ -483,6 +485,29 @@ def main():
     except subprocess.TimeoutExpired:
         c2.proc.kill()
         check(False, "the server did not exit when stdin closed")
+
+
+def dead_client_test(policy_uri, policy_text):
+    """A client that dies (both pipes closed) while the server writes: no SIGPIPE death."""
+    proc = subprocess.Popen([MMI, "lsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=SRC)
+    frame = Client.frame
+    proc.stdout.close()
+    try:
+        proc.stdin.write(frame(None, {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                                      "params": {"capabilities": {}}}))
+        proc.stdin.write(frame(None, {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+            "textDocument": {"uri": policy_uri, "languageId": "yaml", "version": 1, "text": policy_text}}}))
+        proc.stdin.flush()
+        time.sleep(0.5)
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    try:
+        code = proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = "hung"
+    check(code == 1, "a dead client: the server exits with 1, not by a signal: %s" % code)
 
 
 def cancel_test():
