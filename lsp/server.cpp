@@ -1,14 +1,15 @@
 // Threads: the reader (the caller's) parses messages, applies document changes at once and queues
-// requests; one request worker answers them in order; one checker runs the debounced checks and
-// publishes diagnostics, so a slow check never delays completion.
+// requests; one worker answers completion, hover, navigation… in order, another the requests
+// that evaluate cases (code lenses, commands); one checker runs the debounced checks and
+// publishes diagnostics. So neither a slow check nor a suite's evaluation delays completion.
 #include "lsp/server.hpp"
 
 #include <unistd.h>
 
 #include <atomic>
-#include <csignal>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -46,7 +47,8 @@ class Server {
   Server(int in_fd, std::FILE* out) : io_(in_fd, out) {}
 
   int run() {
-    std::thread requests([this] { request_loop(); });
+    std::thread requests([this] { request_loop(kFastLane); });
+    std::thread slow_requests([this] { request_loop(kSlowLane); });
     std::thread checker([this] { check_loop(); });
     while (!exit_) {
       auto body = io_.read();
@@ -60,6 +62,7 @@ class Server {
     request_cv_.notify_all();
     check_cv_.notify_all();
     requests.join();
+    slow_requests.join();
     checker.join();
     return shutdown_ ? 0 : 1;
   }
@@ -68,7 +71,10 @@ class Server {
   Transport io_;
   std::mutex mutex_;  // guards everything below
   std::condition_variable request_cv_, check_cv_;
-  std::deque<json> requests_;
+  // Requests that evaluate cases (code lenses, commands) have their own worker, so that
+  // completion, hover and navigation never wait behind them.
+  static constexpr int kFastLane = 0, kSlowLane = 1;
+  std::deque<json> requests_[2];
   std::set<std::string> cancelled_;       // ids (dumped) of queued or running requests
   std::map<std::string, Document> docs_;  // by URI
   std::map<std::string, std::shared_ptr<const Analysis>> analyses_;  // by document URI
@@ -78,9 +84,10 @@ class Server {
   bool stopping_ = false;
   std::atomic<bool> exit_{false};
   std::atomic<bool> shutdown_{false};
-  bool initialized_ = false;
+  std::atomic<bool> initialized_{false};
   int debounce_ms_ = 150;
-  int test_request_delay_ms_ = 0;  // tests: hold each request so that cancellation can be seen
+  std::atomic<int> test_request_delay_ms_{
+      0};  // tests: hold each request so that cancellation can be seen
   DayNumber reference_date_ = today();
 
   void send(const json& message) {
@@ -119,8 +126,9 @@ class Server {
     const std::string method = msg["method"];
     if (msg.contains("id")) {
       std::lock_guard lock(mutex_);
-      requests_.push_back(std::move(msg));
-      request_cv_.notify_one();
+      bool slow = method == "textDocument/codeLens" || method == "workspace/executeCommand";
+      requests_[slow ? kSlowLane : kFastLane].push_back(std::move(msg));
+      request_cv_.notify_all();
       return;
     }
     try {
@@ -292,13 +300,13 @@ class Server {
 
   // ---- requests ----
 
-  void request_loop() {
+  void request_loop(int lane) {
     std::unique_lock lock(mutex_);
     for (;;) {
-      request_cv_.wait(lock, [this] { return stopping_ || !requests_.empty(); });
+      request_cv_.wait(lock, [&] { return stopping_ || !requests_[lane].empty(); });
       if (stopping_) return;
-      json msg = std::move(requests_.front());
-      requests_.pop_front();
+      json msg = std::move(requests_[lane].front());
+      requests_[lane].pop_front();
       std::string key = msg["id"].dump();
       if (cancelled_.erase(key)) {
         lock.unlock();
@@ -308,7 +316,7 @@ class Server {
       }
       lock.unlock();
       if (test_request_delay_ms_ > 0)
-        std::this_thread::sleep_for(std::chrono::milliseconds(test_request_delay_ms_));
+        std::this_thread::sleep_for(std::chrono::milliseconds(test_request_delay_ms_.load()));
       json id = msg["id"];
       std::optional<json> result;
       int code = 0;
