@@ -17,6 +17,7 @@
 #include "cli/common.hpp"
 #include "engine/mmi.hpp"
 #include "serve/serve.hpp"
+#include "lsp/server.hpp"
 
 namespace {
 
@@ -135,6 +136,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json", "csv"}));
   add_log_flags(w);
 
+  auto* lsp = app.add_subcommand("lsp", "Language server for editors (LSP over stdio)");
+
   mmi::serve::ServeOptions serve;
   auto* s =
       app.add_subcommand("serve", "Serve the policies of a directory over HTTP (docs/serve.md)");
@@ -157,7 +160,7 @@ int main(int argc, char** argv) {
   const CLI::Validator not_empty(
       [](std::string& value) { return value.empty() ? std::string("needs a value, not ''") : ""; },
       "", "NOT_EMPTY");
-  for (CLI::App* sub : {c, e, g, t, b, w, s})
+  for (CLI::App* sub : {c, e, g, t, b, w, s, lsp})
     for (CLI::Option* opt : sub->get_options())
       if (opt->get_type_size() != 0) opt->check(not_empty);
 
@@ -183,6 +186,7 @@ int main(int argc, char** argv) {
                     : verbosity == 1 ? spdlog::level::info
                                      : spdlog::level::warn);
   try {
+    if (*lsp) return mmi::lsp::serve(0, stdout);
     if (*c) return finish(run_check(check));
     if (*e) return finish(run_eval(eval));
     if (*g) return finish(run_graph(graph));

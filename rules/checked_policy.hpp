@@ -153,6 +153,9 @@ using ParameterOverrides = std::vector<std::pair<std::string, std::string>>;
 struct CheckOptions {
   ParameterOverrides overrides;
   bool warnings = true;
+  // Editors: return the policy even when it has errors, so that the names that did resolve can
+  // be navigated (unresolved ones keep Ref::unresolved). Never compile such a policy.
+  bool keep_on_errors = false;
 };
 
 // Stage 3+4: parses every expression of the merged policy and type-checks it.

@@ -157,7 +157,7 @@ std::optional<CheckedPolicy> Checker::run() {
   check_bodies();
   check_decision();
   if (options_.warnings) warn();
-  if (diags_.has_errors()) return std::nullopt;
+  if (diags_.has_errors() && !options_.keep_on_errors) return std::nullopt;
   return std::move(p_);
 }
 

@@ -36,7 +36,8 @@ std::string describe(const FactDecl& f) {
 
 class Merger {
  public:
-  Merger(DiagnosticList& diags, MergedPolicy& out) : diags_(diags), out_(out) {}
+  Merger(DiagnosticList& diags, MergedPolicy& out, const SourceReader* reader)
+      : diags_(diags), out_(out), reader_(reader) {}
 
   // Loads `path` and everything it includes; returns false if the file itself failed to load.
   bool visit(const std::string& path, const SourceLocation& requested_at, bool top) {
@@ -51,12 +52,15 @@ class Merger {
       }
     }
     if (!done_.insert(key).second) return true;  // already merged (diamond includes)
+    std::optional<std::string> unsaved;
+    if (reader_ && *reader_) unsaved = (*reader_)(path);
     std::error_code ec;
-    if (!top && !fs::exists(path, ec)) {
+    if (!unsaved && !top && !fs::exists(path, ec)) {
       diags_.error(Code::E016, fmt::format("included file `{}` not found", path), requested_at);
       return true;
     }
-    auto file = load_policy_file(path, diags_);
+    auto file = unsaved ? load_policy_text(path, std::move(*unsaved), diags_)
+                        : load_policy_file(path, diags_);
     if (!file) return false;
     out_.sources.push_back(file->source);
     stack_.push_back(key);
@@ -76,6 +80,7 @@ class Merger {
  private:
   DiagnosticList& diags_;
   MergedPolicy& out_;
+  const SourceReader* reader_;
   std::vector<std::string> stack_, display_;
   std::set<std::string> done_;
   std::unordered_map<std::string, std::size_t> param_index_, let_index_, rule_index_;
@@ -194,8 +199,13 @@ std::string sha256_of_sources(const std::vector<std::shared_ptr<const SourceFile
 }  // namespace
 
 std::optional<MergedPolicy> load_and_merge(const std::string& path, DiagnosticList& diags) {
+  return load_and_merge(path, diags, SourceReader{});
+}
+
+std::optional<MergedPolicy> load_and_merge(const std::string& path, DiagnosticList& diags,
+                                           const SourceReader& reader) {
   MergedPolicy merged;
-  Merger merger(diags, merged);
+  Merger merger(diags, merged, &reader);
   if (!merger.visit(path, SourceLocation{nullptr, path}, true)) return std::nullopt;
   merged.digest = sha256_of_sources(merged.sources);
   return merged;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -124,5 +125,11 @@ std::optional<PolicyFile> load_policy_text(const std::string& path, std::string 
 // Loads `path` and its includes, merges them. Returns nullopt when a file cannot be loaded;
 // other errors are reported and merging goes on so that one run reports as much as it can.
 std::optional<MergedPolicy> load_and_merge(const std::string& path, DiagnosticList& diags);
+
+// Where an editor keeps unsaved text: the contents of `path` (as load_and_merge builds it), or
+// nullopt to read the file from disk.
+using SourceReader = std::function<std::optional<std::string>(const std::string& path)>;
+std::optional<MergedPolicy> load_and_merge(const std::string& path, DiagnosticList& diags,
+                                           const SourceReader& reader);
 
 }  // namespace mmi
