@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "verify/verify.hpp"
 #include "engine/mmi.hpp"
 
 int main(int argc, char** argv) {
@@ -99,6 +100,18 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json", "csv"}));
   add_log_flags(w);
 
+  mmi::verify::VerifyOptions verify;
+  auto* v = app.add_subcommand("verify", "Prove a policy's properties for every case, or break them");
+  v->add_option("POLICY", verify.policies, "Policy files")->required();
+  v->add_option("--format", verify.format, "text | json | sarif")
+      ->check(CLI::IsMember({"text", "json", "sarif"}));
+  v->add_option("--counterexamples", verify.counterexamples, "Write counterexample cases here");
+  v->add_option("--max-items", verify.max_items, "Items per list (default 3)");
+  v->add_option("--timeout", verify.timeout_seconds, "Seconds per finding (default 10)");
+  v->add_option("--date-range", verify.date_range, "FROM..TO (default 1900-01-01..2199-12-31)");
+  v->add_option("--against", verify.against, "Another policy: where do they decide differently");
+  v->add_flag("--suggest-tests", verify.suggest_tests, "Print counterexamples as suite entries");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -126,6 +139,7 @@ int main(int argc, char** argv) {
     if (*t) return run_test(test);
     if (*b) return run_batch(batch);
     if (*w) return run_whatif(whatif);
+    if (*v) return mmi::verify::run_verify(verify);
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "mmi: out of memory\n");
     return 2;
