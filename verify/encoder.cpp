@@ -25,6 +25,10 @@ z3::expr floor_int(const z3::expr& x) {
   return z3::expr(x.ctx(), a);
 }
 
+// Decimal::divide of two numerals (reals or integers), as a real numeral; 0 for a zero divisor
+// (the caller flags the error).
+z3::expr engine_divide(z3::context& c, const z3::expr& x, const z3::expr& y);
+
 }  // namespace
 
 std::optional<std::string> decimal_text(const z3::expr& q) {
@@ -48,6 +52,60 @@ std::optional<std::string> decimal_text(const z3::expr& q) {
     digits.insert(digits.size() - k, ".");
   }
   return (negative ? "-" : "") + digits;
+}
+
+namespace {
+z3::expr engine_divide(z3::context& c, const z3::expr& x, const z3::expr& y) {
+  auto as_decimal = [](const z3::expr& n) -> std::optional<Decimal> {
+    auto text = decimal_text(n.is_int() ? z3::expr(n.ctx(), Z3_mk_int2real(n.ctx(), n)).simplify() : n);
+    if (!text) return std::nullopt;
+    return Decimal::parse(*text);
+  };
+  auto a = as_decimal(x), b = as_decimal(y);
+  if (!a || !b) throw Unsupported("division of numbers that are not decimals");
+  if (b->is_zero()) return c.real_val(0);
+  return c.real_val(Decimal::divide(*a, *b).to_string().c_str());
+}
+}  // namespace
+
+z3::expr Encoder::map_numerals(const z3::expr& x,
+                               const std::function<z3::expr(const z3::expr&)>& f, const char* what) {
+  z3::expr s = x.simplify();
+  if (s.is_numeral()) return f(s);
+  if (s.is_app() && s.decl().decl_kind() == Z3_OP_ITE)
+    return z3::ite(s.arg(0), map_numerals(s.arg(1), f, what), map_numerals(s.arg(2), f, what));
+  throw Unsupported(what);
+}
+
+// calendar.cpp add_months() in linear integer arithmetic (Z3's div/mod by constants floor):
+// civil date of the day number, months added, the day clamped to the new month's length.
+Sym Encoder::add_months(const z3::expr& day, const z3::expr& months) {
+  z3::expr z = day + 719468;
+  z3::expr era = z / 146097;
+  z3::expr doe = z - era * 146097;
+  z3::expr yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  z3::expr doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  z3::expr mp = (5 * doy + 2) / 153;
+  z3::expr d = doy - (153 * mp + 2) / 5 + 1;
+  z3::expr m = z3::ite(mp < 10, mp + 3, mp - 9);
+  z3::expr y = yoe + era * 400 + z3::ite(m <= 2, c_.int_val(1), c_.int_val(0));
+  z3::expr index = y * 12 + (m - 1) + months;
+  z3::expr ny = index / 12;
+  z3::expr nm = index - ny * 12 + 1;
+  z3::expr leap = (z3::mod(ny, 4) == 0 && z3::mod(ny, 100) != 0) || z3::mod(ny, 400) == 0;
+  z3::expr dim = z3::ite(nm == 2, z3::ite(leap, c_.int_val(29), c_.int_val(28)),
+                         z3::ite(nm == 4 || nm == 6 || nm == 9 || nm == 11, c_.int_val(30),
+                                 c_.int_val(31)));
+  z3::expr nd = z3::ite(d < dim, d, dim);
+  // days_from_civil(ny, nm, nd)
+  z3::expr yy = ny - z3::ite(nm <= 2, c_.int_val(1), c_.int_val(0));
+  z3::expr era2 = yy / 400;
+  z3::expr yoe2 = yy - era2 * 400;
+  z3::expr doy2 = (153 * (nm + z3::ite(nm > 2, c_.int_val(-3), c_.int_val(9))) + 2) / 5 + nd - 1;
+  z3::expr doe2 = yoe2 * 365 + yoe2 / 4 - yoe2 / 100 + doy2;
+  Sym r = of(TypeTag::date, era2 * 146097 + doe2 - 719468);
+  r.err = months > 120000 || months < -120000 || ny < 1 || ny > 9999;
+  return r;
 }
 
 Sym Encoder::boolean(const z3::expr& present, const z3::expr& v) {
@@ -372,18 +430,15 @@ Sym Encoder::arithmetic(const Expr& e, const Sym& x, const Sym& y) {
       if (a == TypeTag::number) return with(of(a, x.v + y.v));
       if (a == TypeTag::date && b == TypeTag::duration) return with(date_checked(x.v + y.v));
       if (a == TypeTag::duration && b == TypeTag::date) return with(date_checked(x.v + y.v));
-      if (a == TypeTag::period || b == TypeTag::period) {
-        if (a == b) return with(span(a, x.v + y.v));
-        throw Unsupported("date + period (month arithmetic with end-of-month clamping)");
-      }
+      if (a == TypeTag::date && b == TypeTag::period) return with(add_months(x.v, y.v));
+      if (a == TypeTag::period && b == TypeTag::date) return with(add_months(y.v, x.v));
       if (a == b && is_span(a)) return with(span(a, x.v + y.v));
       break;
     case ExprKind::sub:
       if (a == TypeTag::number) return with(of(a, x.v - y.v));
       if (a == TypeTag::date && b == TypeTag::date) return with(of(TypeTag::duration, x.v - y.v));
       if (a == TypeTag::date && b == TypeTag::duration) return with(date_checked(x.v - y.v));
-      if (a == TypeTag::date && b == TypeTag::period)
-        throw Unsupported("date - period (month arithmetic with end-of-month clamping)");
+      if (a == TypeTag::date && b == TypeTag::period) return with(add_months(x.v, -y.v));
       if (a == b && is_span(a)) return with(span(a, x.v - y.v));
       break;
     case ExprKind::mul:
@@ -407,8 +462,15 @@ Sym Encoder::arithmetic(const Expr& e, const Sym& x, const Sym& y) {
             z3::expr inv = (1 / c_.real_val(e.args[1].literal.number.to_string().c_str())).simplify();
             exact = text && !e.args[1].literal.number.is_zero() && decimal_text(inv).has_value();
           }
-          if (!exact) throw Unsupported("number division by a non-constant (rounded quotients)");
-          return with(of(a, x.v / y.v));
+          if (exact) return with(of(a, x.v / y.v));
+          // Constant operands (parameters, dated series): divide as the engine does.
+          z3::expr q = map_numerals(x.v, [&](const z3::expr& xn) {
+            return map_numerals(y.v, [&](const z3::expr& yn) { return engine_divide(c_, xn, yn); },
+                                "number division by a non-constant (rounded quotients)");
+          }, "number division by a non-constant (rounded quotients)");
+          Sym r = of(a, q);
+          r.err = y.v == 0;
+          return with(r);
         }
         if (is_span(a)) {
           Sym r = of(a, floor_int(z3::to_real(x.v) / y.v));
@@ -416,7 +478,16 @@ Sym Encoder::arithmetic(const Expr& e, const Sym& x, const Sym& y) {
           return with(r);
         }
       }
-      throw Unsupported("duration / duration (rounded quotients)");
+      if (a == b && is_span(a)) {
+        const char* why = "duration / duration of non-constants (rounded quotients)";
+        z3::expr q = map_numerals(x.v, [&](const z3::expr& xn) {
+          return map_numerals(y.v, [&](const z3::expr& yn) { return engine_divide(c_, xn, yn); }, why);
+        }, why);
+        Sym r = of(TypeTag::number, q);
+        r.err = y.v == 0;
+        return with(r);
+      }
+      break;
     default:
       break;
   }
@@ -469,18 +540,23 @@ Sym Encoder::enc(const Expr& e) {
         case Ref::parameter:
           return parameter(e.index, sc_->as_of);
         case Ref::let:
+          if (!out_->let_poison[e.index].empty()) throw Unsupported(out_->let_poison[e.index]);
           return out_->lets[e.index];
         case Ref::as_of:
           return of(TypeTag::date, sc_->as_of);
         case Ref::decision_status:
-          return out_->status;
         case Ref::decision_mmi_date:
-          return out_->mmi_date;
         case Ref::decision_basis:
-          return out_->basis;
+          if (!out_->decision_poison.empty()) throw Unsupported(out_->decision_poison);
+          return e.ref == Ref::decision_status     ? out_->status
+                 : e.ref == Ref::decision_mmi_date ? out_->mmi_date
+                                                   : out_->basis;
         case Ref::decision_cutoff:
+          if (!out_->cutoff_poison.empty()) throw Unsupported(out_->cutoff_poison);
           return out_->cutoff;
         case Ref::output:
+          if (!out_->output_poison.at(e.index).empty())
+            throw Unsupported(out_->output_poison[e.index]);
           return out_->outputs.at(e.index);
         default:
           throw Unsupported("name `" + e.name + "`");
@@ -684,6 +760,9 @@ z3::expr Encoder::covered_before(const Expr& e, const Sym& list, const z3::expr&
 }
 
 Sym Encoder::call(const Expr& e) {
+  if ((e.ref == Ref::rule_fired || e.ref == Ref::rule_date) &&
+      !out_->rule_poison[e.index].empty())
+    throw Unsupported(out_->rule_poison[e.index]);
   if (e.ref == Ref::rule_fired) {
     const SymRule& r = out_->rules[e.index];
     return boolean(r.fired || r.not_fired, r.fired);
@@ -950,25 +1029,53 @@ SymOutcome Encoder::run(const SymCase& sc) {
   out_ = &out;
   out.lets.assign(p_.lets.size(), missing());
   out.rules.assign(p_.rules.size(), SymRule(c_));
+  out.let_poison.assign(p_.lets.size(), "");
+  out.rule_poison.assign(p_.rules.size(), "");
+  out.output_poison.assign(p_.outputs.size(), "");
   z3::expr rules_err = c_.bool_val(false);
+  auto first_poison = [&](std::string& into, const std::string& why) {
+    if (into.empty()) into = why;
+  };
   for (const GraphStep& step : p_.order) {
-    if (step.kind == GraphStep::Kind::let) {
-      out.lets[step.index] = enc(p_.lets[step.index].expr.expr);
-    } else {
-      rule(step.index);
-      rules_err = rules_err || out.rules[step.index].err;
+    try {
+      if (step.kind == GraphStep::Kind::let) {
+        out.lets[step.index] = enc(p_.lets[step.index].expr.expr);
+      } else {
+        rule(step.index);
+        rules_err = rules_err || out.rules[step.index].err;
+      }
+    } catch (const Unsupported& u) {
+      if (step.kind == GraphStep::Kind::let) {
+        out.let_poison[step.index] = u.what();
+      } else {
+        out.rule_poison[step.index] = u.what();
+        first_poison(out.decision_poison, u.what());
+        first_poison(out.error_poison, u.what());
+      }
     }
   }
-  decide();
+  if (out.decision_poison.empty()) decide();
   z3::expr err = rules_err;
   if (p_.coverage_cutoff) {
-    out.cutoff = enc(p_.coverage_cutoff->expr);
-    err = err || out.cutoff.err;
+    try {
+      if (!out.decision_poison.empty()) throw Unsupported(out.decision_poison);
+      out.cutoff = enc(p_.coverage_cutoff->expr);
+      err = err || out.cutoff.err;
+    } catch (const Unsupported& u) {
+      out.cutoff_poison = u.what();
+      first_poison(out.error_poison, u.what());
+    }
   }
   out.outputs.clear();
-  for (const auto& o : p_.outputs) {
-    out.outputs.push_back(enc(o.expr.expr));
-    err = err || out.outputs.back().err;
+  for (std::size_t k = 0; k < p_.outputs.size(); ++k) {
+    try {
+      out.outputs.push_back(enc(p_.outputs[k].expr.expr));
+      err = err || out.outputs.back().err;
+    } catch (const Unsupported& u) {
+      out.outputs.push_back(missing());
+      out.output_poison[k] = u.what();
+      first_poison(out.error_poison, u.what());
+    }
   }
   out.error = err;
   // A case in error: status `error`, no date, basis or cutoff (evaluator.cpp run()).
@@ -977,8 +1084,10 @@ SymOutcome Encoder::run(const SymCase& sc) {
     s.err = c_.bool_val(false);
     return s;
   };
-  out.status = merge(err, of(TypeTag::enumeration, c_.string_val("error")), out.status);
-  out.status.err = c_.bool_val(false);
+  if (out.decision_poison.empty()) {
+    out.status = merge(err, of(TypeTag::enumeration, c_.string_val("error")), out.status);
+    out.status.err = c_.bool_val(false);
+  }
   out.mmi_date = cleared(out.mmi_date);
   out.basis = cleared(out.basis);
   out.cutoff = cleared(out.cutoff);

@@ -9,6 +9,7 @@
 #include <z3++.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -61,6 +62,10 @@ struct SymOutcome {
   Sym status, mmi_date, basis, cutoff;
   std::vector<Sym> lets, outputs;
   std::vector<SymRule> rules;
+  // Parts the encoding does not cover (empty: encoded), named for `unknown` findings. Reading a
+  // poisoned part throws Unsupported with its reason.
+  std::vector<std::string> let_poison, rule_poison, output_poison;
+  std::string decision_poison, cutoff_poison, error_poison;
   explicit SymOutcome(z3::context& c)
       : error(c.bool_val(false)), status(c), mmi_date(c), basis(c), cutoff(c) {}
 };
@@ -107,6 +112,9 @@ class Encoder {
   Sym strict2(const Sym& x, const Sym& y, TypeTag tag, const z3::expr& v);
   Sym arithmetic(const Expr& e, const Sym& x, const Sym& y);
   Sym scale(const Sym& span, const z3::expr& factor, TypeTag tag);
+  z3::expr map_numerals(const z3::expr& x, const std::function<z3::expr(const z3::expr&)>& f,
+                        const char* what);
+  Sym add_months(const z3::expr& day, const z3::expr& months);
   Sym compact(const Sym& list, const std::vector<z3::expr>& keep);
   Sym enc(const Expr& e);
   Sym call(const Expr& e);

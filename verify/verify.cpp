@@ -289,6 +289,11 @@ std::optional<z3::model> small_model(z3::context& c, const z3::expr_vector& cons
   return opt.get_model();
 }
 
+// Throws Unsupported when a part the goal reads is not encoded.
+void encoded(const std::string& poison) {
+  if (!poison.empty()) throw Unsupported(poison);
+}
+
 class Verifier {
  public:
   Verifier(const VerifyOptions& o, Bounds b) : o_(o), b_(b) {}
@@ -375,6 +380,8 @@ class Verifier {
         f.detail = "the solver's case does not load (encoding gap)";
         return finish(f, t0);
       }
+      // Compare only what is encoded: a part not encoded is taken from the engine.
+      if (!out->cutoff_poison.empty()) p.cutoff = value_text(rep->outcome.coverage_cutoff);
       std::string engine = engine_text(s, rep->outcome);
       std::string model = fmt::format("{} {} {} {}", p.status, p.mmi_date, p.basis, p.cutoff);
       if (engine != model) {
@@ -409,11 +416,22 @@ class Verifier {
       const CheckedRule& rule = p.rules[r];
       Finding f = base_finding(s, "fires:" + rule.id, "rule `" + rule.id + "` can fire",
                                rule.at.to_string());
-      query(f, [&] { return out->rules[r].fired; }, false, nullptr, nullptr);
+      query(
+          f,
+          [&] {
+            encoded(out->rule_poison[r]);
+            return out->rules[r].fired;
+          },
+          false, nullptr, nullptr);
       Finding d = base_finding(s, "decides:" + rule.id, "rule `" + rule.id + "` can decide",
                                rule.at.to_string());
-      query(d, [&] { return out->basis.present && out->basis.v == c.string_val(rule.id); }, false,
-            nullptr, nullptr);
+      query(
+          d,
+          [&] {
+            encoded(out->decision_poison);
+            return out->basis.present && out->basis.v == c.string_val(rule.id);
+          },
+          false, nullptr, nullptr);
     }
     std::optional<std::size_t> injury;
     for (std::size_t k = 0; k < p.facts.size(); ++k)
@@ -426,6 +444,7 @@ class Verifier {
       query(
           f,
           [&] {
+            encoded(out->cutoff_poison);
             const Sym& inj = sc.facts[*injury];
             return out->cutoff.present && inj.present && out->cutoff.v < inj.v;
           },
@@ -438,7 +457,13 @@ class Verifier {
     }
     Finding e = base_finding(s, "no-evaluation-error", "no evaluation error is reachable",
                              p.at.to_string());
-    query(e, [&] { return out->error; }, true, nullptr, [&](const Replay& r) -> std::string {
+    query(
+        e,
+        [&] {
+          encoded(out->error_poison);
+          return out->error;
+        },
+        true, nullptr, [&](const Replay& r) -> std::string {
       if (!r.outcome.error) return "";
       return fmt::format("{} at {}", r.outcome.error->message, r.outcome.error->at);
     });
@@ -518,6 +543,10 @@ class Verifier {
     try {
       sc2 = enc2.make_case();  // facts are Z3 constants named by path: shared with `sc`
       out2 = enc2.run(*sc2);
+      encoded(out.decision_poison);
+      encoded(out.cutoff_poison);
+      encoded(out2->decision_poison);
+      encoded(out2->cutoff_poison);
     } catch (const Unsupported& u) {
       why = u.what();
     }
