@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -437,8 +438,11 @@ class Verifier {
     for (std::size_t k = 0; k < p.facts.size(); ++k)
       if (p.facts[k].path == "injury.date" && p.facts[k].shape == FactDecl::Shape::scalar)
         injury = k;
-    if (p.coverage_cutoff && injury) {
-      Finding f = base_finding(s, "cutoff-after-injury",
+    // A declared property with the check's id replaces it (and may carry cites and a mark).
+    bool declared = std::any_of(p.properties.begin(), p.properties.end(),
+                                [](const CheckedProperty& q) { return q.id == "cutoff_not_before_injury"; });
+    if (p.coverage_cutoff && injury && !declared) {
+      Finding f = base_finding(s, "cutoff_not_before_injury",
                                "coverage_cutoff is never before injury.date",
                                p.coverage_cutoff->source.location().to_string());
       query(
@@ -455,7 +459,7 @@ class Verifier {
             return fmt::format("coverage_cutoff {} is before injury.date", value_text(cut));
           });
     }
-    Finding e = base_finding(s, "no-evaluation-error", "no evaluation error is reachable",
+    Finding e = base_finding(s, "no_evaluation_error", "no evaluation error is reachable",
                              p.at.to_string());
     query(
         e,
