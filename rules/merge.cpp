@@ -172,8 +172,8 @@ class Merger {
     merge_named(
         out_.rules, rule_index_, f.rules, [](const RuleDecl& r) { return r.id; }, "rule", false);
     merge_named(
-        out_.properties, property_index_, f.properties,
-        [](const PropertyDecl& p) { return p.id; }, "property", false);
+        out_.properties, property_index_, f.properties, [](const PropertyDecl& p) { return p.id; },
+        "property", false);
     out_.assumptions.insert(out_.assumptions.end(), f.assumptions.begin(), f.assumptions.end());
   }
 };

@@ -34,9 +34,9 @@ const char* scalar_type_name(ScalarType t) {
 namespace {
 
 const std::vector<std::string> kTopKeys = {
-    "policy",    "title",   "insurer",    "jurisdiction", "line",       "version",
-    "effective", "expires", "definition", "include",      "facts",      "parameters",
-    "let",       "rules",   "decision",   "outputs",      "description", "properties", "assume"};
+    "policy",   "title",      "insurer",     "jurisdiction", "line",       "version", "effective",
+    "expires",  "definition", "include",     "facts",        "parameters", "let",     "rules",
+    "decision", "outputs",    "description", "properties",   "assume"};
 const std::vector<std::string> kPropertyKeys = {"id",    "description",     "holds",
                                                 "cites", "known_violation", "override"};
 const std::vector<std::string> kRuleKeys = {"id",     "description", "when",    "mmi_date",
@@ -76,7 +76,8 @@ class FileLoader {
         out_.policy_id = y_.scalar(value, "policy id");
         out_.policy_id_at = y_.location(value);
         if (!out_.policy_id.empty() && !valid_policy_id(out_.policy_id))
-          y_.diags.error(Code::E013, "policy id `" + out_.policy_id + "` must match [a-z0-9][a-z0-9-]*",
+          y_.diags.error(Code::E013,
+                         "policy id `" + out_.policy_id + "` must match [a-z0-9][a-z0-9-]*",
                          y_.location(value));
       } else if (key == "title") {
         out_.title = y_.scalar(value, "title");
@@ -182,7 +183,8 @@ class FileLoader {
           }
           if (std::find(decl.enum_values.begin(), decl.enum_values.end(), item) !=
               decl.enum_values.end()) {
-            y_.diags.error(Code::E014, "enum value `" + item + "` is listed twice", y_.location(node));
+            y_.diags.error(Code::E014, "enum value `" + item + "` is listed twice",
+                           y_.location(node));
             return false;
           }
           decl.enum_values.push_back(item);
@@ -257,7 +259,8 @@ class FileLoader {
       p.name = name;
       p.at = key_at;
       if (!valid_name(name)) {
-        y_.diags.error(Code::E013, "parameter name `" + name + "` must match [a-z_][a-z0-9_]*", p.at);
+        y_.diags.error(Code::E013, "parameter name `" + name + "` must match [a-z_][a-z0-9_]*",
+                       p.at);
         continue;
       }
       YAML::Node body = value;
@@ -377,7 +380,8 @@ class FileLoader {
         continue;
       }
       if (!r.when) y_.diags.error(Code::E011, "rule `" + r.id + "` is missing `when`", r.at);
-      if (!r.mmi_date) y_.diags.error(Code::E011, "rule `" + r.id + "` is missing `mmi_date`", r.at);
+      if (!r.mmi_date)
+        y_.diags.error(Code::E011, "rule `" + r.id + "` is missing `mmi_date`", r.at);
       out_.rules.push_back(std::move(r));
     }
   }

@@ -57,7 +57,8 @@ std::optional<std::string> decimal_text(const z3::expr& q) {
 namespace {
 z3::expr engine_divide(z3::context& c, const z3::expr& x, const z3::expr& y) {
   auto as_decimal = [](const z3::expr& n) -> std::optional<Decimal> {
-    auto text = decimal_text(n.is_int() ? z3::expr(n.ctx(), Z3_mk_int2real(n.ctx(), n)).simplify() : n);
+    auto text =
+        decimal_text(n.is_int() ? z3::expr(n.ctx(), Z3_mk_int2real(n.ctx(), n)).simplify() : n);
     if (!text) return std::nullopt;
     return Decimal::parse(*text);
   };
@@ -68,8 +69,8 @@ z3::expr engine_divide(z3::context& c, const z3::expr& x, const z3::expr& y) {
 }
 }  // namespace
 
-z3::expr Encoder::map_numerals(const z3::expr& x,
-                               const std::function<z3::expr(const z3::expr&)>& f, const char* what) {
+z3::expr Encoder::map_numerals(const z3::expr& x, const std::function<z3::expr(const z3::expr&)>& f,
+                               const char* what) {
   z3::expr s = x.simplify();
   if (s.is_numeral()) return f(s);
   if (s.is_app() && s.decl().decl_kind() == Z3_OP_ITE)
@@ -93,9 +94,9 @@ Sym Encoder::add_months(const z3::expr& day, const z3::expr& months) {
   z3::expr ny = index / 12;
   z3::expr nm = index - ny * 12 + 1;
   z3::expr leap = (z3::mod(ny, 4) == 0 && z3::mod(ny, 100) != 0) || z3::mod(ny, 400) == 0;
-  z3::expr dim = z3::ite(nm == 2, z3::ite(leap, c_.int_val(29), c_.int_val(28)),
-                         z3::ite(nm == 4 || nm == 6 || nm == 9 || nm == 11, c_.int_val(30),
-                                 c_.int_val(31)));
+  z3::expr dim =
+      z3::ite(nm == 2, z3::ite(leap, c_.int_val(29), c_.int_val(28)),
+              z3::ite(nm == 4 || nm == 6 || nm == 9 || nm == 11, c_.int_val(30), c_.int_val(31)));
   z3::expr nd = z3::ite(d < dim, d, dim);
   // days_from_civil(ny, nm, nd)
   z3::expr yy = ny - z3::ite(nm <= 2, c_.int_val(1), c_.int_val(0));
@@ -212,8 +213,8 @@ Sym Encoder::record_var(const std::string& prefix, std::uint32_t record, z3::exp
   for (std::size_t f = 0; f < r.names.size(); ++f) {
     const TypeDesc& t = p_.types[r.type_ids[f]];
     if (t.tag == TypeTag::record && !t.list)
-      s.fields.push_back(record_var(prefix + r.names[f] + ".", static_cast<std::uint32_t>(t.record),
-                                    domain));
+      s.fields.push_back(
+          record_var(prefix + r.names[f] + ".", static_cast<std::uint32_t>(t.record), domain));
     else if (t.list)
       throw Unsupported("a list inside a record");
     else
@@ -225,15 +226,13 @@ Sym Encoder::record_var(const std::string& prefix, std::uint32_t record, z3::exp
 SymCase Encoder::make_case() {
   SymCase sc(c_);
   sc.as_of = c_.int_const("as_of");
-  sc.domain.push_back(sc.as_of >= c_.int_val(b_.first_day) &&
-                      sc.as_of <= c_.int_val(b_.last_day));
+  sc.domain.push_back(sc.as_of >= c_.int_val(b_.first_day) && sc.as_of <= c_.int_val(b_.last_day));
   for (const FactInfo& f : p_.facts) {
     const TypeDesc& t = p_.types[f.type_id];
     if (f.shape == FactDecl::Shape::scalar) {
       sc.facts.push_back(scalar_var(f.path, f.type_id, f.required, sc.domain));
     } else if (f.shape == FactDecl::Shape::record) {
-      sc.facts.push_back(
-          record_var(f.path + ".", static_cast<std::uint32_t>(t.record), sc.domain));
+      sc.facts.push_back(record_var(f.path + ".", static_cast<std::uint32_t>(t.record), sc.domain));
     } else {
       const ListInfo& li = p_.lists[f.list_index];
       Sym l(c_);
@@ -252,9 +251,9 @@ SymCase Encoder::make_case() {
         for (int k = 0; k + 1 < b_.max_items; ++k) {
           const Sym& a = l.items[k].fields[df];
           const Sym& b = l.items[k + 1].fields[df];
-          sc.domain.push_back(z3::implies(
-              l.len > k + 1, (!a.present && !b.present) || (a.present && !b.present) ||
-                                 (a.present && b.present && a.v <= b.v)));
+          sc.domain.push_back(
+              z3::implies(l.len > k + 1, (!a.present && !b.present) || (a.present && !b.present) ||
+                                             (a.present && b.present && a.v <= b.v)));
         }
       }
       sc.facts.push_back(l);
@@ -266,7 +265,8 @@ SymCase Encoder::make_case() {
 Sym Encoder::date_checked(const z3::expr& day) {
   // evaluator.cpp checked_date: years 0001-9999.
   Sym s = of(TypeTag::date, day);
-  s.err = day < c_.int_val(days_from_civil(1, 1, 1)) || day > c_.int_val(days_from_civil(9999, 12, 31));
+  s.err =
+      day < c_.int_val(days_from_civil(1, 1, 1)) || day > c_.int_val(days_from_civil(9999, 12, 31));
   return s;
 }
 
@@ -459,15 +459,20 @@ Sym Encoder::arithmetic(const Expr& e, const Sym& x, const Sym& y) {
           }
           if (e.args[1].kind == ExprKind::literal) {
             auto text = decimal_text(c_.real_val(e.args[1].literal.number.to_string().c_str()));
-            z3::expr inv = (1 / c_.real_val(e.args[1].literal.number.to_string().c_str())).simplify();
+            z3::expr inv =
+                (1 / c_.real_val(e.args[1].literal.number.to_string().c_str())).simplify();
             exact = text && !e.args[1].literal.number.is_zero() && decimal_text(inv).has_value();
           }
           if (exact) return with(of(a, x.v / y.v));
           // Constant operands (parameters, dated series): divide as the engine does.
-          z3::expr q = map_numerals(x.v, [&](const z3::expr& xn) {
-            return map_numerals(y.v, [&](const z3::expr& yn) { return engine_divide(c_, xn, yn); },
-                                "number division by a non-constant (rounded quotients)");
-          }, "number division by a non-constant (rounded quotients)");
+          z3::expr q = map_numerals(
+              x.v,
+              [&](const z3::expr& xn) {
+                return map_numerals(
+                    y.v, [&](const z3::expr& yn) { return engine_divide(c_, xn, yn); },
+                    "number division by a non-constant (rounded quotients)");
+              },
+              "number division by a non-constant (rounded quotients)");
           Sym r = of(a, q);
           r.err = y.v == 0;
           return with(r);
@@ -480,9 +485,13 @@ Sym Encoder::arithmetic(const Expr& e, const Sym& x, const Sym& y) {
       }
       if (a == b && is_span(a)) {
         const char* why = "duration / duration of non-constants (rounded quotients)";
-        z3::expr q = map_numerals(x.v, [&](const z3::expr& xn) {
-          return map_numerals(y.v, [&](const z3::expr& yn) { return engine_divide(c_, xn, yn); }, why);
-        }, why);
+        z3::expr q = map_numerals(
+            x.v,
+            [&](const z3::expr& xn) {
+              return map_numerals(
+                  y.v, [&](const z3::expr& yn) { return engine_divide(c_, xn, yn); }, why);
+            },
+            why);
         Sym r = of(TypeTag::number, q);
         r.err = y.v == 0;
         return with(r);
@@ -605,7 +614,8 @@ Sym Encoder::enc(const Expr& e) {
       z3::expr x_decides = x.tag == TypeTag::any ? c_.bool_val(false) : deciding(x);
       z3::expr y_decides = y.tag == TypeTag::any ? c_.bool_val(false) : deciding(y);
       Sym r = boolean(c_.bool_val(true), c_.bool_val(!is_and));
-      // x error or deciding → x; y error or deciding → y; both decided the other way → x; else missing.
+      // x error or deciding → x; y error or deciding → y; both decided the other way → x; else
+      // missing.
       r.err = x.err || (!x_decides && y.err);
       r.present = r.err || x_decides || y_decides || (xt && yt);
       r.v = is_and ? (xt && yt && xv && yv) : (x_decides || y_decides);
@@ -760,8 +770,7 @@ z3::expr Encoder::covered_before(const Expr& e, const Sym& list, const z3::expr&
 }
 
 Sym Encoder::call(const Expr& e) {
-  if ((e.ref == Ref::rule_fired || e.ref == Ref::rule_date) &&
-      !out_->rule_poison[e.index].empty())
+  if ((e.ref == Ref::rule_fired || e.ref == Ref::rule_date) && !out_->rule_poison[e.index].empty())
     throw Unsupported(out_->rule_poison[e.index]);
   if (e.ref == Ref::rule_fired) {
     const SymRule& r = out_->rules[e.index];
@@ -778,7 +787,8 @@ Sym Encoder::call(const Expr& e) {
     Sym r = of(tag, v);
     r.present = l.present;
     r.err = l.err;
-    for (std::size_t k = 0; k < l.items.size(); ++k) r.err = r.err || (in_list(l, k) && l.items[k].err);
+    for (std::size_t k = 0; k < l.items.size(); ++k)
+      r.err = r.err || (in_list(l, k) && l.items[k].err);
     return r;
   };
   switch (id) {
@@ -836,7 +846,8 @@ Sym Encoder::call(const Expr& e) {
           best = merge(counts, v, best);
           continue;
         }
-        z3::expr better = want_min ? compare(ExprKind::lt, v, best) : compare(ExprKind::gt, v, best);
+        z3::expr better =
+            want_min ? compare(ExprKind::lt, v, best) : compare(ExprKind::gt, v, best);
         best = merge(counts && (!best.present || better), v, best);
       }
       best.present = best.present && present;
@@ -869,8 +880,9 @@ Sym Encoder::call(const Expr& e) {
         std::size_t to = id == Builtin::last_by ? l.items.size() : k;
         for (std::size_t j = from; j < to; ++j) {
           const Sym& other = l.items[j].fields[field];
-          shadowed = shadowed || (in_list(l, j) && ((!key.present && !other.present) ||
-                                                    (key.present && other.present && equal(key, other))));
+          shadowed =
+              shadowed || (in_list(l, j) && ((!key.present && !other.present) ||
+                                             (key.present && other.present && equal(key, other))));
         }
         keep.push_back(in_list(l, k) && !shadowed);
       }
@@ -893,9 +905,12 @@ Sym Encoder::call(const Expr& e) {
         return x;
       }
       if (x.tag != TypeTag::number) return x;
-      if (id == Builtin::floor) x.v = z3::to_real(floor_int(x.v));
-      else if (id == Builtin::ceil) x.v = -z3::to_real(floor_int(-x.v));
-      else x.v = z3::ite(x.v < 0, -x.v, x.v);
+      if (id == Builtin::floor)
+        x.v = z3::to_real(floor_int(x.v));
+      else if (id == Builtin::ceil)
+        x.v = -z3::to_real(floor_int(-x.v));
+      else
+        x.v = z3::ite(x.v < 0, -x.v, x.v);
       return x;
     }
     case Builtin::change: {
@@ -1009,14 +1024,14 @@ void Encoder::decide() {
   }
   z3::expr reached = !blocked && any_of(c_, wins);
   z3::expr not_reached = !blocked && !reached && all_not_fired;
-  Sym status = of(TypeTag::enumeration,
-                  z3::ite(reached, c_.string_val("reached"),
-                          z3::ite(not_reached, c_.string_val("not_reached"),
-                                  c_.string_val("undetermined"))));
+  Sym status = of(TypeTag::enumeration, z3::ite(reached, c_.string_val("reached"),
+                                                z3::ite(not_reached, c_.string_val("not_reached"),
+                                                        c_.string_val("undetermined"))));
   Sym date = missing(), basis = missing();
   for (std::size_t i = prec.size(); i-- > 0;) {
     date = merge(reached && wins[i], out_->rules[prec[i]].date, date);
-    basis = merge(reached && wins[i], of(TypeTag::text, c_.string_val(p_.rules[prec[i]].id)), basis);
+    basis =
+        merge(reached && wins[i], of(TypeTag::text, c_.string_val(p_.rules[prec[i]].id)), basis);
   }
   out_->status = status;
   out_->mmi_date = date;

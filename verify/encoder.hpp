@@ -37,7 +37,9 @@ struct Sym {
   z3::expr present, err, v, len;
   std::vector<Sym> fields, items;
   explicit Sym(z3::context& c)
-      : present(c.bool_val(false)), err(c.bool_val(false)), v(c.bool_val(false)),
+      : present(c.bool_val(false)),
+        err(c.bool_val(false)),
+        v(c.bool_val(false)),
         len(c.int_val(0)) {}
 };
 

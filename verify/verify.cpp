@@ -4,8 +4,8 @@
 #include "verify/verify.hpp"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -33,8 +33,8 @@ struct Finding {
   std::string result;  // proved | violated | unknown | known_violation
   std::string detail;
   std::string cites;
-  std::string case_yaml;   // the counterexample
-  std::string case_path;   // where it was written
+  std::string case_yaml;    // the counterexample
+  std::string case_path;    // where it was written
   std::string suite_entry;  // --suggest-tests
   double seconds = 0;
 };
@@ -76,9 +76,9 @@ std::optional<std::string> scalar_text(const z3::model& m, const Sym& s, TypeTag
 std::optional<std::string> case_from_model(const z3::model& m, const CheckedPolicy& p,
                                            const SymCase& sc, const std::string& id) {
   YAML::Emitter unused;
-  std::string out = fmt::format("id: {}\nas_of: {}\n", id,
-                                format_date(static_cast<DayNumber>(
-                                    m.eval(sc.as_of, true).get_numeral_int64())));
+  std::string out =
+      fmt::format("id: {}\nas_of: {}\n", id,
+                  format_date(static_cast<DayNumber>(m.eval(sc.as_of, true).get_numeral_int64())));
   // Group scalar facts by their top-level record.
   std::map<std::string, std::vector<std::string>> groups;
   std::vector<std::string> order;
@@ -99,7 +99,8 @@ std::optional<std::string> case_from_model(const z3::model& m, const CheckedPoli
     const FactInfo& f = p.facts[k];
     const Sym& s = sc.facts[k];
     if (f.shape == FactDecl::Shape::record) {
-      std::string lines = field_lines(s, static_cast<std::uint32_t>(p.types[f.type_id].record), "  ");
+      std::string lines =
+          field_lines(s, static_cast<std::uint32_t>(p.types[f.type_id].record), "  ");
       if (!lines.empty() && f.path.find('.') == std::string::npos)
         out += fmt::format("{}:\n{}", f.path, lines);
     } else if (f.shape == FactDecl::Shape::list) {
@@ -283,7 +284,8 @@ std::optional<z3::model> small_model(z3::context& c, const z3::expr_vector& cons
   opt.set(params);
   for (const auto& k : constraints) opt.add(k);
   for (const auto& n : shape.numbers) opt.add(integral(n * 100));
-  for (const auto& l : shape.lengths) opt.add_soft(l == 0, 4);
+  for (const auto& l : shape.lengths)  // each item fewer is worth more than a fact fewer
+    for (int k = 0; k < 4; ++k) opt.add_soft(l <= k, 4);
   for (const auto& p : shape.presences) opt.add_soft(!p, 2);
   for (const auto& n : shape.numbers) opt.add_soft(integral(n), 1);
   if (opt.check() != z3::sat) return std::nullopt;
@@ -439,12 +441,13 @@ class Verifier {
       if (p.facts[k].path == "injury.date" && p.facts[k].shape == FactDecl::Shape::scalar)
         injury = k;
     // A declared property with the check's id replaces it (and may carry cites and a mark).
-    bool declared = std::any_of(p.properties.begin(), p.properties.end(),
-                                [](const CheckedProperty& q) { return q.id == "cutoff_not_before_injury"; });
+    bool declared =
+        std::any_of(p.properties.begin(), p.properties.end(),
+                    [](const CheckedProperty& q) { return q.id == "cutoff_not_before_injury"; });
     if (p.coverage_cutoff && injury && !declared) {
-      Finding f = base_finding(s, "cutoff_not_before_injury",
-                               "coverage_cutoff is never before injury.date",
-                               p.coverage_cutoff->source.location().to_string());
+      Finding f =
+          base_finding(s, "cutoff_not_before_injury", "coverage_cutoff is never before injury.date",
+                       p.coverage_cutoff->source.location().to_string());
       query(
           f,
           [&] {
@@ -467,15 +470,16 @@ class Verifier {
           encoded(out->error_poison);
           return out->error;
         },
-        true, nullptr, [&](const Replay& r) -> std::string {
-      if (!r.outcome.error) return "";
-      return fmt::format("{} at {}", r.outcome.error->message, r.outcome.error->at);
-    });
+        true, nullptr,
+        [&](const Replay& r) -> std::string {
+          if (!r.outcome.error) return "";
+          return fmt::format("{} at {}", r.outcome.error->message, r.outcome.error->at);
+        });
     // Declared properties.
     for (const auto& prop : p.properties) {
-      Finding f = base_finding(s, "property:" + prop.id,
-                               prop.description.empty() ? prop.id : prop.description,
-                               prop.at.to_string());
+      Finding f =
+          base_finding(s, "property:" + prop.id,
+                       prop.description.empty() ? prop.id : prop.description, prop.at.to_string());
       f.cites = prop.cites;
       std::size_t before = findings.size();
       query(
@@ -511,7 +515,8 @@ class Verifier {
 
   static std::string sanitize(const std::string& id) {
     std::string out;
-    for (char ch : id) out += (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_') ? ch : '-';
+    for (char ch : id)
+      out += (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_') ? ch : '-';
     return out;
   }
 
@@ -660,8 +665,8 @@ void print_text(const std::vector<Finding>& fs, bool suggest) {
 }
 
 nlohmann::json to_json(const Finding& f) {
-  nlohmann::json j = {{"policy", f.policy}, {"id", f.id},         {"title", f.title},
-                      {"at", f.at},         {"result", f.result}, {"detail", f.detail},
+  nlohmann::json j = {{"policy", f.policy},  {"id", f.id},         {"title", f.title},
+                      {"at", f.at},          {"result", f.result}, {"detail", f.detail},
                       {"seconds", f.seconds}};
   if (!f.cites.empty()) j["cites"] = f.cites;
   if (!f.case_yaml.empty()) j["counterexample"] = f.case_yaml;
@@ -691,7 +696,8 @@ nlohmann::json to_sarif(const std::vector<Finding>& fs) {
          {"locations",
           {{{"physicalLocation",
              {{"artifactLocation", {{"uri", file}}},
-              {"region", {{"startLine", std::max(line, 1)}, {"startColumn", std::max(col, 1)}}}}}}}}});
+              {"region",
+               {{"startLine", std::max(line, 1)}, {"startColumn", std::max(col, 1)}}}}}}}}});
   }
   return {{"version", "2.1.0"},
           {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
