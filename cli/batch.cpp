@@ -1,64 +1,34 @@
 // `mmi batch`: flags → engine/batch; progress and the closing summary on stderr.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <csignal>
 #include <cstdio>
-#include <cstring>
-#include <thread>
 
 #include "cli/common.hpp"
-#include "cli/output.hpp"
 #include "cli/progress.hpp"
 #include "engine/batch.hpp"
 #include "engine/output_file.hpp"
 
 namespace mmi::cli {
 
-namespace {
-
-// The temporary output file, removed if the run is interrupted (async-signal-safe: a fixed buffer).
-char g_temp_path[4096];
-
-extern "C" void remove_temp_and_die(int sig) {
-  if (g_temp_path[0]) ::unlink(g_temp_path);
-  std::signal(sig, SIG_DFL);
-  std::raise(sig);
-}
-
-}  // namespace
-
-void guard_temp_file(const std::string& path) {
-  std::snprintf(g_temp_path, sizeof g_temp_path, "%s", path.c_str());
-  if (path.empty()) return;
-  std::signal(SIGINT, remove_temp_and_die);
-  std::signal(SIGTERM, remove_temp_and_die);
-  std::signal(SIGHUP, remove_temp_and_die);
-  // A file size limit (ulimit -f) then fails the write with EFBIG, which is cleaned up after,
-  // instead of killing the process with the temporary file left behind.
-  std::signal(SIGXFSZ, SIG_IGN);
-}
-
-unsigned resolve_threads(unsigned flag) {
-  if (flag) return flag;
-  unsigned n = std::thread::hardware_concurrency();
-  return n ? n : 1;
-}
-
 int run_batch(const BatchArgs& args) {
   Assignments set;
   if (!parse_assignments(args.set, "--set", set)) return 2;
   BatchOptions options;
   if (!args.as_of.empty() && !(options.as_of = parse_date_flag(args.as_of, "--as-of"))) return 2;
-  options.threads = resolve_threads(args.threads);
+  auto threads = resolve_threads(args.threads);
+  if (!threads) return 2;
+  options.threads = *threads;
+  // Line numbers stay exact in any JSON reader (a double holds integers up to 2^53).
+  auto first_line = parse_count(args.first_line, "--first-line", 1, std::uint64_t{1} << 53);
+  if (!first_line) return 2;
   options.case_options.strict = args.strict;
   options.case_options.ignore_dates = args.ignore_dates;
   options.text = args.format == "text";
 
   std::string error;
   CaseStreamOptions stream_options;
-  stream_options.first_line = args.first_line;
+  stream_options.first_line = *first_line;
   if (!readable_file(args.policy, "policy")) return 2;
   auto stream = open_case_stream(args.cases, stream_options, error);
   if (!stream) {
@@ -70,7 +40,6 @@ int run_batch(const BatchArgs& args) {
     complain(out.error());
     return 2;
   }
-  guard_temp_file(out.temp_path());
   int code = 1;
   auto graph = compile_or_report(args.policy, set, code);
   if (!graph) return code;
@@ -85,24 +54,25 @@ int run_batch(const BatchArgs& args) {
         graph, *stream, options, [&](std::string_view chunk) { return out.write(chunk); },
         &progress);
   }
+  const char* nothing_left = args.output == "-" ? "" : "; no output file was left";
+  if (!summary.start_error.empty()) {
+    complain(summary.start_error + "; use fewer --threads" + nothing_left);
+    return 2;
+  }
   if (summary.write_failed) {
-    complain("cannot write " + out.error() + "; no output file was left");
-    guard_temp_file("");
+    complain("cannot write " + out.error() + nothing_left);
     return 2;
   }
   if (!summary.read_error.empty()) {
     out.abort();
-    guard_temp_file("");
     complain(args.cases + ": read failed after " + thousands(summary.cases) +
-             " cases: " + summary.read_error);
+             " cases: " + summary.read_error + nothing_left);
     return 2;
   }
   if (!out.commit()) {
-    guard_temp_file("");
-    complain("cannot write " + out.error());
+    complain("cannot write " + out.error() + nothing_left);
     return 2;
   }
-  guard_temp_file("");
 
   if (spdlog::get_level() < spdlog::level::err) {
     double secs = summary.seconds > 0 ? summary.seconds : 1e-9;

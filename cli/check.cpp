@@ -6,11 +6,22 @@ namespace mmi::cli {
 
 int run_check(const CheckArgs& args) {
   Format format = output_format(args.format);
-  for (const auto& path : args.policies)
-    if (!readable_file(path, "policy")) return 2;
+  // For people, an unreadable file is one line on stderr. For programs (json, sarif) it is also an
+  // E001 diagnostic in the document on stdout, beside the other files' — still exit 2.
+  bool machine = format == Format::json || format == Format::sarif;
   DiagnosticList all;
+  bool unreadable = false;
+  for (const auto& path : args.policies) {
+    auto why = why_unreadable(path, "policy");
+    if (!why) continue;
+    complain(*why);
+    if (!machine) return 2;
+    unreadable = true;
+    all.error("E001", *why, SourceLocation{nullptr, path});
+  }
   std::vector<std::pair<std::string, bool>> verdicts;
   for (const auto& path : args.policies) {
+    if (unreadable && why_unreadable(path, "policy")) continue;
     DiagnosticList diags;
     auto merged = load_and_merge(path, diags);
     if (merged) check_policy(*merged, CheckOptions{}, diags);
@@ -33,8 +44,8 @@ int run_check(const CheckArgs& args) {
            ", " + std::to_string(all.warning_count()) + " warning" +
            (all.warning_count() == 1 ? "" : "s") + "\n";
   }
-  std::fputs(out.c_str(), stdout);
-  return failed ? 1 : 0;
+  if (!print(out)) return 2;
+  return unreadable ? 2 : failed ? 1 : 0;
 }
 
 }  // namespace mmi::cli

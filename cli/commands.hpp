@@ -1,5 +1,6 @@
 // The subcommands of `mmi`. main.cpp parses arguments (CLI11) into these structs; each run_*
-// does the work through the engine and prints. Exit codes: 0 ok, 1 problems found, 2 usage.
+// does the work through the engine and prints. Exit codes: 0 ok, 1 problems found, 2 usage and
+// I/O errors (an output that cannot be written included).
 #pragma once
 
 #include <cstdint>
@@ -44,20 +45,21 @@ struct TestArgs {
 };
 
 struct BatchArgs {
-  std::string policy, cases, output, format;
+  std::string policy, cases, format;
+  std::string output = "-";  // -o; "-" is stdout
   std::vector<std::string> set;
-  unsigned threads = 0;  // 0 = hardware concurrency
+  std::string threads;  // "" = the cores; checked by resolve_threads
   bool strict = false, progress = true, ignore_dates = false;
   std::string as_of;
-  std::uint64_t first_line = 1;  // line number of the input's first line (for shards)
+  std::string first_line = "1";  // line number of the input's first line (for shards)
 };
 
 struct WhatifArgs {
   std::string policy, cases, against, format, report, csv;
   std::vector<std::string> set;
-  std::string sweep;  // NAME=V1,V2,...
-  unsigned threads = 0;
-  std::size_t top = 20;  // changed cases listed
+  std::string sweep;       // NAME=V1,V2,...
+  std::string threads;     // "" = the cores
+  std::string top = "20";  // changed cases listed (0: all)
   std::string as_of;
   bool progress = true;
   bool ignore_dates = false;

@@ -5,12 +5,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
+#include "engine/output_file.hpp"
 #include "rules/yaml_util.hpp"
 
 namespace mmi::cli {
@@ -65,23 +69,92 @@ void complain(const std::string& message) {
   std::fprintf(stderr, "mmi: %s\n", message.c_str());
 }
 
-bool readable_file(const std::string& path, const char* what) {
+bool print(std::string_view text) {
+  OutputFile out;
+  if (out.open("-") && out.write(text) && out.commit()) return true;
+  complain("cannot write " + out.error());
+  return false;
+}
+
+std::optional<std::uint64_t> parse_count(const std::string& text, const char* flag,
+                                         std::uint64_t min, std::uint64_t max, bool complaint) {
+  std::uint64_t n = 0;
+  bool ok = !text.empty() && text.size() <= 20;
+  for (char c : text) {
+    if (!ok) break;
+    auto digit = static_cast<std::uint64_t>(c - '0');
+    if (c < '0' || c > '9' || digit > max || n > (max - digit) / 10) {
+      ok = false;
+      break;
+    }
+    n = n * 10 + digit;
+  }
+  if (ok && n >= min) return n;
+  if (complaint)
+    complain(std::string(flag) + " takes a whole number from " + std::to_string(min) + " to " +
+             std::to_string(max) + ", not `" + text + "`");
+  return std::nullopt;
+}
+
+namespace {
+unsigned cores() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n ? n : 1;
+}
+}  // namespace
+
+unsigned max_threads() {
+  return std::max(64u, 4 * cores());
+}
+
+std::optional<unsigned> resolve_threads(const std::string& flag) {
+  if (flag.empty()) return cores();
+  unsigned most = max_threads();
+  auto n = parse_count(flag, "--threads", 1, most, false);
+  if (n) return static_cast<unsigned>(*n);
+  complain("--threads takes 1 to " + std::to_string(most) + " (the maximum: 4 × the " +
+           std::to_string(cores()) + " cores, at least 64), not `" + flag + "`");
+  return std::nullopt;
+}
+
+namespace {
+extern "C" void remove_temporaries_and_die(int sig) {
+  OutputFile::remove_temporaries();
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);  // pending until the handler returns, then the default action: death
+}
+}  // namespace
+
+void remove_temporaries_on_signals() {
+  // Every signal whose default is to end the process and that a handler can catch.
+  for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2, SIGXCPU,
+                  SIGVTALRM, SIGPROF}) {
+    struct sigaction old {};
+    // A signal the caller ignores (nohup, a background job's SIGINT) stays ignored.
+    if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+    struct sigaction action {};
+    action.sa_handler = remove_temporaries_and_die;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(sig, &action, nullptr);
+  }
+  std::signal(SIGXFSZ, SIG_IGN);
+}
+
+std::optional<std::string> why_unreadable(const std::string& path, const char* what) {
   std::error_code ec;
-  if (path == "-") return true;
-  if (!std::filesystem::exists(path, ec)) {
-    complain(std::string("cannot read ") + what + " `" + path + "`: no such file");
-    return false;
-  }
-  if (std::filesystem::is_directory(path, ec)) {
-    complain(std::string("cannot read ") + what + " `" + path + "`: it is a directory");
-    return false;
-  }
+  if (path == "-") return std::nullopt;
+  std::string prefix = std::string("cannot read ") + what + " `" + path + "`: ";
+  if (!std::filesystem::exists(path, ec)) return prefix + "no such file";
+  if (std::filesystem::is_directory(path, ec)) return prefix + "it is a directory";
   std::ifstream in(path);
-  if (!in) {
-    complain(std::string("cannot read ") + what + " `" + path + "`: permission denied");
-    return false;
-  }
-  return true;
+  if (!in) return prefix + "permission denied";
+  return std::nullopt;
+}
+
+bool readable_file(const std::string& path, const char* what) {
+  auto why = why_unreadable(path, what);
+  if (why) complain(*why);
+  return !why;
 }
 
 bool parse_assignments(const std::vector<std::string>& raw, const char* flag, Assignments& out) {
@@ -145,7 +218,7 @@ void load_case_file(Session& session, const std::string& path) {
   }
   auto source = std::make_shared<const SourceFile>(path, std::move(*text));
   YamlContext ctx(source, diags);
-  auto root = ctx.parse();
+  auto root = ctx.parse_case();
   if (!root) {
     const Diagnostic& d = diags.items().front();
     c.error = CaseError{"E403", d.message, d.at.to_string()};

@@ -1,9 +1,11 @@
 // Helpers shared by the subcommands: output format, compiling with diagnostics on stderr,
-// reading a case file.
+// reading a case file, checked output, numeric flags, thread count.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "cli/commands.hpp"
 #include "engine/mmi.hpp"
@@ -18,8 +20,26 @@ std::shared_ptr<const Graph> compile_or_report(const std::string& path, const As
 std::string markup_escape(const std::string& s);
 // Prints one line "mmi: message" on stderr.
 void complain(const std::string& message);
+// Writes to stdout, checking every write; false (after saying why on stderr) when it failed,
+// e.g. on a full disk or a closed pipe: the command then exits 2.
+bool print(std::string_view text);
+// A whole number flag within [min, max], digits only (no sign, no spaces, no wrap-around);
+// otherwise nullopt, after a usage error on stderr naming the flag and the range (`complaint`).
+std::optional<std::uint64_t> parse_count(const std::string& text, const char* flag,
+                                         std::uint64_t min, std::uint64_t max,
+                                         bool complaint = true);
+// The most --threads accepts: 4 × the cores, at least 64.
+unsigned max_threads();
+// --threads ("" = one per core, capped at max_threads()); nullopt after a usage error.
+std::optional<unsigned> resolve_threads(const std::string& flag);
+// Installs handlers that remove every temporary output file (OutputFile) when a fatal signal
+// that can be caught arrives, then die of that signal as before; SIGXFSZ (ulimit -f) is ignored
+// so that the write fails with EFBIG and is cleaned up instead.
+void remove_temporaries_on_signals();
 // True when `path` names a readable regular file; otherwise says why on stderr (exit code 2).
 bool readable_file(const std::string& path, const char* what);
+// Why `path` cannot be read ("cannot read policy `x`: no such file"), nullopt when it can.
+std::optional<std::string> why_unreadable(const std::string& path, const char* what);
 std::optional<DayNumber> parse_date_flag(const std::string& text, const char* flag);
 // Loads one case file (YAML or JSON) into the session's CaseData, without CaseLoader::finish()
 // (the caller applies --fact/--as-of first); errors land in session.case_data().error.

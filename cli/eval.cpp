@@ -62,7 +62,7 @@ int run_eval(const EvalArgs& args) {
       out += "}}";
     }
     out += '\n';
-    std::fputs(out.c_str(), stdout);
+    if (!print(out)) return 2;
   } else {
     auto missing = session.evaluator().missing_facts();
     std::string out = result_text(*graph, c, o, missing);
@@ -72,7 +72,7 @@ int run_eval(const EvalArgs& args) {
         out += explanation_text(session.evaluator().explain_rule(r)) + "\n";
       out += explanation_text(session.evaluator().explain_decision());
     }
-    std::fputs(out.c_str(), stdout);
+    if (!print(out)) return 2;
   }
   return o.status == Status::error ? 1 : 0;
 }

@@ -176,7 +176,7 @@ int run_graph(const GraphArgs& args) {
     j += "]}\n";
     out = j;
   }
-  std::fputs(out.c_str(), stdout);
+  if (!print(out)) return 2;
   return 0;
 }
 

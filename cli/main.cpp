@@ -3,14 +3,48 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <iostream>
+#include <sstream>
 
 #include "cli/commands.hpp"
+#include "cli/common.hpp"
 #include "verify/verify.hpp"
 #include "engine/mmi.hpp"
+
+namespace {
+
+// After a command: flushes and closes stdout, so that an error the system reports only then (a
+// full disk behind a buffer, an NFS close) still makes the run fail.
+int finish(int code) {
+  errno = 0;
+  std::cout.flush();
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout) {
+    mmi::cli::complain(std::string("cannot write stdout") +
+                       (errno ? std::string(": ") + std::strerror(errno) : std::string()));
+    return 2;
+  }
+  if (::close(STDOUT_FILENO) != 0 && errno != EBADF && errno != EINTR) {
+    mmi::cli::complain(std::string("cannot write stdout: ") + std::strerror(errno));
+    return 2;
+  }
+  return code;
+}
+
+// --help and --version, through the checked stdout.
+int print_help(CLI::App& app, const CLI::Error& e) {
+  std::ostringstream text;
+  int code = app.exit(e, text);
+  return mmi::cli::print(text.str()) ? finish(code) : 2;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace mmi::cli;
@@ -67,7 +101,8 @@ int main(int argc, char** argv) {
   b->add_option("-p,--policy", batch.policy, "Policy file")->required();
   b->add_option("CASES", batch.cases, "Cases file (.jsonl, .yaml); - for stdin")->required();
   b->add_option("-o,--output", batch.output, "Write results here (atomically) instead of stdout");
-  b->add_option("--threads", batch.threads, "Worker threads (default: the cores)");
+  b->add_option("--threads", batch.threads,
+                "Worker threads (default: the cores; at most 4 × the cores, at least 64)");
   b->add_option("--set", batch.set, "Override a parameter: NAME=VALUE (repeatable)");
   b->add_option("--as-of", batch.as_of, "Evaluation date for every case");
   b->add_flag("--strict", batch.strict, "Unknown case fields are errors");
@@ -75,8 +110,7 @@ int main(int argc, char** argv) {
               "Evaluate cases outside the policy's effective/expires dates");
   b->add_flag("!--no-progress", batch.progress, "No progress bar");
   b->add_option("--first-line", batch.first_line,
-                "Number of the input's first line, for error results of a shard")
-      ->check(CLI::PositiveNumber);
+                "Number of the input's first line, for error results of a shard (1 to 2^53)");
   b->add_option("--format", batch.format, "json (results are JSON Lines)")
       ->check(CLI::IsMember({"json", "text"}));
   add_log_flags(b);
@@ -90,8 +124,9 @@ int main(int argc, char** argv) {
   w->add_option("--sweep", whatif.sweep, "NAME=V1,V2,…: one variant per value");
   w->add_option("--report", whatif.report, "Write a self-contained HTML report here");
   w->add_option("--csv", whatif.csv, "Write the changed cases as CSV here");
-  w->add_option("--threads", whatif.threads, "Worker threads (default: the cores)");
-  w->add_option("--top", whatif.top, "How many changed cases to list (default 20)");
+  w->add_option("--threads", whatif.threads,
+                "Worker threads (default: the cores; at most 4 × the cores, at least 64)");
+  w->add_option("--top", whatif.top, "How many changed cases to list (default 20, 0: all)");
   w->add_option("--as-of", whatif.as_of, "Evaluation date for every case");
   w->add_flag("--ignore-dates", whatif.ignore_dates,
               "Evaluate cases outside the policies' effective/expires dates");
@@ -112,14 +147,23 @@ int main(int argc, char** argv) {
   v->add_option("--against", verify.against, "Another policy: where do they decide differently");
   v->add_flag("--suggest-tests", verify.suggest_tests, "Print counterexamples as suite entries");
 
+  // An option given an empty value (`-o ''`, `--as-of ''`) is a usage error, not "not given".
+  const CLI::Validator not_empty(
+      [](std::string& value) { return value.empty() ? std::string("needs a value, not ''") : ""; },
+      "", "NOT_EMPTY");
+  for (CLI::App* sub : {c, e, g, t, b, w, v})
+    for (CLI::Option* opt : sub->get_options())
+      if (opt->get_type_size() != 0) opt->check(not_empty);
+
+  mmi::cli::remove_temporaries_on_signals();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return print_help(app, e);
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return print_help(app, e);
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return print_help(app, e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "mmi: %s (see mmi --help)\n", e.what());
     return 2;
@@ -133,13 +177,13 @@ int main(int argc, char** argv) {
                     : verbosity == 1 ? spdlog::level::info
                                      : spdlog::level::warn);
   try {
-    if (*c) return run_check(check);
-    if (*e) return run_eval(eval);
-    if (*g) return run_graph(graph);
-    if (*t) return run_test(test);
-    if (*b) return run_batch(batch);
-    if (*w) return run_whatif(whatif);
-    if (*v) return mmi::verify::run_verify(verify);
+    if (*c) return finish(run_check(check));
+    if (*e) return finish(run_eval(eval));
+    if (*g) return finish(run_graph(graph));
+    if (*t) return finish(run_test(test));
+    if (*b) return finish(run_batch(batch));
+    if (*w) return finish(run_whatif(whatif));
+    if (*v) return finish(mmi::verify::run_verify(verify));
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "mmi: out of memory\n");
     return 2;

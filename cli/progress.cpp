@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <string>
+#include <system_error>
 
 namespace mmi::cli {
 
@@ -21,15 +22,21 @@ std::string thousands_signed(std::int64_t n) {
 
 ProgressBar::ProgressBar(const BatchProgress& progress, std::uint64_t total_bytes)
     : progress_(progress), total_(total_bytes), start_(std::chrono::steady_clock::now()) {
-  thread_ = std::thread([this] {
-    std::unique_lock lk(mu_);
-    // Nothing for the first half second: short runs stay quiet.
-    if (cv_.wait_for(lk, std::chrono::milliseconds(500), [this] { return stop_; })) return;
-    do draw();
-    while (!cv_.wait_for(lk, std::chrono::milliseconds(250), [this] { return stop_; }));
-    std::fputs("\r\033[K", stderr);
-    std::fflush(stderr);
-  });
+  try {
+    thread_ = std::thread([this] { run(); });
+  } catch (const std::system_error&) {
+    // No thread to spare (a process limit): the run goes on without a progress line.
+  }
+}
+
+void ProgressBar::run() {
+  std::unique_lock lk(mu_);
+  // Nothing for the first half second: short runs stay quiet.
+  if (cv_.wait_for(lk, std::chrono::milliseconds(500), [this] { return stop_; })) return;
+  do draw();
+  while (!cv_.wait_for(lk, std::chrono::milliseconds(250), [this] { return stop_; }));
+  std::fputs("\r\033[K", stderr);
+  std::fflush(stderr);
 }
 
 ProgressBar::~ProgressBar() {
@@ -38,7 +45,7 @@ ProgressBar::~ProgressBar() {
     stop_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void ProgressBar::draw() {

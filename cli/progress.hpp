@@ -21,6 +21,7 @@ class ProgressBar {
   ProgressBar& operator=(const ProgressBar&) = delete;
 
  private:
+  void run();
   void draw();
   const BatchProgress& progress_;
   std::uint64_t total_;

@@ -1,9 +1,9 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <fstream>
 
 #include "cli/common.hpp"
+#include "engine/output_file.hpp"
 #include "engine/suite.hpp"
 
 namespace mmi::cli {
@@ -18,7 +18,7 @@ std::string failure_text(const TestOutcome& t) {
   return s;
 }
 
-bool write_junit(const std::string& path, const std::vector<SuiteReport>& reports) {
+std::string junit_xml(const std::vector<SuiteReport>& reports) {
   std::size_t tests = 0, failures = 0, errors = 0;
   double seconds = 0;
   for (const auto& r : reports) {
@@ -71,14 +71,7 @@ bool write_junit(const std::string& path, const std::vector<SuiteReport>& report
     x += "  </testsuite>\n";
   }
   x += "</testsuites>\n";
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return false;
-    out << x;
-    if (!out.flush()) return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
+  return x;
 }
 
 }  // namespace
@@ -87,6 +80,11 @@ int run_test(const TestArgs& args) {
   Format format = output_format(args.format);
   for (const auto& path : args.suites)
     if (!readable_file(path, "test suite")) return 2;
+  OutputFile junit;  // opened first: a --junit that cannot be written fails before the tests run
+  if (!args.junit.empty() && !junit.open(args.junit)) {
+    complain("cannot write " + junit.error());
+    return 2;
+  }
   std::vector<SuiteReport> reports;
   for (const auto& path : args.suites) reports.push_back(run_suite(path));
   std::size_t passed = 0, failed = 0;
@@ -179,9 +177,13 @@ int run_test(const TestArgs& args) {
     }
     out += fmt::format("{} passed, {} failed\n", passed, failed);
   }
-  std::fputs(out.c_str(), stdout);
-  if (!args.junit.empty() && !write_junit(args.junit, reports)) {
-    complain("cannot write " + args.junit);
+  if (!args.junit.empty() && !junit.write(junit_xml(reports))) {
+    complain("cannot write " + junit.error());
+    return 2;
+  }
+  if (!print(out)) return 2;
+  if (!args.junit.empty() && !junit.commit()) {
+    complain("cannot write " + junit.error());
     return 2;
   }
   return failed > 0 ? 1 : 0;

@@ -6,7 +6,6 @@
 #include <cstdio>
 
 #include "cli/common.hpp"
-#include "cli/output.hpp"
 #include "cli/progress.hpp"
 #include "cli/report.hpp"
 #include "engine/output_file.hpp"
@@ -204,9 +203,9 @@ std::string text_impact(const Impact& im, const std::string& heading) {
     out += fmt::format("    {:<16} {:>7}  {:<34}  {:<34}  {:>6}\n", "case", "line",
                        "baseline: status mmi cutoff", "variant: status mmi cutoff", "shift");
     for (const ChangedCase& c : im.most_affected)
-      out +=
-          fmt::format("    {:<16} {:>7}  {}  {}  {:>6}\n", c.id, c.line, decision_text(c.baseline),
-                      decision_text(c.variant), c.shift ? std::to_string(*c.shift) : "-");
+      out += fmt::format("    {:<16} {:>7}  {}  {}  {:>6}\n", printable(c.id), c.line,
+                         decision_text(c.baseline), decision_text(c.variant),
+                         c.shift ? std::to_string(*c.shift) : "-");
   }
   return out;
 }
@@ -259,9 +258,13 @@ int run_whatif(const WhatifArgs& args) {
   }
   WhatifOptions options;
   if (!args.as_of.empty() && !(options.as_of = parse_date_flag(args.as_of, "--as-of"))) return 2;
-  options.threads = resolve_threads(args.threads);
+  auto threads = resolve_threads(args.threads);
+  if (!threads) return 2;
+  options.threads = *threads;
   options.case_options.ignore_dates = args.ignore_dates;
-  options.top = args.top;
+  auto top = parse_count(args.top, "--top", 0, std::uint64_t{1} << 53);
+  if (!top) return 2;
+  options.top = static_cast<std::size_t>(*top);
   Format format = output_format(args.format);
   bool sweep = !sweep_values.empty();
 
@@ -283,7 +286,6 @@ int run_whatif(const WhatifArgs& args) {
     complain(report.error());
     return 2;
   }
-  guard_temp_file(!csv.temp_path().empty() ? csv.temp_path() : report.temp_path());
 
   int code = 1;
   auto baseline = compile_or_report(args.policy, {}, code);
@@ -322,17 +324,19 @@ int run_whatif(const WhatifArgs& args) {
       bar = std::make_unique<ProgressBar>(progress, stream->total_bytes());
     result = run_whatif(baseline, variants, *stream, options, sink, &progress);
   }
+  if (!result.start_error.empty()) {
+    complain(result.start_error + "; use fewer --threads");
+    return 2;
+  }
   if (!result.read_error.empty()) {
     complain(args.cases + ": read failed: " + result.read_error);
     return 2;
   }
-  if (!args.csv.empty()) {
-    if (!csv_ok || !csv.write(csv_buffer) || !csv.commit()) {
-      complain("cannot write " + csv.error());
-      return 2;
-    }
+  // Everything is written before anything is committed: a failure leaves no file changed.
+  if (!args.csv.empty() && (!csv_ok || !csv.write(csv_buffer))) {
+    complain("cannot write " + csv.error());
+    return 2;
   }
-
   const std::string base_name = baseline->policy.policy_id + " " + baseline->policy.version;
   const std::string variant_name =
       variants[0].graph->policy.policy_id + " " + variants[0].graph->policy.version;
@@ -341,26 +345,28 @@ int run_whatif(const WhatifArgs& args) {
     std::string subtitle = "baseline " + base_name + " vs " + describe(variant_name, set) +
                            (sweep ? ", sweeping " + sweep_name : std::string()) + " over " +
                            args.cases;
-    std::string page = render_report("mmi what-if", subtitle, json, sweep);
-    if (!report.write(page) || !report.commit()) {
+    if (!report.write(render_report("mmi what-if", subtitle, json, sweep))) {
       complain("cannot write " + report.error());
       return 2;
     }
   }
-  guard_temp_file("");
-
+  std::string out;
   if (format == Format::json) {
-    std::fputs((json + "\n").c_str(), stdout);
+    out = json + "\n";
   } else if (format == Format::csv) {
-    std::fputs(csv_summary(result.impacts).c_str(), stdout);
+    out = csv_summary(result.impacts);
   } else {
-    std::string out;
     for (std::size_t k = 0; k < result.impacts.size(); ++k) {
       if (k) out += "\n";
       out += text_impact(result.impacts[k], "what-if: baseline " + base_name + " vs " +
                                                 describe(variant_name, variant_sets[k]));
     }
-    std::fputs(out.c_str(), stdout);
+  }
+  if (!print(out)) return 2;
+  for (OutputFile* file : {&csv, &report}) {
+    if (file->target().empty() || file->commit()) continue;
+    complain("cannot write " + file->error());
+    return 2;
   }
   if (spdlog::get_level() < spdlog::level::err) {
     std::uint64_t cases = result.impacts.empty() ? 0 : result.impacts[0].cases;

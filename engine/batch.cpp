@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "engine/output_file.hpp"
 #include "engine/pipeline.hpp"
 #include "engine/record_loader.hpp"
 #include "engine/result.hpp"
@@ -64,10 +65,10 @@ class BatchWorker {
  private:
   void text_line(std::string& out, bool ok, std::uint64_t line) {
     const Graph& g = *graph_;
-    out += case_.id.empty() ? "?" : case_.id;
+    out += case_.id.empty() ? "?" : printable(case_.id);
     out += '\t';
     if (!ok) {
-      out += fmt::format("error\t-\t-\t-\tline {}: {}", line, case_.error->message);
+      out += fmt::format("error\t-\t-\t-\tline {}: {}", line, printable(case_.error->message));
       return;
     }
     const Outcome& o = evaluator_.evaluate(case_);
@@ -78,7 +79,8 @@ class BatchWorker {
     out += o.basis >= 0 ? g.policy.rules[static_cast<std::size_t>(o.basis)].id : std::string("-");
     out += '\t';
     out += o.coverage_cutoff.is_missing() ? "-" : value_to_string(o.coverage_cutoff, g);
-    if (o.error) out += fmt::format("\t{} at {}", o.error->message, o.error->at);
+    if (o.error)
+      out += fmt::format("\t{} at {}", printable(o.error->message), printable(o.error->at));
   }
 
   static inline const std::vector<std::string> kNoneMissing{};
@@ -116,7 +118,7 @@ BatchSummary run_batch(std::shared_ptr<const Graph> graph, CaseStream& stream,
     }
     return true;
   };
-  run_ordered<BatchSlot>(stream, options.threads, make_worker, deliver);
+  total.start_error = run_ordered<BatchSlot>(stream, options.threads, make_worker, deliver);
   total.read_error = stream.error();
   total.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return total;

@@ -21,7 +21,7 @@ struct BatchOptions {
   CaseOptions case_options;
   std::optional<DayNumber> as_of;  // overrides every case's
   // One tab-separated line per case (case, status, mmi_date, basis, coverage_cutoff, error)
-  // instead of the result object.
+  // instead of the result object; the case's text is escaped (printable()).
   bool text = false;
 };
 
@@ -40,6 +40,7 @@ struct BatchSummary {
   double seconds = 0;
   bool write_failed = false;  // write() returned false: the batch stopped early
   std::string read_error;     // the input could not be read to its end
+  std::string start_error;    // the threads could not be created: nothing was read
 };
 
 // Writes one chunk of results; false when it failed (the batch then stops).

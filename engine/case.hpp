@@ -47,6 +47,18 @@ struct CaseData {
   }
 };
 
+// Numbers in cases, JSON and YAML alike: RFC 8259 syntax (`-`, digits without leading zeros, an
+// optional fraction and exponent), read exactly as a decimal with at most 34 significant digits,
+// at most 34 digits before and kMaxCaseDecimals after the point; anything else is an error, never
+// a rounded or zero value (`1e-400` is out of range, `00012` a syntax error).
+constexpr int kMaxCaseDecimals = 34;
+struct CaseNumber {
+  enum class Status { ok, syntax, range } status = Status::syntax;
+  Decimal value{};
+  const char* reason = nullptr;  // why not ok
+};
+CaseNumber parse_case_number(std::string_view text);
+
 // Bytes that must be readable after a JSON text passed with padded = true (simdjson's padding).
 constexpr std::size_t kJsonPadding = 64;
 
@@ -55,7 +67,8 @@ struct CaseOptions {
   bool ignore_dates = false;  // evaluate cases whose as_of is outside effective/expires
 };
 
-// A JSON document from a batch line (parsed with simdjson); `line` names it in errors.
+// Loads cases into CaseData. JSON is strict RFC 8259 (docs/cli.md "Case input rules"): one value
+// per text, every value validated, duplicate keys rejected (E406), a leading BOM skipped.
 class CaseLoader {
  public:
   explicit CaseLoader(std::shared_ptr<const Graph> graph, CaseOptions options = {});
@@ -66,7 +79,8 @@ class CaseLoader {
   // Loads into `out` (cleared first, capacity reused). Returns false when out.error is set.
   // With padded = true the caller guarantees kJsonPadding readable bytes after `json`.
   bool load_json(std::string_view json, CaseData& out, bool padded = false);
-  bool load_yaml(const YAML::Node& node, CaseData& out);
+  // `first_line`: the input line of the document's first line, for positions in messages.
+  bool load_yaml(const YAML::Node& node, CaseData& out, std::uint64_t first_line = 1);
 
   // Re-sorts dated lists and checks required facts after overrides were applied.
   bool finish(CaseData& out) const;

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -43,6 +45,11 @@ class Source {
   bool owned_;
   std::string pending_;
 };
+
+std::string no_line_end(const CaseStreamOptions& o, std::uint64_t line) {
+  return "no line end within " + std::to_string(o.max_unterminated_bytes >> 20) +
+         " MiB from line " + std::to_string(line) + " (is this a text file of cases?); stopped";
+}
 
 bool blank(std::string_view s) {
   for (char c : s)
@@ -88,6 +95,7 @@ class JsonLinesStream final : public CaseStream {
         if (skipping_) {
           // The tail of an over-long line: drop it, it was reported when it crossed the limit.
           skipping_ = false;
+          skipped_ = 0;
           ++line_;
           std::memmove(buf.data() + line_start, buf.data() + pos + 1, len - pos - 1);
           len -= pos + 1 - line_start;
@@ -106,6 +114,11 @@ class JsonLinesStream final : public CaseStream {
         if (!skipping_)
           chunk.records.push_back({line_, static_cast<std::uint32_t>(line_start), 0, kTooLong});
         skipping_ = true;
+        skipped_ += len - line_start;
+        if (skipped_ > o_.max_unterminated_bytes) {
+          error_ = no_line_end(o_, line_);
+          return false;
+        }
         len = scan = line_start;
       }
       if (len >= o_.chunk_bytes && !chunk.records.empty()) break;
@@ -130,6 +143,7 @@ class JsonLinesStream final : public CaseStream {
     // simdjson reads in blocks: readable bytes after the last line let it parse in place.
     reserve(buf, line_start);
     std::memset(buf.data() + line_start, ' ', kJsonLinePadding);
+    records_read_ += chunk.records.size();
     return !chunk.records.empty();
   }
 
@@ -154,6 +168,7 @@ class JsonLinesStream final : public CaseStream {
   CaseStreamOptions o_;
   std::string carry_;  // an incomplete line read with the previous chunk
   std::uint64_t line_;
+  std::uint64_t skipped_ = 0;  // bytes of the over-long line dropped so far
   bool eof_ = false, skipping_ = false;
 };
 
@@ -208,6 +223,7 @@ class YamlStream final : public CaseStream {
         doc_skipping_ = true;
       }
     }
+    records_read_ += chunk.records.size();
     return !chunk.records.empty();
   }
 
@@ -240,6 +256,7 @@ class YamlStream final : public CaseStream {
     }
     line.clear();
     bool any = false;
+    std::uint64_t line_bytes = 0;
     for (;;) {
       if (pos_ == len_) {
         if (eof_) return any;
@@ -266,6 +283,11 @@ class YamlStream final : public CaseStream {
         line.append(start, std::min(n, o_.max_record_bytes + 1 - line.size()));
       pos_ += n + (nl ? 1 : 0);
       if (nl) return true;
+      line_bytes += n;
+      if (line_bytes > o_.max_unterminated_bytes) {
+        error_ = no_line_end(o_, line_);
+        return false;
+      }
     }
   }
 
@@ -311,40 +333,61 @@ std::unique_ptr<CaseStream> open_case_stream(const std::string& path,
     }
     if (S_ISREG(st.st_mode)) total = static_cast<std::uint64_t>(st.st_size);
   }
-  std::string pending;
-  std::optional<CaseFormat> format;
   std::string lower = path;
   for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (ends_with(lower, ".yaml") || ends_with(lower, ".yml"))
-    format = CaseFormat::yaml_stream;
-  else if (ends_with(lower, ".jsonl") || ends_with(lower, ".ndjson") || ends_with(lower, ".json"))
-    format = CaseFormat::json_lines;
-  if (!format) {
-    // Sniff the first non-blank byte; what was read is replayed to the stream.
-    char block[4096];
+  bool yaml_name = ends_with(lower, ".yaml") || ends_with(lower, ".yml");
+  bool json_name =
+      ends_with(lower, ".jsonl") || ends_with(lower, ".ndjson") || ends_with(lower, ".json");
+  // Read the start of the input (replayed to the stream afterwards): past a byte order mark and
+  // blank lines to the first content, and for a YAML name to the end of that first line.
+  std::string pending;
+  std::size_t first = std::string::npos;
+  bool bom_checked = false, eof = false;
+  auto read_more = [&]() {
+    char block[65536];
     for (;;) {
       ssize_t got = ::read(fd, block, sizeof block);
       if (got < 0 && errno == EINTR) continue;
-      if (got < 0) {
-        error = std::strerror(errno);
-        if (owned) ::close(fd);
-        return nullptr;
-      }
+      if (got < 0) return false;
+      if (got == 0) eof = true;
       pending.append(block, static_cast<std::size_t>(got));
-      std::size_t k = pending.find_first_not_of(" \t\r\n");
-      if (k != std::string::npos) {
-        format = pending[k] == '{' ? CaseFormat::json_lines : CaseFormat::yaml_stream;
-        break;
-      }
-      if (got == 0 || pending.size() > (1 << 20)) {
-        format = CaseFormat::json_lines;
-        break;
-      }
+      return true;
     }
+  };
+  auto fail_read = [&]() {
+    error = std::strerror(errno);
+    if (owned) ::close(fd);
+    return nullptr;
+  };
+  while (!eof && pending.size() <= (1u << 20)) {
+    if (!read_more()) return fail_read();
+    if (!bom_checked && (pending.size() >= 3 || eof)) {
+      if (pending.compare(0, 3, "\xEF\xBB\xBF") == 0) pending.erase(0, 3);
+      bom_checked = true;
+    }
+    if (bom_checked && (first = pending.find_first_not_of(" \t\r\n")) != std::string::npos) break;
+  }
+  CaseFormat format = CaseFormat::json_lines;
+  if (first != std::string::npos && pending[first] == '{') {
+    if (yaml_name) {
+      // `{` also opens a YAML flow mapping: JSON Lines only if the first line is one JSON value.
+      std::size_t end;
+      while ((end = pending.find('\n', first)) == std::string::npos && !eof &&
+             pending.size() - first <= options.max_record_bytes)
+        if (!read_more()) return fail_read();
+      std::string line = pending.substr(first, end == std::string::npos ? end : end - first);
+      simdjson::dom::parser parser;
+      simdjson::dom::element element;
+      bool json = line.size() <= options.max_record_bytes &&
+                  !parser.parse(simdjson::padded_string(line)).get(element);
+      format = json ? CaseFormat::json_lines : CaseFormat::yaml_stream;
+    }
+  } else if (first != std::string::npos && !json_name) {
+    format = CaseFormat::yaml_stream;
   }
   auto src = std::make_unique<Source>(fd, owned, std::move(pending));
   std::unique_ptr<CaseStream> s;
-  if (*format == CaseFormat::yaml_stream)
+  if (format == CaseFormat::yaml_stream)
     s = std::make_unique<YamlStream>(std::move(src), options);
   else
     s = std::make_unique<JsonLinesStream>(std::move(src), options);

@@ -36,6 +36,9 @@ struct CaseStreamOptions {
   std::size_t chunk_records = 1024;                // …or this many records
   std::size_t max_record_bytes = 4 * 1024 * 1024;  // longer records become problem records
   std::uint64_t first_line = 1;  // number of the input's first line (a shard's place in its book)
+  // Input with no line end in this many bytes is not a book of cases (e.g. /dev/zero): the
+  // stream stops with an error rather than skip it forever.
+  std::uint64_t max_unterminated_bytes = 64ull * 1024 * 1024;
 };
 
 class CaseStream {
@@ -47,6 +50,8 @@ class CaseStream {
   // A read error ("" when none).
   const std::string& error() const { return error_; }
   CaseFormat format() const { return format_; }
+  // Records handed out so far (cases read): a batch writes exactly one result for each.
+  std::uint64_t records_read() const { return records_read_; }
   // Size of the input when it is a regular file, else 0.
   std::uint64_t total_bytes() const { return total_bytes_; }
   void set_total_bytes(std::uint64_t n) { total_bytes_ = n; }
@@ -55,11 +60,14 @@ class CaseStream {
   std::string error_;
   CaseFormat format_ = CaseFormat::json_lines;
   std::uint64_t total_bytes_ = 0;
+  std::uint64_t records_read_ = 0;
 };
 
-// Opens `path` ("-" is stdin). The format comes from the extension (.yaml/.yml: YAML stream;
-// .jsonl/.ndjson/.json: JSON Lines), else from the first non-blank byte (`{`: JSON Lines).
-// Null, with `error` set, when the file cannot be opened.
+// Opens `path` ("-" is stdin). A UTF-8 byte order mark at the start is skipped. The format comes
+// from the content: a first non-blank byte `{` is JSON Lines — for a .yaml/.yml name only when
+// that first line is a whole JSON value (else it is a YAML flow mapping) — and anything else is
+// a YAML stream, except under a .jsonl/.ndjson/.json name (JSON Lines, so each bad line is an
+// error result). Null, with `error` set, when the file cannot be opened.
 std::unique_ptr<CaseStream> open_case_stream(const std::string& path,
                                              const CaseStreamOptions& options, std::string& error);
 

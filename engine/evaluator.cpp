@@ -463,6 +463,11 @@ const Outcome& Evaluator::evaluate(const CaseData& c, const EvalOptions& options
 const Outcome& Evaluator::outcome() const {
   return s_->out;
 }
+Value Evaluator::covered_from() {
+  const Graph& g = s_->g;
+  if (g.covered_from_root == kNone || s_->out.status == Status::error) return Value::missing();
+  return s_->eval(g.covered_from_root);
+}
 const Graph& Evaluator::graph() const {
   return s_->g;
 }

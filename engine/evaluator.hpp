@@ -60,6 +60,8 @@ class Evaluator {
 
   const Outcome& evaluate(const CaseData& c, const EvalOptions& options = {});
   const Outcome& outcome() const;
+  // After evaluate(): the decision's `covered_from` (the first covered day), missing without one.
+  Value covered_from();
 
   // After evaluate(): sorted fact paths whose absence left a rule unknown.
   std::vector<std::string> missing_facts();

@@ -429,6 +429,7 @@ std::shared_ptr<const Graph> compile_graph(CheckedPolicy policy) {
     g->rule_roots.push_back(roots);
   }
   if (p.coverage_cutoff) g->cutoff_root = c.root(*p.coverage_cutoff);
+  if (p.covered_from) g->covered_from_root = c.root(*p.covered_from);
   for (auto& o : p.outputs) g->output_roots.push_back(c.root(o.expr));
   c.finish();
   return g;

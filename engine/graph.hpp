@@ -103,6 +103,7 @@ struct Graph {
   std::vector<std::uint32_t> let_roots;
   std::vector<RuleRoots> rule_roots;
   std::uint32_t cutoff_root = kNone;
+  std::uint32_t covered_from_root = kNone;
   std::vector<std::uint32_t> output_roots;
   std::vector<ParameterValues> parameters;
   std::uint32_t memo_count = 0;

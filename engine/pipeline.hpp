@@ -5,6 +5,9 @@
 // next in input order delivers the finished chunks, one thread at a time, in input order. At most
 // 2 × threads + 1 chunks exist at once, so memory is bounded whatever the input size; a slow
 // chunk holds the others back instead of letting finished ones pile up.
+//
+// Every thread is created before any of them reads: when the system refuses one (a process or
+// memory limit), the ones started are stopped and joined and nothing was read or delivered.
 #pragma once
 
 #include <condition_variable>
@@ -12,6 +15,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -23,9 +28,10 @@ namespace mmi {
 // make_worker(index) returns a callable `void(Slot&)` owned by that thread (its parser,
 // evaluator, buffers); deliver(Slot&) returns false to stop early (a write failed).
 // Runs the calling thread as one of the workers; rethrows the first exception a worker threw.
+// Returns "" or, when the threads could not all be created, why (then nothing was read).
 template <class Slot, class MakeWorker, class Deliver>
-void run_ordered(CaseStream& stream, unsigned threads, MakeWorker&& make_worker,
-                 Deliver&& deliver) {
+std::string run_ordered(CaseStream& stream, unsigned threads, MakeWorker&& make_worker,
+                        Deliver&& deliver) {
   if (threads == 0) threads = 1;
   std::vector<std::unique_ptr<Slot>> storage;
   std::vector<Slot*> free_slots;
@@ -36,6 +42,7 @@ void run_ordered(CaseStream& stream, unsigned threads, MakeWorker&& make_worker,
   std::mutex pool_mu, read_mu, out_mu;
   std::condition_variable pool_cv;
   bool stop = false;  // guarded by pool_mu
+  bool go = false;    // guarded by pool_mu: every thread exists
   bool end = false;   // guarded by read_mu
   std::uint64_t next_sequence = 0;
   std::map<std::uint64_t, Slot*> done;  // guarded by out_mu
@@ -59,6 +66,11 @@ void run_ordered(CaseStream& stream, unsigned threads, MakeWorker&& make_worker,
   };
 
   auto run = [&](unsigned index) {
+    {
+      std::unique_lock lk(pool_mu);
+      pool_cv.wait(lk, [&] { return go || stop; });
+      if (stop) return;
+    }
     try {
       auto worker = make_worker(index);
       for (;;) {
@@ -112,10 +124,26 @@ void run_ordered(CaseStream& stream, unsigned threads, MakeWorker&& make_worker,
   };
 
   std::vector<std::thread> pool;
-  for (unsigned k = 1; k < threads; ++k) pool.emplace_back(run, k);
-  run(0);
+  pool.reserve(threads - 1);
+  std::string start_error;
+  try {
+    for (unsigned k = 1; k < threads; ++k) pool.emplace_back(run, k);
+  } catch (const std::system_error& e) {
+    start_error = "cannot start " + std::to_string(threads) +
+                  " threads: the system refused thread " + std::to_string(pool.size() + 2) + " (" +
+                  e.code().message() + ")";
+  }
+  if (start_error.empty()) {
+    std::lock_guard lk(pool_mu);
+    go = true;
+    pool_cv.notify_all();
+  } else {
+    halt();
+  }
+  if (start_error.empty()) run(0);
   for (auto& t : pool) t.join();
   if (failure) std::rethrow_exception(failure);
+  return start_error;
 }
 
 }  // namespace mmi

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "rules/yaml_util.hpp"
+
 namespace mmi {
 
 bool load_record(CaseLoader& loader, CaseFormat format, const CaseChunk& chunk,
@@ -20,17 +22,20 @@ bool load_record(CaseLoader& loader, CaseFormat format, const CaseChunk& chunk,
     // The stream leaves at least kJsonPadding bytes after every line (the next lines, or spaces).
     ok = loader.load_json(text, out, true);
   } else {
-    YAML::Node node;
-    try {
-      node = YAML::Load(std::string(text));
-    } catch (const YAML::Exception& e) {
+    YamlProblem problem;
+    auto node = parse_case_yaml(std::string(text), problem);
+    if (!node) {
       out.id.clear();
-      out.error = CaseError{
-          "E403", fmt::format("invalid YAML: {} (column {})", e.msg, e.mark.column + 1), ""};
-      if (e.mark.line >= 0) error_line = record.line + static_cast<std::uint64_t>(e.mark.line);
+      out.error = CaseError{"E403",
+                            problem.budget ? problem.message
+                                           : fmt::format("invalid YAML: {} (column {})",
+                                                         problem.message, problem.mark.column + 1),
+                            ""};
+      if (problem.mark.line >= 0)
+        error_line = record.line + static_cast<std::uint64_t>(problem.mark.line);
       return false;
     }
-    ok = loader.load_yaml(node, out);
+    ok = loader.load_yaml(*node, out, record.line);
   }
   if (!ok) return false;
   if (as_of) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/output_file.hpp"
+
 namespace mmi {
 
 namespace {
@@ -122,12 +124,13 @@ std::string result_text(const Graph& g, const CaseData& c, const Outcome& o,
                         const std::vector<std::string>& missing) {
   const CheckedPolicy& p = g.policy;
   std::string s;
-  s += fmt::format("case {} under {} {} (as of {})\n", c.id.empty() ? "?" : c.id, p.policy_id,
-                   p.version, format_date(o.as_of));
+  // The case's own text is escaped (printable()): an id or value never spans lines.
+  s += fmt::format("case {} under {} {} (as of {})\n", c.id.empty() ? "?" : printable(c.id),
+                   p.policy_id, p.version, format_date(o.as_of));
   s += fmt::format("  status           {}\n", to_string(o.status));
   if (o.error) {
-    s += fmt::format("  error            {} [{}] at {}\n", o.error->message,
-                     code_name(o.error->code), o.error->at);
+    s += fmt::format("  error            {} [{}] at {}\n", printable(o.error->message),
+                     code_name(o.error->code), printable(o.error->at));
     return s;
   }
   s += fmt::format("  mmi_date         {}\n",
@@ -139,8 +142,9 @@ std::string result_text(const Graph& g, const CaseData& c, const Outcome& o,
   if (!p.outputs.empty()) {
     s += "  outputs\n";
     for (std::size_t k = 0; k < p.outputs.size(); ++k)
-      s += fmt::format("    {:<22} {}\n", p.outputs[k].name,
-                       o.outputs[k].is_missing() ? "-" : value_to_string(o.outputs[k], g));
+      s += fmt::format(
+          "    {:<22} {}\n", p.outputs[k].name,
+          o.outputs[k].is_missing() ? "-" : printable(value_to_string(o.outputs[k], g)));
   }
   s += "  rules\n";
   for (std::size_t r = 0; r < p.rules.size(); ++r) {
@@ -162,9 +166,9 @@ void explanation_lines(std::string& s, const Explanation& e, const std::string& 
   std::string text = e.text;
   if (text.size() > 100) text = text.substr(0, 97) + "...";
   if (root)
-    s += fmt::format("{}  →  {}\n", text, e.value);
+    s += fmt::format("{}  →  {}\n", text, printable(e.value));
   else
-    s += fmt::format("{}{}{}  →  {}\n", prefix, last ? "└─ " : "├─ ", text, e.value);
+    s += fmt::format("{}{}{}  →  {}\n", prefix, last ? "└─ " : "├─ ", text, printable(e.value));
   std::string next = root ? "" : prefix + (last ? "   " : "│  ");
   for (std::size_t k = 0; k < e.parts.size(); ++k)
     explanation_lines(s, e.parts[k], next, k + 1 == e.parts.size(), false);

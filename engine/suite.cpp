@@ -150,6 +150,21 @@ class SuiteRunner {
       t.error = "a test is a mapping with `name`, `case` and `expect`";
       return finish();
     }
+    // A key given twice (in `expect`, an inline case, anywhere in the test) would silently keep
+    // one of its values: the test is an error naming both places.
+    YamlWalkLimit limit{kMaxCaseYamlNodes};
+    if (auto dup = find_duplicate_key(node, limit)) {
+      SourceLocation second = y.location_at(dup->second), first = y.location_at(dup->first);
+      t.name = fmt::format("test at line {}", t.line);
+      for (auto it = node.begin(); it != node.end(); ++it)
+        if (it->first.IsScalar() && it->first.Scalar() == "name" && it->second.IsScalar()) {
+          t.name = it->second.Scalar();
+          break;
+        }
+      t.error = fmt::format("{}: duplicate key `{}` (first at line {}, column {}) [E406]",
+                            second.to_string(), dup->path, first.line, first.column);
+      return finish();
+    }
     DiagnosticList local;
     YamlContext ly(source_, local);
     // yaml-cpp's operator= writes through to the node, so optional<> rebinds instead.
@@ -210,7 +225,7 @@ class SuiteRunner {
       } else {
         auto src = std::make_shared<const SourceFile>(file, std::move(*text));
         YamlContext cy(src, io);
-        auto root = cy.parse();
+        auto root = cy.parse_case();
         if (!root) {
           t.error = io.items().front().at.to_string() + ": " + io.items().front().message;
           return finish();

@@ -62,12 +62,6 @@ class WhatifWorker {
       if (v.group == 1 && !groups_[1].loader)
         groups_[1].loader = std::make_unique<CaseLoader>(v.graph, options.case_options);
     }
-    // Covered days start at the first day of disability, else the injury date.
-    for (const auto& f : baseline->policy.facts) {
-      if (f.shape != FactDecl::Shape::scalar) continue;
-      if (f.path == "benefits.disability_start") disability_slot_ = static_cast<int>(f.slot);
-      if (f.path == "injury.date") injury_slot_ = static_cast<int>(f.slot);
-    }
   }
 
   void operator()(WhatifSlot& slot) {
@@ -80,14 +74,13 @@ class WhatifWorker {
       base.ok = load_record(*base.loader, format_, slot.chunk, r, options_.as_of, base.data,
                             base.error_line);
       std::optional<DayNumber> start;
-      if (base.ok) start = start_day(base.data);
-      Decision before = decide(base_eval_, base, start);
+      Decision before = decide(base_eval_, base, start, true);
       if (groups_[1].loader)
         groups_[1].ok = load_record(*groups_[1].loader, format_, slot.chunk, r, options_.as_of,
                                     groups_[1].data, groups_[1].error_line);
       for (std::size_t k = 0; k < nv; ++k) {
         Decision after =
-            decide(evals_[k], groups_[static_cast<std::size_t>(variants_[k].group)], start);
+            decide(evals_[k], groups_[static_cast<std::size_t>(variants_[k].group)], start, false);
         Impact& im = slot.partial[k];
         ++im.cases;
         if (before.status == Status::error || after.status == Status::error) ++im.errors;
@@ -117,17 +110,13 @@ class WhatifWorker {
   }
 
  private:
-  std::optional<DayNumber> start_day(const CaseData& c) const {
-    for (int s : {disability_slot_, injury_slot_})
-      if (s >= 0 && c.slots[static_cast<std::size_t>(s)].kind == Kind::date)
-        return c.slots[static_cast<std::size_t>(s)].i;
-    return std::nullopt;
-  }
-
-  static Decision decide(Evaluator& ev, Group& g, std::optional<DayNumber> start) {
+  // Covered days run from the baseline's `covered_from` (the policy's decision says where they
+  // start) to each side's cutoff; `start` is set by the baseline's evaluation.
+  static Decision decide(Evaluator& ev, Group& g, std::optional<DayNumber>& start, bool baseline) {
     Decision d;
     if (!g.ok) return d;  // status error, no dates
     const Outcome& o = ev.evaluate(g.data);
+    if (baseline) start = as_date(ev.covered_from());
     d.status = o.status;
     d.mmi_date = as_date(o.mmi_date);
     d.coverage_cutoff = as_date(o.coverage_cutoff);
@@ -143,7 +132,6 @@ class WhatifWorker {
   const std::vector<WhatifVariant>& variants_;
   const WhatifOptions& options_;
   CaseFormat format_;
-  int disability_slot_ = -1, injury_slot_ = -1;
 };
 
 }  // namespace
@@ -225,7 +213,7 @@ WhatifResult run_whatif(std::shared_ptr<const Graph> baseline,
     }
     return !result.sink_failed;
   };
-  run_ordered<WhatifSlot>(stream, options.threads, make_worker, deliver);
+  result.start_error = run_ordered<WhatifSlot>(stream, options.threads, make_worker, deliver);
   for (auto& im : result.impacts) keep_most_affected(im.most_affected, options.top, true);
   result.read_error = stream.error();
   result.seconds =

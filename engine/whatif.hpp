@@ -89,6 +89,7 @@ struct WhatifResult {
   double seconds = 0;
   bool sink_failed = false;
   std::string read_error;
+  std::string start_error;  // the threads could not be created: nothing was read
 };
 
 WhatifResult run_whatif(std::shared_ptr<const Graph> baseline,

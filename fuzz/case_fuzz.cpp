@@ -1,15 +1,18 @@
 // libFuzzer target: bytes as a case, read both as JSON (simdjson, as `mmi batch` lines are) and as
 // YAML (as `mmi eval -c case.yaml` reads it), against the compiled policies/us-tx.yaml and the
 // list-heavy policies/examples/acme-tx-plateau.yaml. Every input must give a result or a case
-// error, never a crash, a hang or a sanitizer report.
+// error, never a crash, a hang or a sanitizer report — and as JSON it must be read as a strict
+// JSON parser reads it, or rejected (fuzz/case_oracle.hpp): a difference aborts.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/mmi.hpp"
+#include "fuzz/case_oracle.hpp"
 #include "rules/yaml_util.hpp"
 
 namespace {
@@ -41,6 +44,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string text(reinterpret_cast<const char*>(data), size);
   for (const auto& graph : g_graphs) {
     mmi::Session session(graph);
+    std::string difference =
+        mmi_oracle::check_line(text, [&](std::string_view json) -> const mmi::CaseData& {
+          return session.loader().load_json(json, session.case_data()), session.case_data();
+        });
+    if (!difference.empty()) {
+      std::fprintf(stderr, "case_fuzz: %s\n", difference.c_str());
+      std::abort();
+    }
     session.load_json(text);
     evaluate(session);
 

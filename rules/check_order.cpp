@@ -219,15 +219,26 @@ void Checker::check_decision() {
     }
     for (std::uint32_t i = 0; i < m_.rules.size(); ++i)
       if (!listed[i]) p_.precedence.push_back(i);
-    if (m_.decision->coverage_cutoff) {
-      auto ce = parse(*m_.decision->coverage_cutoff);
-      if (ce) {
-        Scope scope;
-        scope.decision = true;
-        ce->type_id = check(ce->expr, *ce, scope);
-        expect_type(*ce, type_id::date, "`coverage_cutoff`");
-        p_.coverage_cutoff = std::move(*ce);
-      }
+    auto decision_date = [&](const ExprSource& src,
+                             const char* what) -> std::optional<CheckedExpr> {
+      auto ce = parse(src);
+      if (!ce) return std::nullopt;
+      Scope scope;
+      scope.decision = true;
+      ce->type_id = check(ce->expr, *ce, scope);
+      expect_type(*ce, type_id::date, what);
+      return ce;
+    };
+    if (m_.decision->coverage_cutoff)
+      p_.coverage_cutoff = decision_date(*m_.decision->coverage_cutoff, "`coverage_cutoff`");
+    if (m_.decision->covered_from) {
+      p_.covered_from = decision_date(*m_.decision->covered_from, "`covered_from`");
+    } else if (fact_by_path_.count("injury.date") &&
+               fact_by_path_.count("benefits.disability_start")) {
+      // The documented default for the standard case model (docs/language.md §9).
+      ExprSource def = ExprSource::detached("benefits.disability_start ?? injury.date",
+                                            "covered_from (default)");
+      p_.covered_from = decision_date(def, "`covered_from`");
     }
   }
   for (const auto& o : m_.outputs) {

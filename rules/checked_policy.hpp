@@ -147,6 +147,7 @@ struct CheckedPolicy {
   HitPolicy hit = HitPolicy::earliest;
   std::vector<std::uint32_t> precedence;  // rule indices: `order:` then the rest
   std::optional<CheckedExpr> coverage_cutoff;
+  std::optional<CheckedExpr> covered_from;  // the first covered day (what-if's covered days)
   std::vector<CheckedOutput> outputs;
   std::vector<CheckedProperty> properties;  // checked by `mmi verify`, never evaluated
   std::vector<CheckedExpr> assumptions;     // `assume:`, each a bool

@@ -89,6 +89,7 @@ struct DecisionDecl {
   HitPolicy hit = HitPolicy::earliest;
   std::vector<std::pair<std::string, SourceLocation>> order;
   std::optional<ExprSource> coverage_cutoff;
+  std::optional<ExprSource> covered_from;  // first covered day, for what-if's covered days
   SourceLocation at;
 };
 

@@ -41,7 +41,7 @@ const std::vector<std::string> kPropertyKeys = {"id",    "description",     "hol
                                                 "cites", "known_violation", "override"};
 const std::vector<std::string> kRuleKeys = {"id",     "description", "when",    "mmi_date",
                                             "unless", "cites",       "override"};
-const std::vector<std::string> kDecisionKeys = {"hit", "order", "coverage_cutoff"};
+const std::vector<std::string> kDecisionKeys = {"hit", "order", "coverage_cutoff", "covered_from"};
 const std::vector<std::string> kParamMetaKeys = {"value", "description", "override"};
 const std::vector<std::string> kLetMetaKeys = {"expr", "description", "override"};
 
@@ -477,6 +477,8 @@ class FileLoader {
         }
       } else if (k == "coverage_cutoff") {
         d.coverage_cutoff = y_.expr(v);
+      } else if (k == "covered_from") {
+        d.covered_from = y_.expr(v);
       }
     }
     out_.decision = std::move(d);

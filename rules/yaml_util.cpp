@@ -1,11 +1,13 @@
 #include "rules/yaml_util.hpp"
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 
 #include <fmt/format.h>
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -149,6 +151,181 @@ std::optional<YAML::Node> YamlContext::parse() {
                 SourceLocation{source_, source_->path});
   }
   return std::nullopt;
+}
+
+namespace {
+
+struct DuplicateFinder {
+  YamlWalkLimit& limit;
+  std::vector<std::string> path;  // keys, or "[N]" for items
+
+  std::string spelled() const {
+    std::string p;
+    for (const auto& part : path) {
+      if (!p.empty() && part[0] != '[') p += '.';
+      p += part;
+    }
+    return p;
+  }
+
+  std::optional<DuplicateKey> walk(const YAML::Node& node) {
+    if (limit.exceeded) return std::nullopt;
+    if (limit.nodes_left == 0 || path.size() > limit.max_depth) {
+      limit.exceeded = true;
+      return std::nullopt;
+    }
+    --limit.nodes_left;
+    if (node.IsSequence()) {
+      std::size_t index = 0;
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        path.push_back(fmt::format("[{}]", index++));
+        auto found = walk(*it);
+        path.pop_back();
+        if (found || limit.exceeded) return found;
+      }
+    } else if (node.IsMap()) {
+      // Few keys: compare in place; many: by hash.
+      std::vector<std::pair<std::string, YAML::Mark>> keys;
+      std::unordered_map<std::string, YAML::Mark> many;
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        const YAML::Node key = it->first;  // a copy: `it->` yields a temporary proxy
+        if (key.IsScalar()) {
+          const std::string& name = key.Scalar();
+          std::optional<YAML::Mark> first;
+          if (!many.empty()) {
+            auto [at, inserted] = many.emplace(name, key.Mark());
+            if (!inserted) first = at->second;
+          } else {
+            for (const auto& [k, m] : keys)
+              if (k == name) first = m;
+            if (!first) {
+              keys.emplace_back(name, key.Mark());
+              if (keys.size() > 16) many.insert(keys.begin(), keys.end());
+            }
+          }
+          if (first) {
+            path.push_back(name);
+            DuplicateKey d{name, spelled(), *first, key.Mark()};
+            path.pop_back();
+            return d;
+          }
+        }
+        path.push_back(key.IsScalar() ? key.Scalar() : std::string("?"));
+        auto found = walk(it->second);
+        path.pop_back();
+        if (found || limit.exceeded) return found;
+      }
+    }
+    return std::nullopt;
+  }
+};
+
+// Counts a document's nodes from the parser's events, before yaml-cpp builds a tree of them.
+struct NodeCounter final : YAML::EventHandler {
+  std::size_t left;
+  struct OverBudget {
+    YAML::Mark mark;
+  };
+  explicit NodeCounter(std::size_t max) : left(max) {}
+  void count(const YAML::Mark& m) {
+    if (left == 0) throw OverBudget{m};
+    --left;
+  }
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { count(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { count(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    count(m);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    count(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    count(m);
+  }
+  void OnMapEnd() override {}
+};
+
+YAML::Mark mark_of_offset(const std::string& text, std::size_t offset) {
+  YAML::Mark m;
+  m.pos = static_cast<int>(offset);
+  m.line = static_cast<int>(
+      std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+  std::size_t line_start = text.rfind('\n', offset == 0 ? 0 : offset - 1);
+  line_start = line_start == std::string::npos || offset == 0 ? 0 : line_start + 1;
+  m.column = static_cast<int>(offset - line_start);
+  return m;
+}
+
+}  // namespace
+
+std::optional<DuplicateKey> find_duplicate_key(const YAML::Node& node, YamlWalkLimit& limit) {
+  DuplicateFinder finder{limit, {}};
+  return finder.walk(node);
+}
+
+std::optional<YAML::Node> parse_case_yaml(const std::string& text, YamlProblem& problem,
+                                          std::size_t max_nodes) {
+  std::size_t bad = find_invalid_utf8(text);
+  if (bad != std::string_view::npos) {
+    problem = {
+        fmt::format("byte 0x{:02X} is not valid UTF-8 text", static_cast<unsigned char>(text[bad])),
+        mark_of_offset(text, bad), false};
+    return std::nullopt;
+  }
+  try {
+    // A node takes at least two bytes (`1,`), so only a longer text can be over budget: count
+    // its nodes from the parser's events first, which builds nothing.
+    if (text.size() / 2 > max_nodes) {
+      std::istringstream in(text);
+      YAML::Parser parser(in);
+      NodeCounter counter(max_nodes);
+      try {
+        parser.HandleNextDocument(counter);
+      } catch (const NodeCounter::OverBudget& over) {
+        problem = {fmt::format("the case has more than {} YAML nodes; not read", max_nodes),
+                   over.mark, true};
+        return std::nullopt;
+      }
+    }
+    std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    for (std::size_t k = 1; k < docs.size(); ++k)
+      if (docs[k].IsDefined() && !docs[k].IsNull()) {
+        problem = {
+            "content after the end of the case (a second case needs a `---` line before "
+            "it)",
+            docs[k].Mark(), false};
+        return std::nullopt;
+      }
+    if (docs.empty()) return YAML::Node(YAML::NodeType::Null);
+    return docs.front();
+  } catch (const YAML::DeepRecursion& e) {
+    problem = {"YAML nested too deeply", e.mark, true};
+  } catch (const YAML::Exception& e) {
+    problem = {e.msg, e.mark, false};
+  }
+  return std::nullopt;
+}
+
+std::optional<YAML::Node> YamlContext::parse_case() {
+  YamlProblem problem;
+  auto root = parse_case_yaml(source_->text, problem);
+  if (!root) {
+    diags.error(problem.budget ? "E004" : "E002",
+                problem.budget ? problem.message : "YAML syntax error: " + problem.message,
+                location_at(problem.mark));
+    return std::nullopt;
+  }
+  if (root->IsNull()) {
+    diags.error("E002", "the file is empty", SourceLocation{source_, source_->path, 1, 1});
+    return std::nullopt;
+  }
+  return root;
 }
 
 std::vector<YAML::Node> YamlContext::parse_all() {
