@@ -17,7 +17,7 @@ int run_check(const CheckArgs& args) {
     complain(*why);
     if (!machine) return 2;
     unreadable = true;
-    all.error("E001", *why, SourceLocation{nullptr, path});
+    all.error(Code::E001, *why, SourceLocation{nullptr, path});
   }
   std::vector<std::pair<std::string, bool>> verdicts;
   for (const auto& path : args.policies) {

@@ -207,7 +207,7 @@ void load_case_file(Session& session, const std::string& path) {
   auto text = read_text_file(path, diags, SourceLocation{nullptr, path});
   CaseData& c = session.case_data();
   if (!text) {
-    c.error = CaseError{"E001", diags.items().front().message, path};
+    c.error = CaseError{Code::E001, diags.items().front().message, path};
     return;
   }
   bool json = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
@@ -221,7 +221,7 @@ void load_case_file(Session& session, const std::string& path) {
   auto root = ctx.parse_case();
   if (!root) {
     const Diagnostic& d = diags.items().front();
-    c.error = CaseError{"E403", d.message, d.at.to_string()};
+    c.error = CaseError{Code::E403, d.message, d.at.to_string()};
     return;
   }
   session.loader().load_yaml(*root, c);

@@ -36,31 +36,18 @@ int run_eval(const EvalArgs& args) {
     session.loader().finish(c);
   }
   for (const auto& w : c.warnings)
-    std::fprintf(stderr, "%s: warning[%s]: %s at %s\n", args.case_path.c_str(), w.code.c_str(),
+    std::fprintf(stderr, "%s: warning[%s]: %s at %s\n", args.case_path.c_str(), std::string(code_name(w.code)).c_str(),
                  w.message.c_str(), w.at.c_str());
   const CheckedPolicy& p = graph->policy;
-  if (c.error && c.error->code == "E404") {
+  if (c.error && c.error->code == Code::E404) {
     complain(args.case_path + ": " + c.error->message + "; use --ignore-dates to evaluate anyway");
     return 1;
   }
   if (c.error && c.error->at.empty()) c.error->at = args.case_path;
   const Outcome& o = session.evaluate();
   if (format == Format::json) {
-    std::string out = session.result_json();
-    if (args.explain) {
-      out.pop_back();  // reopen the result object to add the explanation
-      out += ",\"explain\":{\"rules\":[";
-      for (std::uint32_t r = 0; r < p.rules.size() && o.status != Status::error; ++r) {
-        if (r) out += ',';
-        append_explanation_json(out, session.evaluator().explain_rule(r));
-      }
-      out += "],\"decision\":";
-      if (o.status != Status::error)
-        append_explanation_json(out, session.evaluator().explain_decision());
-      else
-        out += "null";
-      out += "}}";
-    }
+    std::string out;
+    session.append_result_json(out, args.explain);
     out += '\n';
     if (!print(out)) return 2;
   } else {

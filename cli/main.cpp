@@ -17,6 +17,7 @@
 #include "cli/common.hpp"
 #include "verify/verify.hpp"
 #include "engine/mmi.hpp"
+#include "serve/serve.hpp"
 
 namespace {
 
@@ -135,6 +136,24 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json", "csv"}));
   add_log_flags(w);
 
+  mmi::serve::ServeOptions serve;
+  auto* s =
+      app.add_subcommand("serve", "Serve the policies of a directory over HTTP (docs/serve.md)");
+  s->add_option("--policies", serve.policies, "Directory of policies (recursive)")->required();
+  s->add_option("--listen", serve.listen, "HOST:PORT (default 127.0.0.1:8080)");
+  s->add_option("--threads", serve.threads, "Worker threads (default: the cores)");
+  s->add_option("--max-body", serve.max_body, "Largest /evaluate body and /batch line, bytes");
+  s->add_option("--token-file", serve.token_file, "Bearer token clients must send");
+  s->add_option("--decision-log", serve.decision_log, "Append one JSON line per decision here");
+  s->add_option("--decision-log-max-bytes", serve.decision_log_max_bytes, "Rotate past this size");
+  s->add_option("--decision-log-keep", serve.decision_log_keep, "Rotated files kept");
+  s->add_option("--decision-log-queue", serve.decision_log_queue, "Records waiting, at most");
+  s->add_flag("--decision-log-fsync", serve.decision_log_fsync, "fdatasync after every write");
+  s->add_option("--header-timeout", serve.header_timeout, "Seconds to send a request's header");
+  s->add_option("--idle-timeout", serve.idle_timeout, "Seconds a connection may stay idle");
+  s->add_option("--max-connections", serve.max_connections, "Open connections, at most");
+  add_log_flags(s);
+
   mmi::verify::VerifyOptions verify;
   auto* v = app.add_subcommand("verify", "Prove a policy's properties for every case, or break them");
   v->add_option("POLICY", verify.policies, "Policy files")->required();
@@ -151,7 +170,7 @@ int main(int argc, char** argv) {
   const CLI::Validator not_empty(
       [](std::string& value) { return value.empty() ? std::string("needs a value, not ''") : ""; },
       "", "NOT_EMPTY");
-  for (CLI::App* sub : {c, e, g, t, b, w, v})
+  for (CLI::App* sub : {c, e, g, t, b, w, s, v})
     for (CLI::Option* opt : sub->get_options())
       if (opt->get_type_size() != 0) opt->check(not_empty);
 
@@ -183,6 +202,7 @@ int main(int argc, char** argv) {
     if (*t) return finish(run_test(test));
     if (*b) return finish(run_batch(batch));
     if (*w) return finish(run_whatif(whatif));
+    if (*s) return finish(mmi::serve::run_serve(serve));
     if (*v) return finish(mmi::verify::run_verify(verify));
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "mmi: out of memory\n");

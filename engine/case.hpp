@@ -26,7 +26,7 @@ struct CaseList {
 };
 
 struct CaseError {
-  std::string code = "E400";
+  Code code = Code::E400;
   std::string message;
   std::string at;  // input path, e.g. "assessments[2].date", or "line 17"
 };

@@ -498,8 +498,8 @@ struct CaseLoader::Impl {
 
   const CheckedPolicy& P() const { return g.policy; }
 
-  bool fail(CaseData& out, std::string message, std::string code = "E400") {
-    if (!out.error) out.error = CaseError{std::move(code), std::move(message), path()};
+  bool fail(CaseData& out, std::string message, Code code = Code::E400) {
+    if (!out.error) out.error = CaseError{code, std::move(message), path()};
     return false;
   }
 
@@ -527,12 +527,12 @@ struct CaseLoader::Impl {
   }
 
   bool syntax_fail(CaseData& out, const char* at, const std::string& what) {
-    return fail(out, fmt::format("invalid JSON at {}: {}", where(at), what), "E403");
+    return fail(out, fmt::format("invalid JSON at {}: {}", where(at), what), Code::E403);
   }
   template <typename N>
   bool invalid(const N& node, CaseData& out) {
     if constexpr (N::kIsJson) return syntax_fail(out, node.position(), node.problem());
-    return fail(out, "invalid value", "E403");
+    return fail(out, "invalid value", Code::E403);
   }
   // The object or array at `node` broke off (simdjson's iterator stopped): say where.
   bool malformed(CaseData& out, const char* bad) {
@@ -633,7 +633,7 @@ struct CaseLoader::Impl {
               ok = fail(out,
                         fmt::format("duplicate key `{}` at {} (first at {})", key, where(key_at),
                                     where(first)),
-                        "E406");
+                        Code::E406);
               return false;
             }
             ok = check_unread(value, out);
@@ -795,7 +795,7 @@ struct CaseLoader::Impl {
       return fail(
           out,
           fmt::format("duplicate key `{}` at {} (first at {})", key, where(again), where(first)),
-          "E406");
+          Code::E406);
     };
     bool well_formed = node.each_field(
         [&](std::string_view key, const N& value, const typename N::Position& key_at) {
@@ -837,11 +837,11 @@ struct CaseLoader::Impl {
               unread_keys.emplace_back(key, key_at);
             }
             if (!check_unread(value, out)) return ok = false;
-            CaseError w{"E402", fmt::format("unknown field `{}`", key), path()};
+            CaseError w{Code::E402, fmt::format("unknown field `{}`", key), path()};
             std::string help = did_you_mean(key, layout.names);
             if (!help.empty()) w.message += " (" + help + ")";
             if (options.strict)
-              ok = fail(out, w.message, "E402");
+              ok = fail(out, w.message, Code::E402);
             else
               out.warnings.push_back(std::move(w));
             return ok;
@@ -920,7 +920,7 @@ struct CaseLoader::Impl {
           for (std::size_t f = 0; f < layout.names.size(); ++f) {
             if (layout.required[f] && l.fields[n * width + layout.offsets[f]].is_missing()) {
               PathScope field(parts, layout.names[f]);
-              ok = fail(out, fmt::format("required field `{}` is absent", layout.names[f]), "E401");
+              ok = fail(out, fmt::format("required field `{}` is absent", layout.names[f]), Code::E401);
               return false;
             }
           }
@@ -979,7 +979,7 @@ struct CaseLoader::Impl {
   bool load(const N& root, CaseData& out) {
     reset(out);
     if (!root.is_object())
-      return fail(out, fmt::format("a case must be a mapping, found {}", root.kind_name()), "E403");
+      return fail(out, fmt::format("a case must be a mapping, found {}", root.kind_name()), Code::E403);
     return record(root, P().root_record, out.slots.data(), out, true);
   }
 };
@@ -1008,7 +1008,7 @@ bool CaseLoader::load_json(std::string_view json, CaseData& out, bool padded) {
   std::size_t first = json.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) {
     im.reset(out);
-    out.error = CaseError{"E403", "an empty line is not a case", ""};
+    out.error = CaseError{Code::E403, "an empty line is not a case", ""};
     return false;
   }
   if (json[first] != '{')
@@ -1051,7 +1051,7 @@ bool CaseLoader::load_yaml(const YAML::Node& node, CaseData& out, std::uint64_t 
     YamlWalkLimit limit{kMaxCaseYamlNodes};
     if (auto dup = find_duplicate_key(node, limit)) {
       im.reset(out);
-      out.error = CaseError{"E406",
+      out.error = CaseError{Code::E406,
                             fmt::format("duplicate key `{}` at {} (first at {})", dup->key,
                                         im.where(dup->second), im.where(dup->first)),
                             dup->path};
@@ -1060,7 +1060,7 @@ bool CaseLoader::load_yaml(const YAML::Node& node, CaseData& out, std::uint64_t 
     if (limit.exceeded) {
       im.reset(out);
       out.error = CaseError{
-          "E403",
+          Code::E403,
           fmt::format("the case has more than {} YAML nodes or is nested more than {} deep "
                       "(aliases count each time they are used); not read",
                       kMaxCaseYamlNodes, limit.max_depth),
@@ -1069,7 +1069,7 @@ bool CaseLoader::load_yaml(const YAML::Node& node, CaseData& out, std::uint64_t 
     }
     return im.load(YamlNode{node}, out);
   } catch (const std::exception& e) {
-    out.error = CaseError{"E403", fmt::format("unreadable case: {}", e.what()), ""};
+    out.error = CaseError{Code::E403, fmt::format("unreadable case: {}", e.what()), ""};
     return false;
   }
 }
@@ -1078,17 +1078,17 @@ bool CaseLoader::finish(CaseData& out) const {
   if (out.error) return false;
   const CheckedPolicy& p = graph_->policy;
   if (out.id.empty()) {
-    out.error = CaseError{"E401", "the case has no `id`", "id"};
+    out.error = CaseError{Code::E401, "the case has no `id`", "id"};
     return false;
   }
   if (!out.has_as_of) {
-    out.error = CaseError{"E401", "the case has no `as_of` date", "as_of"};
+    out.error = CaseError{Code::E401, "the case has no `as_of` date", "as_of"};
     return false;
   }
   if (!options_.ignore_dates &&
       ((p.effective && out.as_of < *p.effective) || (p.expires && out.as_of > *p.expires))) {
     out.error =
-        CaseError{"E404",
+        CaseError{Code::E404,
                   fmt::format("as_of {} is outside the policy's effective period ({} to {})",
                               format_date(out.as_of), p.effective ? format_date(*p.effective) : "…",
                               p.expires ? format_date(*p.expires) : "…"),
@@ -1097,7 +1097,7 @@ bool CaseLoader::finish(CaseData& out) const {
   }
   for (const auto& f : p.facts) {
     if (f.required && f.shape == FactDecl::Shape::scalar && out.slots[f.slot].is_missing()) {
-      out.error = CaseError{"E401", fmt::format("required fact `{}` is absent", f.path), f.path};
+      out.error = CaseError{Code::E401, fmt::format("required fact `{}` is absent", f.path), f.path};
       return false;
     }
   }
@@ -1109,7 +1109,7 @@ bool CaseLoader::set_fact(CaseData& out, const std::string& path, const std::str
   if (path == "as_of") {
     auto d = parse_iso_date(value);
     if (!d) {
-      out.error = CaseError{"E405", fmt::format("`{}` is not a date", value), "--fact as_of"};
+      out.error = CaseError{Code::E405, fmt::format("`{}` is not a date", value), "--fact as_of"};
       return false;
     }
     out.as_of = *d;
@@ -1120,7 +1120,7 @@ bool CaseLoader::set_fact(CaseData& out, const std::string& path, const std::str
     if (f.path != path) continue;
     if (f.shape != FactDecl::Shape::scalar) {
       out.error =
-          CaseError{"E405", fmt::format("`{}` is not a single value", path), "--fact " + path};
+          CaseError{Code::E405, fmt::format("`{}` is not a single value", path), "--fact " + path};
       return false;
     }
     YAML::Node node;
@@ -1143,7 +1143,7 @@ bool CaseLoader::set_fact(CaseData& out, const std::string& path, const std::str
   for (const auto& f : p.facts) names.push_back(f.path);
   std::string help = did_you_mean(path, names);
   out.error =
-      CaseError{"E405", fmt::format("no fact `{}`{}", path, help.empty() ? "" : " (" + help + ")"),
+      CaseError{Code::E405, fmt::format("no fact `{}`{}", path, help.empty() ? "" : " (" + help + ")"),
                 "--fact " + path};
   return false;
 }

@@ -425,7 +425,7 @@ const Outcome& EvalState::run(const CaseData& data, const EvalOptions& options) 
   reset_for(data, options);
   if (data.error) {
     out.status = Status::error;
-    out.error = EvalError{code_from_name(data.error->code).value_or(Code::E400),
+    out.error = EvalError{data.error->code,
                           data.error->message, data.error->at};
     return out;
   }

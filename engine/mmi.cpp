@@ -65,6 +65,24 @@ void Session::append_result_json(std::string& out) {
   mmi::append_result_json(out, *graph_, last_ ? *last_ : case_, o, evaluator_.missing_facts());
 }
 
+void Session::append_result_json(std::string& out, bool explain) {
+  append_result_json(out);
+  if (!explain) return;
+  const Outcome& o = evaluator_.outcome();
+  out.pop_back();  // reopen the result object to add the explanation
+  out += ",\"explain\":{\"rules\":[";
+  for (std::uint32_t r = 0; r < graph_->policy.rules.size() && o.status != Status::error; ++r) {
+    if (r) out += ',';
+    append_explanation_json(out, evaluator_.explain_rule(r));
+  }
+  out += "],\"decision\":";
+  if (o.status != Status::error)
+    append_explanation_json(out, evaluator_.explain_decision());
+  else
+    out += "null";
+  out += "}}";
+}
+
 std::string Session::result_json() {
   std::string s;
   append_result_json(s);

@@ -57,6 +57,8 @@ class Session {
   // The result object of the last evaluation, `missing` included.
   std::string result_json();
   void append_result_json(std::string& out);
+  // The same with an "explain" member (why each rule fired or not, and the decision).
+  void append_result_json(std::string& out, bool explain);
 
  private:
   std::shared_ptr<const Graph> graph_;

@@ -13,7 +13,7 @@ bool load_record(CaseLoader& loader, CaseFormat format, const CaseChunk& chunk,
   error_line = record.line;
   if (record.problem) {
     out.id.clear();
-    out.error = CaseError{"E403", record.problem, ""};
+    out.error = CaseError{Code::E403, record.problem, ""};
     return false;
   }
   std::string_view text = chunk.record_text(record);
@@ -26,7 +26,7 @@ bool load_record(CaseLoader& loader, CaseFormat format, const CaseChunk& chunk,
     auto node = parse_case_yaml(std::string(text), problem);
     if (!node) {
       out.id.clear();
-      out.error = CaseError{"E403",
+      out.error = CaseError{Code::E403,
                             problem.budget ? problem.message
                                            : fmt::format("invalid YAML: {} (column {})",
                                                          problem.message, problem.mark.column + 1),

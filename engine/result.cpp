@@ -109,7 +109,7 @@ void append_input_error_json(std::string& out, const Graph& g, std::string_view 
       "\"coverage_cutoff\":null,\"outputs\":{},\"rules\":{},\"missing\":[]";
   if (line > 0) out += fmt::format(",\"line\":{}", line);
   out += ",\"error\":{\"code\":";
-  json_string(out, error.code);
+  json_string(out, code_name(error.code));
   out += ",\"message\":";
   json_string(out, error.message);
   out += ",\"at\":";

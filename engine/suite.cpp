@@ -89,9 +89,9 @@ class SuiteRunner {
       if (key == "tests") tests.emplace(value);
     }
     if (policy.empty())
-      report_.diagnostics.error("E600", "a test suite needs `policy:`", y.location(*root));
+      report_.diagnostics.error(Code::E600, "a test suite needs `policy:`", y.location(*root));
     if (!tests || !tests->IsSequence())
-      report_.diagnostics.error("E600", "a test suite needs `tests:`, a list of tests",
+      report_.diagnostics.error(Code::E600, "a test suite needs `tests:`, a list of tests",
                                 y.location(*root));
     if (report_.diagnostics.has_errors()) return;
     dir_ = fs::path(path_).parent_path();
@@ -179,16 +179,16 @@ class SuiteRunner {
     YAML::Node case_node = case_opt.value_or(YAML::Node(YAML::NodeType::Undefined));
     YAML::Node expect = expect_opt.value_or(YAML::Node(YAML::NodeType::Undefined));
     if (t.name.empty()) t.name = fmt::format("test at line {}", t.line);
-    if (!case_opt) local.error("E600", "the test has no `case`", at);
+    if (!case_opt) local.error(Code::E600, "the test has no `case`", at);
     if (!expect_opt)
-      local.error("E600", "the test has no `expect`", at);
+      local.error(Code::E600, "the test has no `expect`", at);
     else if (!expect.IsMap())
-      local.error("E600", "`expect` must be a mapping of result fields", ly.location(expect));
+      local.error(Code::E600, "`expect` must be a mapping of result fields", ly.location(expect));
     ParameterOverrides set;
     if (set_opt) {
       const YAML::Node& set_node = *set_opt;
       if (!set_node.IsMap())
-        local.error("E600", "`set` maps parameter names to values", ly.location(set_node));
+        local.error(Code::E600, "`set` maps parameter names to values", ly.location(set_node));
       else
         for (const auto& [k, v, k_at] : ly.entries(set_node, {}, ""))
           set.emplace_back(k, ly.scalar(v, "parameter value"));
@@ -378,7 +378,7 @@ SuiteReport run_suite(const std::string& path) {
     SuiteRunner(path, report).run();
   } catch (const std::exception& e) {
     report.loaded = false;
-    report.diagnostics.error("E600", std::string("the suite could not be run: ") + e.what(),
+    report.diagnostics.error(Code::E600, std::string("the suite could not be run: ") + e.what(),
                              SourceLocation{nullptr, path});
   }
   return report;

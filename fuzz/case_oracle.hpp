@@ -143,7 +143,7 @@ inline bool plain_form(std::string_view line, std::string& plain) {
 // field), the id and as_of, warnings, or the error's code and path (its message names columns).
 inline std::string describe(const mmi::CaseData& c) {
   std::string s;
-  if (c.error) return "error " + c.error->code + " at " + c.error->at;
+  if (c.error) return "error " + std::string(mmi::code_name(c.error->code)) + " at " + c.error->at;
   s += "id=" + c.id + " as_of=" + (c.has_as_of ? std::to_string(c.as_of) : "-") + "\n";
   auto value = [&](const mmi::Value& v) {
     switch (v.kind) {
@@ -168,7 +168,7 @@ inline std::string describe(const mmi::CaseData& c) {
     s += "\n[" + std::to_string(l.items.size()) + "]";
     for (const auto& v : l.fields) s += value(v) + ",";
   }
-  for (const auto& w : c.warnings) s += "\nwarning " + w.code + " at " + w.at;
+  for (const auto& w : c.warnings) s += "\nwarning " + std::string(mmi::code_name(w.code)) + " at " + w.at;
   return s;
 }
 

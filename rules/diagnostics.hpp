@@ -38,7 +38,7 @@ enum class Code : std::uint16_t {
 #include "rules/diagnostic_codes.def"
 #undef MMI_DIAGNOSTIC
 };
-std::string_view code_name(Code code);     // "E200"
+std::string_view code_name(Code code);     // Code::E200
 std::string_view code_summary(Code code);  // "unknown name"
 std::optional<Code> code_from_name(std::string_view name);
 
@@ -62,12 +62,6 @@ class DiagnosticList {
   void add(Diagnostic d) { items_.push_back(std::move(d)); }
   Diagnostic& error(Code code, std::string message, SourceLocation at, std::string help = {});
   Diagnostic& warning(Code code, std::string message, SourceLocation at, std::string help = {});
-  // Transitional: a code by name, for callers not yet converted to Code.
-  Diagnostic& error(std::string_view code, std::string message, SourceLocation at,
-                    std::string help = {}) {
-    return error(code_from_name(code).value_or(Code::E900), std::move(message), std::move(at),
-                 std::move(help));
-  }
   void append(const DiagnosticList& other);
   bool has_errors() const;
   std::size_t error_count() const;

@@ -316,13 +316,13 @@ std::optional<YAML::Node> YamlContext::parse_case() {
   YamlProblem problem;
   auto root = parse_case_yaml(source_->text, problem);
   if (!root) {
-    diags.error(problem.budget ? "E004" : "E002",
+    diags.error(problem.budget ? Code::E004 : Code::E002,
                 problem.budget ? problem.message : "YAML syntax error: " + problem.message,
                 location_at(problem.mark));
     return std::nullopt;
   }
   if (root->IsNull()) {
-    diags.error("E002", "the file is empty", SourceLocation{source_, source_->path, 1, 1});
+    diags.error(Code::E002, "the file is empty", SourceLocation{source_, source_->path, 1, 1});
     return std::nullopt;
   }
   return root;

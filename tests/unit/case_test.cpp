@@ -79,7 +79,7 @@ class Fixture {
 
 std::string error_of(const mmi::CaseData& c) {
   if (!c.error) return "<no error>";
-  return c.error->code + " at " + c.error->at + ": " + c.error->message;
+  return std::string(mmi::code_name(c.error->code)) + " at " + c.error->at + ": " + c.error->message;
 }
 
 }  // namespace
@@ -157,8 +157,8 @@ TEST_CASE("case: bad values make the case an error naming the input path", "[cas
         "E400 at dur: expected a duration (e.g. P14D), found `two weeks`");
   CHECK(error_of(f.json(R"({"id":"B","as_of":"2024-13-01","injury":{"date":"2024-01-15"}})")) ==
         "E400 at as_of: `as_of` must be a date YYYY-MM-DD, found `2024-13-01`");
-  CHECK(f.json("{not json").error->code == "E403");
-  CHECK(f.json("[1, 2]").error->code == "E403");
+  CHECK(f.json("{not json").error->code == mmi::Code::E403);
+  CHECK(f.json("[1, 2]").error->code == mmi::Code::E403);
 
   // The same in YAML.
   CHECK(error_of(f.yaml("id: B\nas_of: 2024-06-01\ninjury: {date: 2025-02-30}\n")) ==
@@ -208,7 +208,7 @@ TEST_CASE("case: unknown fields are warnings, errors when strict", "[case]") {
   auto& c = f.json(text);
   CHECK_FALSE(c.error);
   REQUIRE(c.warnings.size() == 3);
-  CHECK(c.warnings[0].code == "E402");
+  CHECK(c.warnings[0].code == mmi::Code::E402);
   CHECK(c.warnings[0].at == "injury.dat");
   CHECK(c.warnings[0].message == "unknown field `dat` (did you mean `date`?)");
   CHECK(c.warnings[1].at == "injry");
@@ -288,7 +288,7 @@ TEST_CASE("case: as_of outside effective/expires is refused unless ignore_dates"
     mmi::Session session(compiled.graph, options);
     session.load_json(json);
     const mmi::CaseData& c = session.case_data();
-    return c.error ? c.error->code + " " + c.error->message
+    return c.error ? std::string(mmi::code_name(c.error->code)) + " " + c.error->message
                    : std::string(mmi::to_string(session.evaluate().status));
   };
   // The first and last days are inside; the days around them are not.
