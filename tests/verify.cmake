@@ -19,3 +19,11 @@ set_tests_properties(verify:round_trip PROPERTIES WORKING_DIRECTORY ${PROJECT_SO
 add_test(NAME verify:random_policies
          COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/verify/random_policies.py
                  $<TARGET_FILE:mmi> ${CMAKE_CURRENT_BINARY_DIR}/verify-random 7 10 100)
+# --against: a policy never differs from itself; a cutoff moved by a day differs in the cutoff only.
+add_test(NAME verify:against_self
+         COMMAND mmi verify policies/us-ga.yaml --against policies/us-ga.yaml)
+set_tests_properties(verify:against_self PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+add_test(NAME verify:against_cutoff
+         COMMAND mmi verify tests/verify/broken.yaml --against tests/verify/broken-v2.yaml)
+set_tests_properties(verify:against_cutoff PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+  PASS_REGULAR_EXPRESSION "proved: differs:status .*proved: differs:basis .*violated: differs:coverage_cutoff")
