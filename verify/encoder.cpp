@@ -8,6 +8,8 @@
 
 namespace mmi::verify {
 
+std::optional<std::string> decimal_text_or_throw(const z3::expr& q);
+
 namespace {
 
 constexpr std::int64_t kOpenEnd = std::int64_t{1} << 40;  // builtins.cpp: a period without `to`
@@ -32,6 +34,14 @@ z3::expr engine_divide(z3::context& c, const z3::expr& x, const z3::expr& y);
 }  // namespace
 
 std::optional<std::string> decimal_text(const z3::expr& q) {
+  try {
+    return decimal_text_or_throw(q);
+  } catch (const std::exception&) {
+    return std::nullopt;  // beyond 64-bit numerators and denominators: not writable as a case
+  }
+}
+
+std::optional<std::string> decimal_text_or_throw(const z3::expr& q) {
   std::string num = q.numerator().get_decimal_string(0);
   std::string den = q.denominator().get_decimal_string(0);
   // den must be 2^a 5^b; scale the numerator to den = 10^k.
