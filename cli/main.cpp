@@ -15,6 +15,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "verify/verify.hpp"
 #include "engine/mmi.hpp"
 #include "serve/serve.hpp"
 #include "lsp/server.hpp"
@@ -156,11 +157,23 @@ int main(int argc, char** argv) {
   s->add_option("--max-connections", serve.max_connections, "Open connections, at most");
   add_log_flags(s);
 
+  mmi::verify::VerifyOptions verify;
+  auto* v = app.add_subcommand("verify", "Prove a policy's properties for every case, or break them");
+  v->add_option("POLICY", verify.policies, "Policy files")->required();
+  v->add_option("--format", verify.format, "text | json | sarif")
+      ->check(CLI::IsMember({"text", "json", "sarif"}));
+  v->add_option("--counterexamples", verify.counterexamples, "Write counterexample cases here");
+  v->add_option("--max-items", verify.max_items, "Items per list (default 3)");
+  v->add_option("--timeout", verify.timeout_seconds, "Seconds per finding (default 10)");
+  v->add_option("--date-range", verify.date_range, "FROM..TO (default 1900-01-01..2199-12-31)");
+  v->add_option("--against", verify.against, "Another policy: where do they decide differently");
+  v->add_flag("--suggest-tests", verify.suggest_tests, "Print counterexamples as suite entries");
+
   // An option given an empty value (`-o ''`, `--as-of ''`) is a usage error, not "not given".
   const CLI::Validator not_empty(
       [](std::string& value) { return value.empty() ? std::string("needs a value, not ''") : ""; },
       "", "NOT_EMPTY");
-  for (CLI::App* sub : {c, e, g, t, b, w, s, lsp})
+  for (CLI::App* sub : {c, e, g, t, b, w, s, v, lsp})
     for (CLI::Option* opt : sub->get_options())
       if (opt->get_type_size() != 0) opt->check(not_empty);
 
@@ -194,6 +207,7 @@ int main(int argc, char** argv) {
     if (*b) return finish(run_batch(batch));
     if (*w) return finish(run_whatif(whatif));
     if (*s) return finish(mmi::serve::run_serve(serve));
+    if (*v) return finish(mmi::verify::run_verify(verify));
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "mmi: out of memory\n");
     return 2;

@@ -66,6 +66,10 @@ std::vector<std::string> Checker::names_in_scope(const Scope& scope) const {
   for (auto r : scope.items)
     for (const auto& n : p_.records[r].names) out.push_back(n);
   if (scope.decision) out.insert(out.end(), {"status", "mmi_date", "basis"});
+  if (scope.property) {
+    out.push_back("coverage_cutoff");
+    for (const auto& o : p_.outputs) out.push_back(o.name);
+  }
   for (const auto& [n, i] : let_) out.push_back(n);
   for (const auto& [n, i] : param_) out.push_back(n);
   for (const auto& [n, i] : top_fact_) out.push_back(n);
@@ -88,6 +92,15 @@ std::uint32_t Checker::check_name(Expr& e, const CheckedExpr& ce, const Scope& s
     if (e.name == "status") return e.ref = Ref::decision_status, p_.status_enum_type;
     if (e.name == "mmi_date") return e.ref = Ref::decision_mmi_date, type_id::date;
     if (e.name == "basis") return e.ref = Ref::decision_basis, type_id::text;
+  }
+  if (scope.property) {
+    if (e.name == "coverage_cutoff") return e.ref = Ref::decision_cutoff, type_id::date;
+    for (std::uint32_t o = 0; o < p_.outputs.size(); ++o)
+      if (p_.outputs[o].name == e.name) {
+        e.ref = Ref::output;
+        e.index = o;
+        return p_.outputs[o].expr.type_id;
+      }
   }
   if (e.name == "as_of") return e.ref = Ref::as_of, type_id::date;
   if (auto it = let_.find(e.name); it != let_.end()) {

@@ -251,4 +251,27 @@ void Checker::check_decision() {
   }
 }
 
+void Checker::check_properties() {
+  for (const auto& decl : m_.properties) {
+    if (!decl.holds) continue;
+    auto ce = parse(*decl.holds);
+    if (!ce) continue;
+    Scope scope;
+    scope.decision = true;
+    scope.property = true;
+    ce->type_id = check(ce->expr, *ce, scope);
+    expect_type(*ce, type_id::boolean, fmt::format("property `{}`", decl.id));
+    p_.properties.push_back(
+        {decl.id, decl.description, decl.cites, std::move(*ce), decl.known_violation, decl.at});
+  }
+  for (const auto& src : m_.assumptions) {
+    auto ce = parse(src);
+    if (!ce) continue;
+    Scope scope;
+    ce->type_id = check(ce->expr, *ce, scope);
+    expect_type(*ce, type_id::boolean, "an assumption");
+    p_.assumptions.push_back(std::move(*ce));
+  }
+}
+
 }  // namespace mmi::check

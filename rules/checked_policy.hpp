@@ -112,6 +112,15 @@ struct CheckedOutput {
   SourceLocation at;
 };
 
+struct CheckedProperty {
+  std::string id;
+  std::string description;
+  std::string cites;
+  CheckedExpr holds;
+  std::optional<std::string> known_violation;
+  SourceLocation at;
+};
+
 // A let or a rule, in the order they must be evaluated.
 struct GraphStep {
   enum class Kind : std::uint8_t { let, rule } kind;
@@ -140,6 +149,8 @@ struct CheckedPolicy {
   std::optional<CheckedExpr> coverage_cutoff;
   std::optional<CheckedExpr> covered_from;  // the first covered day (what-if's covered days)
   std::vector<CheckedOutput> outputs;
+  std::vector<CheckedProperty> properties;  // checked by `mmi verify`, never evaluated
+  std::vector<CheckedExpr> assumptions;     // `assume:`, each a bool
   std::uint32_t status_enum_type = 0;
   bool is_module = false;
 

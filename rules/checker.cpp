@@ -156,6 +156,7 @@ std::optional<CheckedPolicy> Checker::run() {
   order_graph();
   check_bodies();
   check_decision();
+  check_properties();
   if (options_.warnings) warn();
   if (diags_.has_errors() && !options_.keep_on_errors) return std::nullopt;
   return std::move(p_);

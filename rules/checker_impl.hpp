@@ -24,6 +24,7 @@ namespace mmi::check {
 struct Scope {
   std::vector<std::uint32_t> items;  // record index of each enclosing `where` item, outermost first
   bool decision = false;
+  bool property = false;  // a property's `holds`: also coverage_cutoff and the outputs
 };
 
 class Checker {
@@ -105,6 +106,9 @@ class Checker {
   void expect_type(const CheckedExpr& ce, std::uint32_t want, const std::string& what);
 
   void check_decision();
+
+  // `properties:` and `assume:` (after the decision: properties read its outputs).
+  void check_properties();
 
   void error(const CheckedExpr& ce, const Expr& e, Code code, const std::string& msg,
              const std::string& help = {});

@@ -83,7 +83,8 @@ class Merger {
   const SourceReader* reader_;
   std::vector<std::string> stack_, display_;
   std::set<std::string> done_;
-  std::unordered_map<std::string, std::size_t> param_index_, let_index_, rule_index_;
+  std::unordered_map<std::string, std::size_t> param_index_, let_index_, rule_index_,
+      property_index_;
 
   void take_header(const PolicyFile& f) {
     out_.path = f.path;
@@ -175,6 +176,10 @@ class Merger {
         out_.lets, let_index_, f.lets, [](const LetDecl& l) { return l.name; }, "let", false);
     merge_named(
         out_.rules, rule_index_, f.rules, [](const RuleDecl& r) { return r.id; }, "rule", false);
+    merge_named(
+        out_.properties, property_index_, f.properties, [](const PropertyDecl& p) { return p.id; },
+        "property", false);
+    out_.assumptions.insert(out_.assumptions.end(), f.assumptions.begin(), f.assumptions.end());
   }
 };
 

@@ -66,6 +66,18 @@ struct RuleDecl {
   SourceLocation at;
 };
 
+// A promise the policy makes for every case its facts allow (`mmi verify`, docs/verify.md).
+struct PropertyDecl {
+  std::string id;
+  std::string description;
+  std::string cites;
+  std::optional<ExprSource> holds;
+  // Set when the policy is known to break the promise: verify then expects a counterexample.
+  std::optional<std::string> known_violation;
+  bool override_ = false;
+  SourceLocation at;
+};
+
 struct OutputDecl {
   std::string name;
   ExprSource expr;
@@ -97,6 +109,8 @@ struct PolicyFile {
   std::vector<RuleDecl> rules;
   std::optional<DecisionDecl> decision;
   std::vector<OutputDecl> outputs;
+  std::vector<PropertyDecl> properties;
+  std::vector<ExprSource> assumptions;  // `assume:`: what every well-formed case satisfies
   SourceLocation root_at;  // the first key of the document
 };
 
@@ -111,6 +125,8 @@ struct MergedPolicy {
   std::vector<RuleDecl> rules;
   std::optional<DecisionDecl> decision;
   std::vector<OutputDecl> outputs;
+  std::vector<PropertyDecl> properties;  // merged by id like rules
+  std::vector<ExprSource> assumptions;   // every file's, in include order
   std::vector<std::shared_ptr<const SourceFile>> sources;  // every file, in load order
   std::string digest;                                      // "sha256:…" of the sources
   SourceLocation at;                                       // the top file

@@ -34,9 +34,11 @@ const char* scalar_type_name(ScalarType t) {
 namespace {
 
 const std::vector<std::string> kTopKeys = {
-    "policy",    "title",   "insurer",    "jurisdiction", "line",       "version",
-    "effective", "expires", "definition", "include",      "facts",      "parameters",
-    "let",       "rules",   "decision",   "outputs",      "description"};
+    "policy",   "title",      "insurer",     "jurisdiction", "line",       "version", "effective",
+    "expires",  "definition", "include",     "facts",        "parameters", "let",     "rules",
+    "decision", "outputs",    "description", "properties",   "assume"};
+const std::vector<std::string> kPropertyKeys = {"id",    "description",     "holds",
+                                                "cites", "known_violation", "override"};
 const std::vector<std::string> kRuleKeys = {"id",     "description", "when",    "mmi_date",
                                             "unless", "cites",       "override"};
 const std::vector<std::string> kDecisionKeys = {"hit", "order", "coverage_cutoff", "covered_from"};
@@ -74,7 +76,8 @@ class FileLoader {
         out_.policy_id = y_.scalar(value, "policy id");
         out_.policy_id_at = y_.location(value);
         if (!out_.policy_id.empty() && !valid_policy_id(out_.policy_id))
-          y_.diags.error(Code::E013, "policy id `" + out_.policy_id + "` must match [a-z0-9][a-z0-9-]*",
+          y_.diags.error(Code::E013,
+                         "policy id `" + out_.policy_id + "` must match [a-z0-9][a-z0-9-]*",
                          y_.location(value));
       } else if (key == "title") {
         out_.title = y_.scalar(value, "title");
@@ -114,6 +117,10 @@ class FileLoader {
         load_decision(value);
       } else if (key == "outputs") {
         load_outputs(value);
+      } else if (key == "properties") {
+        load_properties(value);
+      } else if (key == "assume") {
+        load_assumptions(value);
       }
     }
     if (out_.policy_id.empty() && !y_.has_key(root, "policy"))
@@ -176,7 +183,8 @@ class FileLoader {
           }
           if (std::find(decl.enum_values.begin(), decl.enum_values.end(), item) !=
               decl.enum_values.end()) {
-            y_.diags.error(Code::E014, "enum value `" + item + "` is listed twice", y_.location(node));
+            y_.diags.error(Code::E014, "enum value `" + item + "` is listed twice",
+                           y_.location(node));
             return false;
           }
           decl.enum_values.push_back(item);
@@ -251,7 +259,8 @@ class FileLoader {
       p.name = name;
       p.at = key_at;
       if (!valid_name(name)) {
-        y_.diags.error(Code::E013, "parameter name `" + name + "` must match [a-z_][a-z0-9_]*", p.at);
+        y_.diags.error(Code::E013, "parameter name `" + name + "` must match [a-z_][a-z0-9_]*",
+                       p.at);
         continue;
       }
       YAML::Node body = value;
@@ -355,14 +364,7 @@ class FileLoader {
         } else if (k == "description") {
           r.description = y_.scalar(v, "description");
         } else if (k == "cites") {
-          if (v.IsSequence()) {
-            for (const auto& c : v) {
-              if (!r.cites.empty()) r.cites += "; ";
-              r.cites += y_.scalar(c, "citation");
-            }
-          } else {
-            r.cites = y_.scalar(v, "cites");
-          }
+          r.cites = citations(v);
         } else if (k == "when") {
           r.when = y_.expr(v);
         } else if (k == "mmi_date") {
@@ -378,8 +380,72 @@ class FileLoader {
         continue;
       }
       if (!r.when) y_.diags.error(Code::E011, "rule `" + r.id + "` is missing `when`", r.at);
-      if (!r.mmi_date) y_.diags.error(Code::E011, "rule `" + r.id + "` is missing `mmi_date`", r.at);
+      if (!r.mmi_date)
+        y_.diags.error(Code::E011, "rule `" + r.id + "` is missing `mmi_date`", r.at);
       out_.rules.push_back(std::move(r));
+    }
+  }
+
+  std::string citations(const YAML::Node& v) {
+    if (!v.IsSequence()) return y_.scalar(v, "cites");
+    std::string cites;
+    for (const auto& c : v) {
+      if (!cites.empty()) cites += "; ";
+      cites += y_.scalar(c, "citation");
+    }
+    return cites;
+  }
+
+  void load_properties(const YAML::Node& node) {
+    if (!node.IsSequence()) {
+      y_.wrong_kind(node, "`properties` must be a list of properties (`- id: …`)");
+      return;
+    }
+    for (const auto& item : node) {
+      if (!y_.budget(item)) return;
+      if (!item.IsMap()) {
+        y_.wrong_kind(item, "a property is a mapping with `id` and `holds`");
+        continue;
+      }
+      PropertyDecl p;
+      p.at = y_.location(item);
+      for (const auto& [k, v, k_at] : y_.entries(item, kPropertyKeys, "property key")) {
+        if (k == "id") {
+          p.id = y_.scalar(v, "property id");
+          p.at = y_.location(v);
+          bool ok = !p.id.empty() && p.id[0] >= 'a' && p.id[0] <= 'z' && valid_name(p.id);
+          if (!ok)
+            y_.diags.error(Code::E013, "property id `" + p.id + "` must match [a-z][a-z0-9_]*",
+                           y_.location(v));
+        } else if (k == "description") {
+          p.description = y_.scalar(v, "description");
+        } else if (k == "cites") {
+          p.cites = citations(v);
+        } else if (k == "holds") {
+          p.holds = y_.expr(v);
+        } else if (k == "known_violation") {
+          p.known_violation = y_.scalar(v, "known_violation");
+        } else if (k == "override") {
+          p.override_ = y_.boolean(v, "override");
+        }
+      }
+      if (!y_.has_key(item, "id")) {
+        y_.diags.error(Code::E011, "property is missing `id`", y_.location(item));
+        continue;
+      }
+      if (!p.holds) y_.diags.error(Code::E011, "property `" + p.id + "` is missing `holds`", p.at);
+      out_.properties.push_back(std::move(p));
+    }
+  }
+
+  void load_assumptions(const YAML::Node& node) {
+    if (!node.IsSequence()) {
+      y_.wrong_kind(node, "`assume` must be a list of boolean expressions");
+      return;
+    }
+    for (const auto& item : node) {
+      if (!y_.budget(item)) return;
+      out_.assumptions.push_back(y_.expr(item));
     }
   }
 

@@ -5,7 +5,7 @@ packages=(
   cmake ninja-build g++ pkg-config git python3
   libyaml-cpp-dev libboost-dev libspdlog-dev libfmt-dev catch2 libcli11-dev
   nlohmann-json3-dev libsimdjson-dev libbenchmark-dev libvalijson-dev librapidcheck-dev
-  libssl-dev clang-14 libclang-rt-14-dev clang-format wrk
+  libssl-dev clang-14 libclang-rt-14-dev clang-format wrk libz3-dev
   chromium
 )
 missing=()

@@ -86,7 +86,7 @@ auto kw_str(char const* word) {
 auto const keyword =
     lexeme[(lit("if") | lit("then") | lit("else") | lit("or") | lit("and") | lit("not") |
             lit("in") | lit("between") | lit("is") | lit("missing") | lit("present") |
-            lit("where") | lit("at") | lit("true") | lit("false")) >>
+            lit("where") | lit("at") | lit("true") | lit("false") | lit("implies")) >>
            !ident_char];
 
 struct expression_class : annotate_position {};
@@ -114,6 +114,8 @@ struct name_atom_class : annotate_position {};
 struct list_class : annotate_position {};
 struct coalesce_op_class : annotate_position {};
 struct or_op_class : annotate_position {};
+struct implication_class : annotate_position {};
+struct implies_op_class : annotate_position {};
 struct and_op_class : annotate_position {};
 struct sum_op_class : annotate_position {};
 struct product_op_class : annotate_position {};
@@ -155,6 +157,8 @@ x3::rule<name_atom_class, ast::Atom> const name_atom = "a name";
 x3::rule<list_class, ast::ListLit> const list_lit = "a list";
 x3::rule<coalesce_op_class, ast::Operation> const coalesce_op = "`??` operand";
 x3::rule<or_op_class, ast::Operation> const or_op = "`or` operand";
+x3::rule<implication_class, ast::Chain> const implication = "an expression";
+x3::rule<implies_op_class, ast::Operation> const implies_op = "`implies` operand";
 x3::rule<and_op_class, ast::Operation> const and_op = "`and` operand";
 x3::rule<sum_op_class, ast::Operation> const sum_op = "`+`/`-` operand";
 x3::rule<product_op_class, ast::Operation> const product_op = "`*`/`/` operand";
@@ -224,13 +228,17 @@ auto const coalesce_op_def = string("??") >> expect[or_];
 auto const coalesce_def = or_ >> *coalesce_op;
 auto const if_expr_def = omit[kw("if")] >> expect[expr_] >> expect[kw_then] >> expect[expr_] >>
                          expect[kw_else] >> expect[expr_];
-auto const expr__def = guarded[if_expr | coalesce];
+// `a implies b implies c` is a chain lowered right to left (lower.cpp): a implies (b implies c).
+auto const implies_op_def = kw_str("implies") >> expect[guarded[if_expr | coalesce]];
+auto const implication_def = guarded[if_expr | coalesce] >> *implies_op;
+auto const expr__def = guarded[implication];
 
 BOOST_SPIRIT_DEFINE(identifier, number_text, unit, date_text, string_text, is_word, kw_then,
                     kw_else, kw_and, close_paren, close_bracket, number_atom, date_atom,
                     string_atom, word_atom, name_atom, list_lit, primary, postop, postfix, filter,
                     negation, unary, product_op, product, sum_op, sum, test_tail, test, not_prefix,
-                    not_, and_op, and_, or_op, or_, coalesce_op, coalesce, if_expr, expr_)
+                    not_, and_op, and_, or_op, or_, coalesce_op, coalesce, if_expr, implies_op,
+                    implication, expr_)
 
 }  // namespace grammar
 

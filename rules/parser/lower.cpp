@@ -135,10 +135,29 @@ class Lowerer {
   }
 
   Expr visit(const ast::Chain& c) {
+    if (!c.rest.empty() && c.rest.front().op == "implies") return implication(c);
     Expr acc = lower(c.first);
     for (const auto& op : c.rest) {
       acc = binary(chain_kind(op.op), std::move(acc), lower(op.operand));
       acc.begin = c.begin;  // include a parenthesised first operand in the range
+    }
+    return acc;
+  }
+
+  // `a implies b` is `not a or b` (Kleene), right-associative: folded from the last operand.
+  Expr implication(const ast::Chain& c) {
+    std::vector<Expr> operands;
+    operands.push_back(lower(c.first));
+    for (const auto& op : c.rest) operands.push_back(lower(op.operand));
+    Expr acc = std::move(operands.back());
+    for (std::size_t k = operands.size() - 1; k-- > 0;) {
+      Expr premise = std::move(operands[k]);
+      Expr negated = node(ExprKind::not_, premise.begin, premise.end);
+      negated.args.push_back(std::move(premise));
+      std::uint32_t begin = negated.begin, end = acc.end;
+      acc = binary(ExprKind::or_, std::move(negated), std::move(acc));
+      acc.begin = begin;
+      acc.end = end;
     }
     return acc;
   }

@@ -448,3 +448,29 @@ TEST_CASE("parser: deep nesting and huge expressions inside a policy", "[parser]
   CHECK(first_error(diags2).code == mmi::Code::E101);
   CHECK(first_error(diags2).at.to_string() == path2 + ":10:11");
 }
+
+// `implies` (docs/language.md §3): the loosest binding, right-associative, lowered to `not a or b`.
+TEST_CASE("parser: implies", "[parser]") {
+  const std::vector<Case> cases = {
+      {"a implies b", "(not a) or b"},
+      {"a implies b implies c", "(not a) or ((not b) or c)"},
+      {"a or b implies c and d", "(not (a or b)) or (c and d)"},
+      {"a ?? b implies c", "(not (a ?? b)) or c"},
+      {"(a implies b) implies c", "(not ((not a) or b)) or c"},
+      {"if a then b else c implies d", "if a then b else ((not c) or d)"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.input);
+    CHECK(canonical(c.input) == c.canonical);
+  }
+  // A reserved word: not a name.
+  CHECK(canonical("implies").rfind("ERROR", 0) == 0);
+  // The source range of the lowered tree spans both operands.
+  mmi::DiagnosticList diags;
+  auto r = mmi::parse_expression_text("x > 1 implies y", "expr", diags);
+  REQUIRE(r.ok);
+  CHECK(r.expr.begin == 0);
+  CHECK(r.expr.end == 15);
+  CHECK(r.expr.args[0].kind == mmi::ExprKind::not_);
+  CHECK(r.expr.args[0].end == r.expr.args[0].args[0].end);
+}

@@ -1,0 +1,741 @@
+// `mmi verify` (verify.hpp): builds one query per finding over the symbolic case, asks Z3, and
+// replays every counterexample through the engine before calling anything violated: a model the
+// engine disagrees with is reported as `unknown` (an encoding gap), never as a finding.
+#include "verify/verify.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <optional>
+
+#include "engine/mmi.hpp"
+#include "verify/encoder.hpp"
+
+namespace mmi::verify {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Finding {
+  std::string policy;  // path
+  std::string id;      // "property:cutoff_after_injury", "fires:statutory", …
+  std::string title;
+  std::string at;      // file:line:col
+  std::string result;  // proved | violated | unknown | known_violation
+  std::string detail;
+  std::string cites;
+  std::string case_yaml;    // the counterexample
+  std::string case_path;    // where it was written
+  std::string suite_entry;  // --suggest-tests
+  double seconds = 0;
+};
+
+// One policy, checked and compiled, with its symbolic case and outcome.
+struct Subject {
+  std::string path;
+  CheckedPolicy policy;
+  std::shared_ptr<const Graph> graph;
+};
+
+std::string yaml_quote(const std::string& s) {
+  return nlohmann::json(s).dump();
+}
+
+// The model's value of a scalar as YAML text, or nullopt when it cannot be written as a case value.
+std::optional<std::string> scalar_text(const z3::model& m, const Sym& s, TypeTag tag) {
+  z3::expr v = m.eval(s.v, true);
+  switch (tag) {
+    case TypeTag::boolean:
+      return v.is_true() ? "true" : "false";
+    case TypeTag::number:
+      return decimal_text(v);
+    case TypeTag::text:
+    case TypeTag::enumeration:
+      return yaml_quote(v.get_string());
+    case TypeTag::date:
+      return format_date(static_cast<DayNumber>(v.get_numeral_int64()));
+    case TypeTag::duration:
+      return std::to_string(v.get_numeral_int64());
+    case TypeTag::period:
+      return format_period(v.get_numeral_int64());
+    default:
+      return std::nullopt;
+  }
+}
+
+// Writes the model as a case in the standard case model: only the facts it makes present.
+std::optional<std::string> case_from_model(const z3::model& m, const CheckedPolicy& p,
+                                           const SymCase& sc, const std::string& id) {
+  YAML::Emitter unused;
+  std::string out =
+      fmt::format("id: {}\nas_of: {}\n", id,
+                  format_date(static_cast<DayNumber>(m.eval(sc.as_of, true).get_numeral_int64())));
+  // Group scalar facts by their top-level record.
+  std::map<std::string, std::vector<std::string>> groups;
+  std::vector<std::string> order;
+  bool ok = true;
+  auto field_lines = [&](const Sym& rec, std::uint32_t record, const std::string& indent) {
+    std::string text;
+    const RecordLayout& r = p.records[record];
+    for (std::size_t f = 0; f < r.names.size(); ++f) {
+      const Sym& s = rec.fields[f];
+      if (!m.eval(s.present, true).is_true()) continue;
+      auto v = scalar_text(m, s, p.types[r.type_ids[f]].tag);
+      if (!v) ok = false;
+      text += fmt::format("{}{}: {}\n", indent, r.names[f], v.value_or("?"));
+    }
+    return text;
+  };
+  for (std::size_t k = 0; k < p.facts.size(); ++k) {
+    const FactInfo& f = p.facts[k];
+    const Sym& s = sc.facts[k];
+    if (f.shape == FactDecl::Shape::record) {
+      std::string lines =
+          field_lines(s, static_cast<std::uint32_t>(p.types[f.type_id].record), "  ");
+      if (!lines.empty() && f.path.find('.') == std::string::npos)
+        out += fmt::format("{}:\n{}", f.path, lines);
+    } else if (f.shape == FactDecl::Shape::list) {
+      auto len = m.eval(s.len, true).get_numeral_int64();
+      if (len == 0) continue;
+      out += f.path + ":\n";
+      for (std::int64_t i = 0; i < len; ++i) {
+        std::string lines = field_lines(s.items[static_cast<std::size_t>(i)],
+                                        static_cast<std::uint32_t>(s.record), "    ");
+        if (lines.empty()) lines = "    {}\n";
+        lines.replace(0, 4, "  - ");
+        out += lines;
+      }
+    } else if (f.path.find('.') == std::string::npos && m.eval(s.present, true).is_true()) {
+      auto v = scalar_text(m, s, p.types[f.type_id].tag);
+      if (!v) ok = false;
+      out += fmt::format("{}: {}\n", f.path, v.value_or("?"));
+    }
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::string value_text(const Value& v) {
+  switch (v.kind) {
+    case Kind::date:
+      return format_date(static_cast<DayNumber>(v.i));
+    case Kind::text:
+      return std::string(v.text, v.aux);
+    case Kind::boolean:
+      return v.b ? "true" : "false";
+    case Kind::number:
+      return v.as_number().to_string();
+    case Kind::duration:
+      return format_duration(v.i);
+    case Kind::period:
+      return format_period(v.i);
+    case Kind::missing:
+      return "null";
+    default:
+      return "?";
+  }
+}
+
+// The model's prediction of the decision, in the engine's words.
+struct Prediction {
+  std::string status, mmi_date = "null", basis = "null", cutoff = "null";
+};
+
+std::string model_text(const z3::model& m, const Sym& s) {
+  if (!m.eval(s.present, true).is_true()) return "null";
+  if (s.tag == TypeTag::date)
+    return format_date(static_cast<DayNumber>(m.eval(s.v, true).get_numeral_int64()));
+  return m.eval(s.v, true).get_string();
+}
+
+Prediction predict(const z3::model& m, const SymOutcome& o) {
+  Prediction p;
+  p.status = m.eval(o.status.v, true).get_string();
+  p.mmi_date = model_text(m, o.mmi_date);
+  p.basis = model_text(m, o.basis);
+  p.cutoff = model_text(m, o.cutoff);
+  return p;
+}
+
+// Replaces `coverage_cutoff` and outputs named in a property by their expressions, so that the
+// engine can evaluate the property as one more output.
+void inline_decision_names(Expr& e, const CheckedPolicy& p) {
+  if (e.kind == ExprKind::name && e.ref == Ref::decision_cutoff) {
+    if (p.coverage_cutoff) {
+      e = p.coverage_cutoff->expr;
+    } else {
+      e = Expr{};
+      e.literal.kind = LiteralKind::missing;
+    }
+    return;
+  }
+  if (e.kind == ExprKind::name && e.ref == Ref::output) {
+    e = p.outputs[e.index].expr.expr;
+    return;
+  }
+  for (auto& a : e.args) inline_decision_names(a, p);
+}
+
+struct Replay {
+  Outcome outcome;
+  std::string error_at;
+  std::optional<bool> property;  // the property's value under the engine (true/false/missing)
+  Value property_value;
+  std::string json;
+};
+
+// Runs the engine on a case text; with `holds`, also evaluates that property.
+std::optional<Replay> replay(const Subject& s, const std::string& case_yaml, const Expr* holds) {
+  std::shared_ptr<const Graph> graph = s.graph;
+  if (holds) {
+    CheckedPolicy copy = s.policy;
+    CheckedExpr ce;
+    ce.expr = *holds;
+    inline_decision_names(ce.expr, s.policy);
+    ce.type_id = type_id::boolean;
+    copy.outputs.push_back({"__property", ce, {}});
+    graph = compile_graph(std::move(copy));
+  }
+  Session session(graph);
+  YAML::Node node = YAML::Load(case_yaml);
+  CaseData& c = session.load_yaml(node);
+  if (c.error) return std::nullopt;
+  Replay r;
+  r.outcome = session.evaluate();
+  r.json = session.result_json();
+  if (r.outcome.error) r.error_at = r.outcome.error->at + " " + r.outcome.error->message;
+  if (holds) {
+    r.property_value = r.outcome.outputs.back();
+    if (r.property_value.kind == Kind::boolean) r.property = r.property_value.b;
+  }
+  return r;
+}
+
+std::string engine_text(const Subject& s, const Outcome& o) {
+  return fmt::format("{} {} {} {}", to_string(o.status), value_text(o.mmi_date),
+                     o.basis >= 0 ? s.policy.rules[static_cast<std::size_t>(o.basis)].id : "null",
+                     value_text(o.coverage_cutoff));
+}
+
+std::string suite_entry(const Subject& s, const Finding& f, const Outcome& o,
+                        const std::string& case_yaml) {
+  std::string out = fmt::format("  - name: \"verify: {}\"\n    # {}\n    case:\n", f.id, f.detail);
+  std::size_t start = 0;
+  while (start < case_yaml.size()) {
+    std::size_t end = case_yaml.find('\n', start);
+    if (end == std::string::npos) end = case_yaml.size();
+    out += "      " + case_yaml.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  out += fmt::format("    expect:\n      status: {}\n", to_string(o.status));
+  if (o.status != Status::error) {
+    out += fmt::format("      mmi_date: {}\n      basis: {}\n      coverage_cutoff: {}\n",
+                       value_text(o.mmi_date),
+                       o.basis >= 0 ? s.policy.rules[static_cast<std::size_t>(o.basis)].id : "null",
+                       value_text(o.coverage_cutoff));
+  }
+  return out;
+}
+
+// The case's optional presences, list lengths and numbers, for a small, writable counterexample.
+struct Shape {
+  std::vector<z3::expr> presences, lengths, numbers, dates;
+};
+
+void collect(const Sym& s, Shape& out) {
+  if (s.list) {
+    out.lengths.push_back(s.len);
+    for (const auto& item : s.items) collect(item, out);
+    return;
+  }
+  if (!s.fields.empty()) {
+    for (const auto& f : s.fields) collect(f, out);
+    return;
+  }
+  if (!s.present.is_true()) out.presences.push_back(s.present);
+  if (s.tag == TypeTag::number) out.numbers.push_back(s.v);
+  if (s.tag == TypeTag::date) out.dates.push_back(s.v);
+}
+
+z3::expr integral(const z3::expr& x) {
+  Z3_ast a = Z3_mk_is_int(x.ctx(), x);
+  x.check_error();
+  return z3::expr(x.ctx(), a);
+}
+
+// A model that satisfies `constraints` with as few facts as possible, numbers in hundredths and
+// dates on the first of a month where it can; nullopt if none is found in time.
+std::optional<z3::model> small_model(z3::context& c, const z3::expr_vector& constraints,
+                                     const SymCase& sc, unsigned timeout_ms) {
+  Shape shape;
+  for (const auto& f : sc.facts) collect(f, shape);
+  z3::optimize opt(c);
+  z3::params params(c);
+  params.set("timeout", timeout_ms);
+  opt.set(params);
+  for (const auto& k : constraints) opt.add(k);
+  for (const auto& n : shape.numbers) opt.add(integral(n * 100));
+  for (const auto& l : shape.lengths)  // each item fewer is worth more than a fact fewer
+    for (int k = 0; k < 4; ++k) opt.add_soft(l <= k, 4);
+  for (const auto& p : shape.presences) opt.add_soft(!p, 2);
+  for (const auto& n : shape.numbers) opt.add_soft(integral(n), 1);
+  if (opt.check() != z3::sat) return std::nullopt;
+  return opt.get_model();
+}
+
+// Throws Unsupported when a part the goal reads is not encoded.
+void encoded(const std::string& poison) {
+  if (!poison.empty()) throw Unsupported(poison);
+}
+
+class Verifier {
+ public:
+  Verifier(const VerifyOptions& o, Bounds b) : o_(o), b_(b) {}
+
+  std::vector<Finding> findings;
+
+  bool verify(const Subject& s, const Subject* other) {
+    z3::context c;
+    Encoder enc(c, s.policy, b_);
+    SymCase sc(c);
+    std::optional<SymOutcome> out;
+    std::string setup_error;
+    try {
+      sc = enc.make_case();
+      out = enc.run(sc);
+    } catch (const Unsupported& u) {
+      setup_error = u.what();
+    }
+    // What every query assumes: a loadable case within bounds, no assumption false.
+    z3::expr_vector base(c);
+    for (const auto& d : sc.domain) base.push_back(d);
+    for (const auto& d : enc.side()) base.push_back(d);
+    z3::expr_vector assumed(c);
+    if (setup_error.empty()) {
+      try {
+        for (const auto& a : s.policy.assumptions) {
+          Sym v = enc.eval(a.expr, sc, *out);
+          assumed.push_back(!enc.is_false(v));
+        }
+      } catch (const Unsupported& u) {
+        setup_error = std::string("in `assume`: ") + u.what();
+      }
+    }
+    for (const auto& d : enc.side()) base.push_back(d);
+
+    auto query = [&](Finding f, const std::function<z3::expr()>& goal, bool goal_is_violation,
+                     const Expr* holds, const std::function<std::string(const Replay&)>& confirm) {
+      auto t0 = std::chrono::steady_clock::now();
+      if (!setup_error.empty()) {
+        f.result = "unknown";
+        f.detail = "not encoded: " + setup_error;
+        return finish(f, t0);
+      }
+      z3::expr g(c);
+      try {
+        g = goal();
+      } catch (const Unsupported& u) {
+        f.result = "unknown";
+        f.detail = std::string("not encoded: ") + u.what();
+        return finish(f, t0);
+      }
+      z3::solver solver(c);
+      z3::params params(c);
+      params.set("timeout", static_cast<unsigned>(o_.timeout_seconds * 1000));
+      solver.set(params);
+      for (const auto& d : base) solver.add(d);
+      for (const auto& d : enc.side()) solver.add(d);
+      for (const auto& a : assumed) solver.add(a);
+      solver.add(g);
+      z3::check_result r = solver.check();
+      if (r == z3::unknown) {
+        f.result = "unknown";
+        f.detail = "the solver gave up (" + solver.reason_unknown() + ")";
+        return finish(f, t0);
+      }
+      if (r == z3::unsat) {
+        f.result = goal_is_violation ? "proved" : "violated";
+        if (!goal_is_violation) f.detail = "no case within the bounds can do this";
+        return finish(f, t0);
+      }
+      z3::expr_vector all = solver.assertions();
+      auto small = small_model(c, all, sc, static_cast<unsigned>(o_.timeout_seconds * 1000));
+      z3::model m = small ? *small : solver.get_model();
+      auto text = case_from_model(m, s.policy, sc, "verify-" + sanitize(f.id));
+      if (!text) {
+        f.result = "unknown";
+        f.detail = "the solver's case needs a number that is not a terminating decimal";
+        return finish(f, t0);
+      }
+      Prediction p = predict(m, *out);
+      auto rep = replay(s, *text, holds);
+      if (!rep) {
+        f.result = "unknown";
+        f.detail = "the solver's case does not load (encoding gap)";
+        return finish(f, t0);
+      }
+      // Compare only what is encoded: a part not encoded is taken from the engine.
+      if (!out->cutoff_poison.empty()) p.cutoff = value_text(rep->outcome.coverage_cutoff);
+      std::string engine = engine_text(s, rep->outcome);
+      std::string model = fmt::format("{} {} {} {}", p.status, p.mmi_date, p.basis, p.cutoff);
+      if (engine != model) {
+        f.result = "unknown";
+        f.detail = fmt::format("encoding gap: the solver predicted `{}`, the engine gives `{}`",
+                               model, engine);
+        f.case_yaml = *text;
+        return finish(f, t0);
+      }
+      if (!goal_is_violation) {
+        f.result = "proved";
+        f.detail = "witness: " + model;
+        return finish(f, t0);
+      }
+      std::string why = confirm(*rep);
+      if (why.empty()) {
+        f.result = "unknown";
+        f.detail = "encoding gap: the engine does not show the violation on the solver's case";
+        f.case_yaml = *text;
+        return finish(f, t0);
+      }
+      f.result = "violated";
+      f.detail = why;
+      f.case_yaml = "# " + why + "\n# predicted: " + model + "\n" + *text;
+      if (o_.suggest_tests) f.suite_entry = suite_entry(s, f, rep->outcome, *text);
+      return finish(f, t0);
+    };
+
+    const CheckedPolicy& p = s.policy;
+    // Built-in checks.
+    for (std::uint32_t r = 0; r < p.rules.size(); ++r) {
+      const CheckedRule& rule = p.rules[r];
+      Finding f = base_finding(s, "fires:" + rule.id, "rule `" + rule.id + "` can fire",
+                               rule.at.to_string());
+      query(
+          f,
+          [&] {
+            encoded(out->rule_poison[r]);
+            return out->rules[r].fired;
+          },
+          false, nullptr, nullptr);
+      Finding d = base_finding(s, "decides:" + rule.id, "rule `" + rule.id + "` can decide",
+                               rule.at.to_string());
+      query(
+          d,
+          [&] {
+            encoded(out->decision_poison);
+            return out->basis.present && out->basis.v == c.string_val(rule.id);
+          },
+          false, nullptr, nullptr);
+    }
+    std::optional<std::size_t> injury;
+    for (std::size_t k = 0; k < p.facts.size(); ++k)
+      if (p.facts[k].path == "injury.date" && p.facts[k].shape == FactDecl::Shape::scalar)
+        injury = k;
+    // A declared property with the check's id replaces it (and may carry cites and a mark).
+    bool declared =
+        std::any_of(p.properties.begin(), p.properties.end(),
+                    [](const CheckedProperty& q) { return q.id == "cutoff_not_before_injury"; });
+    if (p.coverage_cutoff && injury && !declared) {
+      Finding f =
+          base_finding(s, "cutoff_not_before_injury", "coverage_cutoff is never before injury.date",
+                       p.coverage_cutoff->source.location().to_string());
+      query(
+          f,
+          [&] {
+            encoded(out->cutoff_poison);
+            const Sym& inj = sc.facts[*injury];
+            return out->cutoff.present && inj.present && out->cutoff.v < inj.v;
+          },
+          true, nullptr,
+          [&](const Replay& r) -> std::string {
+            const Value& cut = r.outcome.coverage_cutoff;
+            if (cut.kind != Kind::date) return "";
+            return fmt::format("coverage_cutoff {} is before injury.date", value_text(cut));
+          });
+    }
+    Finding e = base_finding(s, "no_evaluation_error", "no evaluation error is reachable",
+                             p.at.to_string());
+    query(
+        e,
+        [&] {
+          encoded(out->error_poison);
+          return out->error;
+        },
+        true, nullptr,
+        [&](const Replay& r) -> std::string {
+          if (!r.outcome.error) return "";
+          return fmt::format("{} at {}", r.outcome.error->message, r.outcome.error->at);
+        });
+    // Declared properties.
+    for (const auto& prop : p.properties) {
+      Finding f =
+          base_finding(s, "property:" + prop.id,
+                       prop.description.empty() ? prop.id : prop.description, prop.at.to_string());
+      f.cites = prop.cites;
+      std::size_t before = findings.size();
+      query(
+          f,
+          [&] {
+            Sym v = enc.eval(prop.holds.expr, sc, *out);
+            return !enc.is_true(v);
+          },
+          true, &prop.holds.expr,
+          [&](const Replay& r) -> std::string {
+            if (r.property && *r.property) return "";
+            return fmt::format("`{}` is {} ({})", prop.id, value_text(r.property_value),
+                               engine_text(s, r.outcome));
+          });
+      if (prop.known_violation && findings.size() > before) {
+        Finding& last = findings.back();
+        if (last.result == "violated") {
+          last.result = "known_violation";
+          last.detail += " — known: " + *prop.known_violation;
+        } else if (last.result == "proved") {
+          last.result = "violated";
+          last.detail = "marked known_violation but no longer violated: remove the mark";
+        }
+      }
+    }
+    if (other) diff(c, s, sc, *out, *other, base, assumed, enc);
+    return true;
+  }
+
+ private:
+  const VerifyOptions& o_;
+  Bounds b_;
+
+  static std::string sanitize(const std::string& id) {
+    std::string out;
+    for (char ch : id)
+      out += (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_') ? ch : '-';
+    return out;
+  }
+
+  Finding base_finding(const Subject& s, std::string id, std::string title, std::string at) {
+    Finding f;
+    f.policy = s.path;
+    f.id = std::move(id);
+    f.title = std::move(title);
+    f.at = std::move(at);
+    return f;
+  }
+
+  void finish(Finding f, std::chrono::steady_clock::time_point t0) {
+    f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!f.case_yaml.empty() && !o_.counterexamples.empty() && f.result != "proved") {
+      fs::create_directories(o_.counterexamples);
+      fs::path file = fs::path(o_.counterexamples) /
+                      (fs::path(f.policy).stem().string() + "." + sanitize(f.id) + ".yaml");
+      std::ofstream(file) << f.case_yaml;
+      f.case_path = file.string();
+    }
+    findings.push_back(std::move(f));
+  }
+
+  // --against: one query per kind of difference (status, basis, cutoff).
+  void diff(z3::context& c, const Subject& s, const SymCase& sc, const SymOutcome& out,
+            const Subject& other, const z3::expr_vector& base, const z3::expr_vector& assumed,
+            Encoder& enc) {
+    Encoder enc2(c, other.policy, b_);
+    std::optional<SymCase> sc2;
+    std::optional<SymOutcome> out2;
+    std::string why;
+    try {
+      sc2 = enc2.make_case();  // facts are Z3 constants named by path: shared with `sc`
+      out2 = enc2.run(*sc2);
+      encoded(out.decision_poison);
+      encoded(out.cutoff_poison);
+      encoded(out2->decision_poison);
+      encoded(out2->cutoff_poison);
+    } catch (const Unsupported& u) {
+      why = u.what();
+    }
+    auto differs = [&](const Sym& a, const Sym& b) {
+      return a.present != b.present || (a.present && b.present && a.v != b.v);
+    };
+    const char* kinds[] = {"status", "basis", "coverage_cutoff"};
+    for (int k = 0; k < 3; ++k) {
+      auto t0 = std::chrono::steady_clock::now();
+      Finding f = base_finding(s, std::string("differs:") + kinds[k],
+                               fmt::format("{} is the same under {}", kinds[k], other.path),
+                               s.policy.at.to_string());
+      if (!why.empty()) {
+        f.result = "unknown";
+        f.detail = "not encoded: " + why;
+        finish(f, t0);
+        continue;
+      }
+      z3::solver solver(c);
+      z3::params params(c);
+      params.set("timeout", static_cast<unsigned>(o_.timeout_seconds * 1000));
+      solver.set(params);
+      for (const auto& d : base) solver.add(d);
+      for (const auto& d : sc2->domain) solver.add(d);
+      for (const auto& d : enc2.side()) solver.add(d);
+      for (const auto& a : assumed) solver.add(a);
+      const Sym* a[] = {&out.status, &out.basis, &out.cutoff};
+      const Sym* b[] = {&out2->status, &out2->basis, &out2->cutoff};
+      solver.add(differs(*a[k], *b[k]));
+      auto r = solver.check();
+      if (r == z3::unsat) {
+        f.result = "proved";
+      } else if (r == z3::unknown) {
+        f.result = "unknown";
+        f.detail = "the solver gave up (" + solver.reason_unknown() + ")";
+      } else {
+        z3::expr_vector all = solver.assertions();
+        auto small = small_model(c, all, sc, static_cast<unsigned>(o_.timeout_seconds * 1000));
+        z3::model m = small ? *small : solver.get_model();
+        auto text = case_from_model(m, s.policy, sc, "verify-differs-" + std::string(kinds[k]));
+        auto r1 = text ? replay(s, *text, nullptr) : std::nullopt;
+        auto r2 = text ? replay(other, *text, nullptr) : std::nullopt;
+        if (!r1 || !r2) {
+          f.result = "unknown";
+          f.detail = "the solver's case cannot be written or loaded";
+        } else {
+          std::string e1 = engine_text(s, r1->outcome), e2 = engine_text(other, r2->outcome);
+          f.result = e1 != e2 ? "violated" : "unknown";
+          f.detail = fmt::format("{}: `{}` vs `{}`", e1 != e2 ? "differs" : "encoding gap", e1, e2);
+          f.case_yaml = "# " + f.detail + "\n" + *text;
+        }
+      }
+      finish(f, t0);
+    }
+  }
+};
+
+std::optional<Bounds> parse_bounds(const VerifyOptions& o, std::string& error) {
+  Bounds b;
+  b.max_items = o.max_items;
+  auto dots = o.date_range.find("..");
+  if (dots == std::string::npos) return error = "--date-range must be FROM..TO", std::nullopt;
+  auto from = parse_iso_date(o.date_range.substr(0, dots));
+  auto to = parse_iso_date(o.date_range.substr(dots + 2));
+  if (!from || !to || *from > *to)
+    return error = "--date-range must be FROM..TO with ISO dates, FROM <= TO", std::nullopt;
+  if (o.max_items < 0 || o.max_items > 4) return error = "--max-items must be 0 to 4", std::nullopt;
+  b.first_day = *from;
+  b.last_day = *to;
+  return b;
+}
+
+std::optional<Subject> load_subject(const std::string& path) {
+  DiagnosticList diags;
+  auto checked = load_checked_policy(path, {}, diags);
+  if (!checked || checked->is_module) {
+    std::cerr << render_text(diags);
+    if (checked) std::cerr << "mmi: " << path << " is a module (no `decision:`)\n";
+    return std::nullopt;
+  }
+  Subject s{path, *checked, compile_graph(*checked)};
+  return s;
+}
+
+void print_text(const std::vector<Finding>& fs, bool suggest) {
+  int counts[4] = {0, 0, 0, 0};
+  for (const auto& f : fs) {
+    std::cout << fmt::format("{}: {}: {} — {}", f.at, f.result, f.id, f.title);
+    if (!f.detail.empty()) std::cout << "\n    " << f.detail;
+    if (!f.cites.empty()) std::cout << "\n    cites: " << f.cites;
+    if (!f.case_path.empty()) std::cout << "\n    counterexample: " << f.case_path;
+    std::cout << "\n";
+    if (!f.case_yaml.empty() && f.result != "proved") {
+      std::size_t start = 0;
+      while (start < f.case_yaml.size()) {
+        std::size_t end = f.case_yaml.find('\n', start);
+        if (end == std::string::npos) end = f.case_yaml.size();
+        std::cout << "      | " << f.case_yaml.substr(start, end - start) << "\n";
+        start = end + 1;
+      }
+    }
+    if (suggest && !f.suite_entry.empty()) std::cout << "    suggested test:\n" << f.suite_entry;
+    counts[f.result == "proved" ? 0 : f.result == "violated" ? 1 : f.result == "unknown" ? 2 : 3]++;
+  }
+  std::cout << fmt::format("{} proved, {} violated, {} unknown, {} known violations\n", counts[0],
+                           counts[1], counts[2], counts[3]);
+}
+
+nlohmann::json to_json(const Finding& f) {
+  nlohmann::json j = {{"policy", f.policy},  {"id", f.id},         {"title", f.title},
+                      {"at", f.at},          {"result", f.result}, {"detail", f.detail},
+                      {"seconds", f.seconds}};
+  if (!f.cites.empty()) j["cites"] = f.cites;
+  if (!f.case_yaml.empty()) j["counterexample"] = f.case_yaml;
+  if (!f.case_path.empty()) j["counterexample_file"] = f.case_path;
+  if (!f.suite_entry.empty()) j["suggested_test"] = f.suite_entry;
+  return j;
+}
+
+nlohmann::json to_sarif(const std::vector<Finding>& fs) {
+  nlohmann::json results = nlohmann::json::array();
+  for (const auto& f : fs) {
+    if (f.result == "proved" || f.result == "known_violation") continue;
+    // "file:line:col"
+    std::string file = f.at;
+    int line = 1, col = 1;
+    auto c2 = file.rfind(':');
+    auto c1 = c2 == std::string::npos ? c2 : file.rfind(':', c2 - 1);
+    if (c1 != std::string::npos) {
+      line = std::atoi(file.substr(c1 + 1, c2 - c1 - 1).c_str());
+      col = std::atoi(file.substr(c2 + 1).c_str());
+      file = file.substr(0, c1);
+    }
+    results.push_back(
+        {{"ruleId", f.id},
+         {"level", f.result == "violated" ? "error" : "warning"},
+         {"message", {{"text", f.result + ": " + f.title + ". " + f.detail}}},
+         {"locations",
+          {{{"physicalLocation",
+             {{"artifactLocation", {{"uri", file}}},
+              {"region",
+               {{"startLine", std::max(line, 1)}, {"startColumn", std::max(col, 1)}}}}}}}}});
+  }
+  return {{"version", "2.1.0"},
+          {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+          {"runs", {{{"tool", {{"driver", {{"name", "mmi verify"}}}}}, {"results", results}}}}};
+}
+
+}  // namespace
+
+int run_verify(const VerifyOptions& options) {
+  std::string error;
+  auto bounds = parse_bounds(options, error);
+  if (!bounds) {
+    std::cerr << "mmi: " << error << "\n";
+    return 2;
+  }
+  std::optional<Subject> other;
+  if (!options.against.empty()) {
+    other = load_subject(options.against);
+    if (!other) return 2;
+  }
+  Verifier v(options, *bounds);
+  for (const auto& path : options.policies) {
+    auto s = load_subject(path);
+    if (!s) return 2;
+    v.verify(*s, other ? &*other : nullptr);
+  }
+  if (options.format == "json") {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& f : v.findings) j.push_back(to_json(f));
+    std::cout << j.dump(2) << "\n";
+  } else if (options.format == "sarif") {
+    std::cout << to_sarif(v.findings).dump(2) << "\n";
+  } else {
+    print_text(v.findings, options.suggest_tests);
+  }
+  for (const auto& f : v.findings)
+    if (f.result == "violated" || f.result == "unknown") return 1;
+  return 0;
+}
+
+}  // namespace mmi::verify
