@@ -114,19 +114,21 @@ int main(int argc, char** argv) {
     sub->add_flag("-v,--verbose", verbosity, "More log output (repeatable)");
     sub->add_flag("-q,--quiet", quiet, "Only errors on stderr");
     sub->add_option("--color", color, "auto | always | never (default: auto; NO_COLOR is honoured)")
+        ->option_text("WHEN")
         ->check(CLI::IsMember({"auto", "always", "never"}));
   };
   add_common_flags(&app);
   // One NAME=VALUE per occurrence: `--set a=1 cases.jsonl` leaves the positional alone.
   const auto add_assignments = [](CLI::App* sub, const char* name, std::vector<std::string>& into,
                                   const char* help) {
-    return sub->add_option(name, into, help)->allow_extra_args(false)->type_name("NAME=VALUE");
+    return sub->add_option(name, into, help)->allow_extra_args(false)->option_text("NAME=VALUE");
   };
 
   CheckArgs check;
   auto* c = app.add_subcommand("check", "Load, merge, parse and type-check policies");
   c->add_option("POLICY", check.policies, "Policy files")->required();
   c->add_option("--format", check.format, "text | json | sarif (default: text)")
+      ->option_text("FORMAT")
       ->check(CLI::IsMember({"text", "json", "sarif"}));
   c->add_flag("--werror", check.werror, "Treat warnings as errors");
   c->footer(
@@ -144,11 +146,12 @@ int main(int argc, char** argv) {
   add_assignments(e, "--set", eval.set, "Override a parameter (repeat for more)");
   e->add_option("--fact", eval.facts, "Override a fact (repeat for more)")
       ->allow_extra_args(false)
-      ->type_name("PATH=VALUE");
+      ->option_text("PATH=VALUE");
   e->add_flag("--explain", eval.explain, "Show why each rule fired, did not, or is unknown");
   e->add_flag("--strict", eval.strict, "Unknown case fields are errors");
   e->add_flag("--ignore-dates", eval.ignore_dates, "Ignore the policy's effective/expires dates");
   e->add_option("--format", eval.format, "text | json (default: text)")
+      ->option_text("FORMAT")
       ->check(CLI::IsMember({"text", "json"}));
   e->footer(
       "Examples:\n"
@@ -161,6 +164,7 @@ int main(int argc, char** argv) {
   auto* g = app.add_subcommand("graph", "Print the compiled rule graph");
   g->add_option("-p,--policy", graph.policy, "Policy file")->required();
   g->add_option("--format", graph.format, "dot | json (default: dot)")
+      ->option_text("FORMAT")
       ->check(CLI::IsMember({"dot", "json"}));
   g->footer(
       "Examples:\n"
@@ -176,6 +180,7 @@ int main(int argc, char** argv) {
   t->add_flag("--fail-uncovered", test.fail_uncovered,
               "Exit 1 when a rule never fired or never not-fired (implies --coverage)");
   t->add_option("--format", test.format, "text | json (default: text)")
+      ->option_text("FORMAT")
       ->check(CLI::IsMember({"text", "json"}));
   t->footer(
       "Examples:\n"
@@ -204,6 +209,7 @@ int main(int argc, char** argv) {
   b->add_option("--first-line", batch.first_line,
                 "Number of the input's first line, for error results of a shard (1 to 2^53)");
   b->add_option("--format", batch.format, "json | text (default: json, one line per case)")
+      ->option_text("FORMAT")
       ->check(CLI::IsMember({"json", "text"}));
   b->footer(
       "Examples:\n"
@@ -221,7 +227,7 @@ int main(int argc, char** argv) {
   w->add_option("--against", whatif.against, "Variant policy file");
   w->add_option("--sweep", whatif.sweep, "One variant per value")
       ->allow_extra_args(false)
-      ->type_name("NAME=V1,V2,...");
+      ->option_text("NAME=V1,V2,...");
   w->add_option("--report", whatif.report, "Write a self-contained HTML report here");
   w->add_option("--csv", whatif.csv, "Write the changed cases as CSV here");
   w->add_option("--threads", whatif.threads,
@@ -232,6 +238,7 @@ int main(int argc, char** argv) {
               "Evaluate cases outside the policies' effective/expires dates");
   w->add_flag("--no-progress", whatif_no_progress, "No progress bar");
   w->add_option("--format", whatif.format, "text | json | csv (default: text)")
+      ->option_text("FORMAT")
       ->check(CLI::IsMember({"text", "json", "csv"}));
   w->footer(
       "Examples:\n"
