@@ -62,6 +62,11 @@ int run_batch(const BatchArgs& args) {
   auto inputs = expand_case_inputs(args.cases);
   if (!inputs) return 2;
   const bool several = inputs->size() > 1;
+  if (several && *first_line != 1) {
+    // A shard is one input; numbering several files from N would name lines that are not theirs.
+    complain("--first-line numbers one input's lines; it cannot be used with several inputs");
+    return 2;
+  }
   CaseStreamOptions stream_options;
   stream_options.first_line = *first_line;
   stream_options.json_file_is_one_case = true;

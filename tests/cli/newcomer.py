@@ -303,6 +303,8 @@ def inputs():
     check("several files, text: the file before `line N`",
           rc == 0 and out.splitlines()[3] == "BAD\terror\t-\t-\t-\t" + os.path.join(d, "a.jsonl") +
           ": line 3: `as_of` must be a date YYYY-MM-DD, found `2025-13-01`", out)
+    rc, out, err = run(["batch", "-p", ACME, "--first-line", "7", os.path.join(d, "b.yaml"), os.path.join(d, "a.jsonl")])
+    check("--first-line with several inputs is a usage error", rc == 2 and out == "" and "--first-line" in err, err)
     rc, out, err = run(["batch", "-p", ACME, "-", os.path.join(d, "b.yaml")], stdin=book[0] + "\n")
     check("stdin and a file", rc == 0 and len(out.splitlines()) == 2, out + err)
     empty = os.path.join(work, "empty")
