@@ -11,6 +11,39 @@
 
 namespace mmi::cli {
 
+namespace {
+
+// With several inputs, an error result names its file: `"file":"…"` first in a JSON line, the
+// file before "line N" in a text row. Results that are not errors pass unchanged.
+std::string mark_errors_with_file(std::string_view chunk, const std::string& file, bool text) {
+  std::string quoted;
+  append_json_string(quoted, file);
+  std::string out;
+  out.reserve(chunk.size() + 64);
+  while (!chunk.empty()) {
+    std::size_t end = chunk.find('\n');
+    std::string_view row = chunk.substr(0, end == std::string_view::npos ? chunk.size() : end + 1);
+    chunk.remove_prefix(row.size());
+    if (text) {
+      // "CASE\terror\t-\t-\t-\tline N: message": the file goes before "line N".
+      std::size_t status = row.find("\terror\t"), at = row.find("\tline ");
+      if (status != std::string_view::npos && at != std::string_view::npos && status < at) {
+        out.append(row.substr(0, at + 1)).append(printable(file)).append(": ");
+        out.append(row.substr(at + 1));
+      } else {
+        out.append(row);
+      }
+    } else if (row.starts_with("{") && row.find("\"status\":\"error\"") != std::string_view::npos) {
+      out.append("{\"file\":").append(quoted).append(",").append(row.substr(1));
+    } else {
+      out.append(row);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 int run_batch(const BatchArgs& args) {
   Assignments set;
   if (!parse_assignments(args.set, "--set", set)) return 2;
@@ -26,14 +59,27 @@ int run_batch(const BatchArgs& args) {
   options.case_options.ignore_dates = args.ignore_dates;
   options.text = args.format == "text";
 
-  std::string error;
+  auto inputs = expand_case_inputs(args.cases);
+  if (!inputs) return 2;
+  const bool several = inputs->size() > 1;
+  if (several && *first_line != 1) {
+    // A shard is one input; numbering several files from N would name lines that are not theirs.
+    complain("--first-line numbers one input's lines; it cannot be used with several inputs");
+    return 2;
+  }
   CaseStreamOptions stream_options;
   stream_options.first_line = *first_line;
+  stream_options.json_file_is_one_case = true;
   if (!readable_file(args.policy, "policy")) return 2;
-  auto stream = open_case_stream(args.cases, stream_options, error);
-  if (!stream) {
-    complain(args.cases + ": " + error);
-    return 2;
+  // Every input opens before anything is written: a missing third file fails the run up front.
+  std::vector<std::unique_ptr<CaseStream>> streams;
+  for (const auto& input : *inputs) {
+    std::string error;
+    streams.push_back(open_case_stream(input, stream_options, error));
+    if (!streams.back()) {
+      complain(input + ": " + error);
+      return 2;
+    }
   }
   OutputFile out;
   if (!out.open(args.output)) {
@@ -44,30 +90,44 @@ int run_batch(const BatchArgs& args) {
   auto graph = compile_or_report(args.policy, set, code);
   if (!graph) return code;
 
-  BatchProgress progress;
   BatchSummary summary;
-  {
-    std::unique_ptr<ProgressBar> bar;
-    if (args.progress && stderr_is_terminal())
-      bar = std::make_unique<ProgressBar>(progress, stream->total_bytes());
-    summary = run_batch(
-        graph, *stream, options, [&](std::string_view chunk) { return out.write(chunk); },
-        &progress);
-  }
   const char* nothing_left = args.output == "-" ? "" : "; no output file was left";
-  if (!summary.start_error.empty()) {
-    complain(summary.start_error + "; use fewer --threads" + nothing_left);
-    return 2;
-  }
-  if (summary.write_failed) {
-    complain("cannot write " + out.error() + nothing_left);
-    return 2;
-  }
-  if (!summary.read_error.empty()) {
-    out.abort();
-    complain(args.cases + ": read failed after " + thousands(summary.cases) +
-             " cases: " + summary.read_error + nothing_left);
-    return 2;
+  for (std::size_t k = 0; k < streams.size(); ++k) {
+    const std::string& input = (*inputs)[k];
+    BatchProgress progress;
+    BatchSummary part;
+    {
+      std::unique_ptr<ProgressBar> bar;
+      if (args.progress && stderr_is_terminal())
+        bar = std::make_unique<ProgressBar>(progress, streams[k]->total_bytes());
+      auto write = [&](std::string_view chunk) {
+        return several ? out.write(mark_errors_with_file(chunk, input, options.text))
+                       : out.write(chunk);
+      };
+      part = run_batch(graph, *streams[k], options, write, &progress);
+    }
+    if (!part.start_error.empty()) {
+      complain(part.start_error + "; use fewer --threads" + nothing_left);
+      return 2;
+    }
+    if (part.write_failed) {
+      complain("cannot write " + out.error() + nothing_left);
+      return 2;
+    }
+    if (!part.read_error.empty()) {
+      out.abort();
+      complain(input + ": read failed after " + thousands(part.cases) +
+               " cases: " + part.read_error + nothing_left);
+      return 2;
+    }
+    summary.cases += part.cases;
+    for (int s = 0; s < 4; ++s) summary.by_status[s] += part.by_status[s];
+    if (part.warned_cases && !summary.warned_cases)
+      summary.first_warning = several ? input + " " + part.first_warning : part.first_warning;
+    summary.warned_cases += part.warned_cases;
+    summary.bytes_in += part.bytes_in;
+    summary.bytes_out += part.bytes_out;
+    summary.seconds += part.seconds;
   }
   if (!out.commit()) {
     complain("cannot write " + out.error() + nothing_left);

@@ -37,7 +37,7 @@ int run_check(const CheckArgs& args) {
   } else if (format == Format::sarif) {
     out = render_sarif(all, engine_version());
   } else {
-    out = render_text(all, stdout_is_terminal());
+    out = render_text(all, color_for(1));
     for (const auto& [path, ok] : verdicts)
       if (ok) out += path + ": ok\n";
     out += std::to_string(all.error_count()) + " error" + (all.error_count() == 1 ? "" : "s") +

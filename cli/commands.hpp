@@ -13,8 +13,13 @@ namespace mmi::cli {
 
 enum class Format { text, json, sarif, dot, csv };
 
-// Resolved from --format, or text on a terminal and json otherwise.
-Format output_format(const std::string& flag, Format terminal_default = Format::text);
+// Resolved from --format; without one, the command's default (never chosen by whether stdout is a
+// terminal: only colour and the progress bar are).
+Format output_format(const std::string& flag, Format default_format = Format::text);
+// --color auto|always|never; auto colours a terminal unless NO_COLOR is set and non-empty.
+enum class ColorChoice { auto_, always, never };
+void set_color_choice(ColorChoice choice);
+bool color_for(int fd);  // colour on this file descriptor (1 stdout, 2 stderr)?
 bool stdout_is_terminal();
 bool stderr_is_terminal();
 
@@ -41,12 +46,13 @@ struct GraphArgs {
 struct TestArgs {
   std::vector<std::string> suites;
   std::string junit, format;
-  bool coverage = false;
+  bool coverage = false, fail_uncovered = false;  // --fail-uncovered implies --coverage
 };
 
 struct BatchArgs {
-  std::string policy, cases, format;
-  std::string output = "-";  // -o; "-" is stdout
+  std::string policy, format;
+  std::vector<std::string> cases;  // files, directories (their case files), "-" for stdin
+  std::string output = "-";        // -o; "-" is stdout
   std::vector<std::string> set;
   std::string threads;  // "" = the cores; checked by resolve_threads
   bool strict = false, progress = true, ignore_dates = false;

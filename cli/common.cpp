@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -26,13 +27,32 @@ bool stderr_is_terminal() {
   return isatty(STDERR_FILENO) == 1;
 }
 
-Format output_format(const std::string& flag, Format terminal_default) {
+Format output_format(const std::string& flag, Format default_format) {
+  // The default never depends on whether stdout is a terminal: a CI log gets the same text as a
+  // person does; programs ask for --format json.
   if (flag == "text") return Format::text;
   if (flag == "json") return Format::json;
   if (flag == "sarif") return Format::sarif;
   if (flag == "dot") return Format::dot;
   if (flag == "csv") return Format::csv;
-  return stdout_is_terminal() ? terminal_default : Format::json;
+  return default_format;
+}
+
+namespace {
+ColorChoice g_color = ColorChoice::auto_;
+}
+
+void set_color_choice(ColorChoice choice) {
+  g_color = choice;
+}
+
+bool color_for(int fd) {
+  if (g_color == ColorChoice::always) return true;
+  if (g_color == ColorChoice::never) return false;
+  // https://no-color.org: a set, non-empty NO_COLOR turns colour off unless --color=always.
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color && *no_color) return false;
+  return isatty(fd) == 1;
 }
 
 std::string markup_escape(const std::string& s) {
@@ -164,9 +184,46 @@ bool parse_assignments(const std::vector<std::string>& raw, const char* flag, As
       complain(std::string(flag) + " takes NAME=VALUE, not `" + item + "`");
       return false;
     }
-    out.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+    std::string name = item.substr(0, eq);
+    for (const auto& [given, value] : out)
+      if (given == name) {
+        complain(std::string(flag) + " `" + name + "` is given twice; give each name once");
+        return false;
+      }
+    out.emplace_back(std::move(name), item.substr(eq + 1));
   }
   return true;
+}
+
+std::optional<std::vector<std::string>> expand_case_inputs(const std::vector<std::string>& inputs) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  for (const auto& input : inputs) {
+    std::error_code ec;
+    if (input == "-" || !fs::is_directory(input, ec)) {
+      files.push_back(input);  // opened (and any error reported) by the caller
+      continue;
+    }
+    std::vector<std::string> inside;
+    for (const auto& entry : fs::directory_iterator(input, ec)) {
+      std::string ext = entry.path().extension().string();
+      for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (ext != ".jsonl" && ext != ".ndjson" && ext != ".yaml" && ext != ".yml" && ext != ".json")
+        continue;
+      if (entry.is_regular_file(ec)) inside.push_back(entry.path().string());
+    }
+    if (ec) {
+      complain("cannot read directory `" + input + "`: " + ec.message());
+      return std::nullopt;
+    }
+    if (inside.empty()) {
+      complain("no case files (*.jsonl, *.ndjson, *.yaml, *.yml, *.json) in `" + input + "`");
+      return std::nullopt;
+    }
+    std::sort(inside.begin(), inside.end());
+    files.insert(files.end(), inside.begin(), inside.end());
+  }
+  return files;
 }
 
 std::shared_ptr<const Graph> compile_or_report(const std::string& path, const Assignments& set,
@@ -190,7 +247,7 @@ std::shared_ptr<const Graph> compile_or_report(const std::string& path, const As
       if (d.severity == Severity::error && d.at.path.rfind("--set", 0) != 0) usage = false;
     exit_code = usage ? 2 : 1;
     compiled.diagnostics.sort();
-    std::fputs(render_text(compiled.diagnostics, stderr_is_terminal()).c_str(), stderr);
+    std::fputs(render_text(compiled.diagnostics, color_for(2)).c_str(), stderr);
     return nullptr;
   }
   return compiled.graph;

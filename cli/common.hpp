@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "engine/mmi.hpp"
@@ -40,6 +41,10 @@ void remove_temporaries_on_signals();
 bool readable_file(const std::string& path, const char* what);
 // Why `path` cannot be read ("cannot read policy `x`: no such file"), nullopt when it can.
 std::optional<std::string> why_unreadable(const std::string& path, const char* what);
+// Case inputs of `batch`/`whatif`: files as given ("-" is stdin) and, for a directory, every
+// *.jsonl, *.ndjson, *.yaml, *.yml and *.json directly inside it in name order (not recursive).
+// nullopt after a usage error (a directory with no case files, a path that does not exist).
+std::optional<std::vector<std::string>> expand_case_inputs(const std::vector<std::string>& inputs);
 std::optional<DayNumber> parse_date_flag(const std::string& text, const char* flag);
 // Loads one case file (YAML or JSON) into the session's CaseData, without CaseLoader::finish()
 // (the caller applies --fact/--as-of first); errors land in session.case_data().error.

@@ -36,8 +36,8 @@ int run_eval(const EvalArgs& args) {
     session.loader().finish(c);
   }
   for (const auto& w : c.warnings)
-    std::fprintf(stderr, "%s: warning[%s]: %s at %s\n", args.case_path.c_str(), std::string(code_name(w.code)).c_str(),
-                 w.message.c_str(), w.at.c_str());
+    std::fprintf(stderr, "%s: warning[%s]: %s at %s\n", args.case_path.c_str(),
+                 std::string(code_name(w.code)).c_str(), w.message.c_str(), w.at.c_str());
   const CheckedPolicy& p = graph->policy;
   if (c.error && c.error->code == Code::E404) {
     complain(args.case_path + ": " + c.error->message + "; use --ignore-dates to evaluate anyway");
@@ -58,6 +58,8 @@ int run_eval(const EvalArgs& args) {
       for (std::uint32_t r = 0; r < p.rules.size(); ++r)
         out += explanation_text(session.evaluator().explain_rule(r)) + "\n";
       out += explanation_text(session.evaluator().explain_decision());
+      auto parameters = session.evaluator().explain_parameters();
+      if (!parameters.empty()) out += "\nparameters used:\n" + parameters_text(parameters);
     }
     if (!print(out)) return 2;
   }

@@ -6,12 +6,15 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <iostream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
@@ -46,84 +49,187 @@ int print_help(CLI::App& app, const CLI::Error& e) {
   return mmi::cli::print(text.str()) ? finish(code) : 2;
 }
 
+// Edit distance, for "did you mean" on mistyped commands and flags.
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The closest of `known` to `word` when it is close enough to be a typo; "" otherwise.
+std::string closest(const std::string& word, const std::vector<std::string>& known) {
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
+  for (const auto& k : known) {
+    std::size_t d = edit_distance(word, k);
+    if (d < best_distance) best_distance = d, best = k;
+  }
+  return best;
+}
+
+std::string did_you_mean(const std::string& suggestion) {
+  return suggestion.empty() ? std::string() : "; did you mean `" + suggestion + "`?";
+}
+
+// Every long and short flag name of `app` (with dashes), for suggestions.
+std::vector<std::string> flag_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::Option* opt : app.get_options()) {
+    for (const auto& n : opt->get_lnames()) names.push_back("--" + n);
+    for (const auto& n : opt->get_snames()) names.push_back("-" + n);
+  }
+  return names;
+}
+
+// A usage error: one line on stderr pointing at the right --help; exit code 2.
+int usage_error(const std::string& command, const std::string& message) {
+  std::string where = command.empty() ? "mmi" : "mmi " + command;
+  std::fprintf(stderr, "%s: %s (see `%s --help`)\n", where.c_str(), message.c_str(), where.c_str());
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace mmi::cli;
   CLI::App app{"mmi — Maximum Medical Improvement rules engine", "mmi"};
   app.set_version_flag("--version", std::string("mmi ") + mmi::engine_version());
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
+  app.footer(
+      "Examples:\n"
+      "  mmi check policies/us-tx.yaml\n"
+      "  mmi eval -p policies/us-tx.yaml -c policies/examples/cases/c-1001.yaml\n"
+      "  mmi help batch\n");
   int verbosity = 0;
-  app.add_flag("-v,--verbose", verbosity, "More log output (repeatable)");
   bool quiet = false;
-  app.add_flag("-q,--quiet", quiet, "Only errors on stderr");
-
-  auto add_log_flags = [&](CLI::App* sub) {
+  std::string color = "auto";
+  const auto add_common_flags = [&](CLI::App* sub) {
     sub->add_flag("-v,--verbose", verbosity, "More log output (repeatable)");
     sub->add_flag("-q,--quiet", quiet, "Only errors on stderr");
+    sub->add_option("--color", color, "auto | always | never (default: auto; NO_COLOR is honoured)")
+        ->option_text("WHEN")
+        ->check(CLI::IsMember({"auto", "always", "never"}));
+  };
+  add_common_flags(&app);
+  // One NAME=VALUE per occurrence: `--set a=1 cases.jsonl` leaves the positional alone.
+  const auto add_assignments = [](CLI::App* sub, const char* name, std::vector<std::string>& into,
+                                  const char* help) {
+    return sub->add_option(name, into, help)->allow_extra_args(false)->option_text("NAME=VALUE");
   };
 
   CheckArgs check;
   auto* c = app.add_subcommand("check", "Load, merge, parse and type-check policies");
   c->add_option("POLICY", check.policies, "Policy files")->required();
-  c->add_option("--format", check.format, "text | json | sarif")
+  c->add_option("--format", check.format, "text | json | sarif (default: text)")
+      ->option_text("FORMAT")
       ->check(CLI::IsMember({"text", "json", "sarif"}));
   c->add_flag("--werror", check.werror, "Treat warnings as errors");
-  add_log_flags(c);
+  c->footer(
+      "Examples:\n"
+      "  mmi check policies/us-tx.yaml\n"
+      "  mmi check --werror policies/*.yaml\n"
+      "  mmi check --format sarif policies/us-tx.yaml > mmi.sarif\n");
+  add_common_flags(c);
 
   EvalArgs eval;
   auto* e = app.add_subcommand("eval", "Evaluate one case");
   e->add_option("-p,--policy", eval.policy, "Policy file")->required();
   e->add_option("-c,--case", eval.case_path, "Case file (YAML or JSON)")->required();
   e->add_option("--as-of", eval.as_of, "Evaluation date, overriding the case's as_of");
-  e->add_option("--set", eval.set, "Override a parameter: NAME=VALUE (repeatable)");
-  e->add_option("--fact", eval.facts, "Override a fact: PATH=VALUE (repeatable)");
+  add_assignments(e, "--set", eval.set, "Override a parameter (repeat for more)");
+  e->add_option("--fact", eval.facts, "Override a fact (repeat for more)")
+      ->allow_extra_args(false)
+      ->option_text("PATH=VALUE");
   e->add_flag("--explain", eval.explain, "Show why each rule fired, did not, or is unknown");
   e->add_flag("--strict", eval.strict, "Unknown case fields are errors");
   e->add_flag("--ignore-dates", eval.ignore_dates, "Ignore the policy's effective/expires dates");
-  e->add_option("--format", eval.format, "text | json")->check(CLI::IsMember({"text", "json"}));
-  add_log_flags(e);
+  e->add_option("--format", eval.format, "text | json (default: text)")
+      ->option_text("FORMAT")
+      ->check(CLI::IsMember({"text", "json"}));
+  e->footer(
+      "Examples:\n"
+      "  mmi eval -p policies/us-tx.yaml -c policies/examples/cases/c-1001.yaml\n"
+      "  mmi eval -p policies/us-tx.yaml -c policies/examples/cases/c-1001.yaml --explain\n"
+      "  mmi eval -p policies/us-tx.yaml -c case.yaml --set tx_sib_threshold=10 --format json\n");
+  add_common_flags(e);
 
   GraphArgs graph;
   auto* g = app.add_subcommand("graph", "Print the compiled rule graph");
   g->add_option("-p,--policy", graph.policy, "Policy file")->required();
-  g->add_option("--format", graph.format, "dot | json")->check(CLI::IsMember({"dot", "json"}));
-  add_log_flags(g);
+  g->add_option("--format", graph.format, "dot | json (default: dot)")
+      ->option_text("FORMAT")
+      ->check(CLI::IsMember({"dot", "json"}));
+  g->footer(
+      "Examples:\n"
+      "  mmi graph -p policies/us-tx.yaml | dot -Tsvg > us-tx.svg\n"
+      "  mmi graph -p policies/us-tx.yaml --format json\n");
+  add_common_flags(g);
 
   TestArgs test;
   auto* t = app.add_subcommand("test", "Run policy test suites");
   t->add_option("SUITE", test.suites, "Test suite files (*.test.yaml)")->required();
   t->add_option("--junit", test.junit, "Write JUnit XML here");
   t->add_flag("--coverage", test.coverage, "Report how often each rule fired / did not fire");
-  t->add_option("--format", test.format, "text | json")->check(CLI::IsMember({"text", "json"}));
-  add_log_flags(t);
+  t->add_flag("--fail-uncovered", test.fail_uncovered,
+              "Exit 1 when a rule never fired or never not-fired (implies --coverage)");
+  t->add_option("--format", test.format, "text | json (default: text)")
+      ->option_text("FORMAT")
+      ->check(CLI::IsMember({"text", "json"}));
+  t->footer(
+      "Examples:\n"
+      "  mmi test policies/tests/us-tx.test.yaml\n"
+      "  mmi test --fail-uncovered policies/tests/*.test.yaml\n"
+      "  mmi test --junit report.xml policies/tests/*.test.yaml\n");
+  add_common_flags(t);
 
   BatchArgs batch;
+  bool batch_no_progress = false;
   auto* b = app.add_subcommand("batch", "Evaluate many cases (JSON Lines or a YAML stream)");
   b->add_option("-p,--policy", batch.policy, "Policy file")->required();
-  b->add_option("CASES", batch.cases, "Cases file (.jsonl, .yaml); - for stdin")->required();
+  b->add_option("CASES", batch.cases,
+                "Case files (.jsonl, .ndjson, .yaml, .yml, .json) and directories of them; "
+                "- for stdin")
+      ->required();
   b->add_option("-o,--output", batch.output, "Write results here (atomically) instead of stdout");
   b->add_option("--threads", batch.threads,
                 "Worker threads (default: the cores; at most 4 × the cores, at least 64)");
-  b->add_option("--set", batch.set, "Override a parameter: NAME=VALUE (repeatable)");
+  add_assignments(b, "--set", batch.set, "Override a parameter (repeat for more)");
   b->add_option("--as-of", batch.as_of, "Evaluation date for every case");
   b->add_flag("--strict", batch.strict, "Unknown case fields are errors");
   b->add_flag("--ignore-dates", batch.ignore_dates,
               "Evaluate cases outside the policy's effective/expires dates");
-  b->add_flag("!--no-progress", batch.progress, "No progress bar");
+  b->add_flag("--no-progress", batch_no_progress, "No progress bar");
   b->add_option("--first-line", batch.first_line,
                 "Number of the input's first line, for error results of a shard (1 to 2^53)");
-  b->add_option("--format", batch.format, "json (results are JSON Lines)")
+  b->add_option("--format", batch.format, "json | text (default: json, one line per case)")
+      ->option_text("FORMAT")
       ->check(CLI::IsMember({"json", "text"}));
-  add_log_flags(b);
+  b->footer(
+      "Examples:\n"
+      "  mmi batch -p policies/us-tx.yaml policies/examples/book.jsonl > results.jsonl\n"
+      "  mmi batch -p policies/us-tx.yaml cases/ more-cases.yaml -o results.jsonl\n"
+      "  cat cases.jsonl | mmi batch -p policies/us-tx.yaml -\n");
+  add_common_flags(b);
 
   WhatifArgs whatif;
+  bool whatif_no_progress = false;
   auto* w = app.add_subcommand("whatif", "Compare a baseline with a variant over the same cases");
   w->add_option("-p,--policy", whatif.policy, "Baseline policy file")->required();
   w->add_option("CASES", whatif.cases, "Cases file (.jsonl, .yaml)")->required();
-  w->add_option("--set", whatif.set, "Variant parameter: NAME=VALUE (repeatable)");
+  add_assignments(w, "--set", whatif.set, "Variant parameter (repeat for more)");
   w->add_option("--against", whatif.against, "Variant policy file");
-  w->add_option("--sweep", whatif.sweep, "NAME=V1,V2,…: one variant per value");
+  w->add_option("--sweep", whatif.sweep, "One variant per value")
+      ->allow_extra_args(false)
+      ->option_text("NAME=V1,V2,...");
   w->add_option("--report", whatif.report, "Write a self-contained HTML report here");
   w->add_option("--csv", whatif.csv, "Write the changed cases as CSV here");
   w->add_option("--threads", whatif.threads,
@@ -132,10 +238,17 @@ int main(int argc, char** argv) {
   w->add_option("--as-of", whatif.as_of, "Evaluation date for every case");
   w->add_flag("--ignore-dates", whatif.ignore_dates,
               "Evaluate cases outside the policies' effective/expires dates");
-  w->add_flag("!--no-progress", whatif.progress, "No progress bar");
-  w->add_option("--format", whatif.format, "text | json | csv")
+  w->add_flag("--no-progress", whatif_no_progress, "No progress bar");
+  w->add_option("--format", whatif.format, "text | json | csv (default: text)")
+      ->option_text("FORMAT")
       ->check(CLI::IsMember({"text", "json", "csv"}));
-  add_log_flags(w);
+  w->footer(
+      "Examples:\n"
+      "  mmi whatif -p policies/us-tx.yaml --set tx_sib_threshold=10 "
+      "policies/examples/book.jsonl\n"
+      "  mmi whatif -p policies/us-tx.yaml --against new-tx.yaml book.jsonl --report r.html\n"
+      "  mmi whatif -p policies/us-tx.yaml --sweep tx_sib_threshold=5,10,15 book.jsonl\n");
+  add_common_flags(w);
 
   auto* lsp = app.add_subcommand("lsp", "Language server for editors (LSP over stdio)");
 
@@ -155,7 +268,11 @@ int main(int argc, char** argv) {
   s->add_option("--header-timeout", serve.header_timeout, "Seconds to send a request's header");
   s->add_option("--idle-timeout", serve.idle_timeout, "Seconds a connection may stay idle");
   s->add_option("--max-connections", serve.max_connections, "Open connections, at most");
-  add_log_flags(s);
+  s->footer(
+      "Examples:\n"
+      "  mmi serve --policies policies/\n"
+      "  mmi serve --policies policies/ --listen 0.0.0.0:8080 --token-file token.txt\n");
+  add_common_flags(s);
 
   mmi::verify::VerifyOptions verify;
   auto* v = app.add_subcommand("verify", "Prove a policy's properties for every case, or break them");
@@ -169,30 +286,91 @@ int main(int argc, char** argv) {
   v->add_option("--against", verify.against, "Another policy: where do they decide differently");
   v->add_flag("--suggest-tests", verify.suggest_tests, "Print counterexamples as suite entries");
 
+  const std::vector<CLI::App*> commands = {c, e, g, t, b, w, s, v, lsp};
   // An option given an empty value (`-o ''`, `--as-of ''`) is a usage error, not "not given".
   const CLI::Validator not_empty(
       [](std::string& value) { return value.empty() ? std::string("needs a value, not ''") : ""; },
       "", "NOT_EMPTY");
-  for (CLI::App* sub : {c, e, g, t, b, w, s, v, lsp})
+  for (CLI::App* sub : commands)
     for (CLI::Option* opt : sub->get_options())
       if (opt->get_type_size() != 0) opt->check(not_empty);
 
+  // The command named on the line (the first word that is not a flag or a flag's value), so that
+  // errors can point at its --help and a typo can be answered with the closest command.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string command;
+  std::size_t command_at = args.size();
+  for (std::size_t k = 0; k < args.size(); ++k) {
+    if (args[k] == "--color") {
+      ++k;
+      continue;
+    }
+    if (!args[k].empty() && args[k][0] == '-') continue;
+    command = args[k];
+    command_at = k;
+    break;
+  }
+  std::vector<std::string> command_names = {"help"};
+  for (CLI::App* sub : commands) command_names.push_back(sub->get_name());
+  if (!command.empty() &&
+      std::find(command_names.begin(), command_names.end(), command) == command_names.end())
+    return usage_error(
+        "", "unknown command `" + command + "`" + did_you_mean(closest(command, command_names)));
+  if (command == "help") {
+    // `mmi help` and `mmi help CMD` are `mmi --help` and `mmi CMD --help`.
+    std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(command_at) + 1,
+                                  args.end());
+    if (!rest.empty() &&
+        std::find(command_names.begin(), command_names.end(), rest[0]) == command_names.end())
+      return usage_error(
+          "", "unknown command `" + rest[0] + "`" + did_you_mean(closest(rest[0], command_names)));
+    args = rest.empty() ? std::vector<std::string>{"--help"}
+                        : std::vector<std::string>{rest[0], "--help"};
+    command = rest.empty() ? "" : rest[0];
+  }
+
   mmi::cli::remove_temporaries_on_signals();
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 pops from the back
+    app.parse(reversed);
   } catch (const CLI::CallForHelp& e) {
     return print_help(app, e);
   } catch (const CLI::CallForAllHelp& e) {
     return print_help(app, e);
   } catch (const CLI::CallForVersion& e) {
     return print_help(app, e);
+  } catch (const CLI::ExtrasError& e) {
+    // CLI11 says "The following argument(s) was/were not expected: A B"; name each with advice.
+    std::vector<std::string> known = flag_names(app);
+    for (CLI::App* sub : commands)
+      if (sub->get_name() == command)
+        for (auto& n : flag_names(*sub)) known.push_back(n);
+    std::string what = e.what();
+    std::string extras = what.substr(what.rfind(": ") + 2);
+    std::string first = extras.substr(0, extras.find(' '));
+    if (!first.empty() && first[0] == '-') {
+      std::string name = first.substr(0, first.find('='));
+      return usage_error(command,
+                         "unknown flag `" + name + "`" + did_you_mean(closest(name, known)));
+    }
+    return usage_error(command, "unexpected argument `" + first + "`");
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "mmi: %s (see mmi --help)\n", e.what());
+    return usage_error(command, e.what());
+  }
+  if (command.empty()) {
+    // Bare `mmi` (or only global flags): the usage on stderr, and a usage error.
+    std::fputs(app.help().c_str(), stderr);
     return 2;
   }
+  batch.progress = !batch_no_progress;
+  whatif.progress = !whatif_no_progress;
+  set_color_choice(color == "always"  ? ColorChoice::always
+                   : color == "never" ? ColorChoice::never
+                                      : ColorChoice::auto_);
 
   // Logs go to stderr; stdout carries results only.
-  spdlog::set_default_logger(spdlog::stderr_color_st("mmi"));
+  spdlog::set_default_logger(spdlog::stderr_color_st(
+      "mmi", color_for(2) ? spdlog::color_mode::always : spdlog::color_mode::never));
   spdlog::set_pattern("mmi: %l: %v");
   spdlog::set_level(quiet            ? spdlog::level::err
                     : verbosity >= 2 ? spdlog::level::debug

@@ -78,6 +78,7 @@ std::string junit_xml(const std::vector<SuiteReport>& reports) {
 
 int run_test(const TestArgs& args) {
   Format format = output_format(args.format);
+  const bool coverage = args.coverage || args.fail_uncovered;
   for (const auto& path : args.suites)
     if (!readable_file(path, "test suite")) return 2;
   OutputFile junit;  // opened first: a --junit that cannot be written fails before the tests run
@@ -87,10 +88,11 @@ int run_test(const TestArgs& args) {
   }
   std::vector<SuiteReport> reports;
   for (const auto& path : args.suites) reports.push_back(run_suite(path));
-  std::size_t passed = 0, failed = 0;
+  std::size_t passed = 0, failed = 0, uncovered = 0;
   for (const auto& r : reports) {
     passed += r.passed();
     failed += r.failed();
+    for (const auto& c : r.coverage) uncovered += c.fired == 0 || c.not_fired == 0;
   }
   std::string out;
   if (format == Format::json) {
@@ -131,21 +133,24 @@ int run_test(const TestArgs& args) {
         out += "]}";
       }
       out += "]";
-      if (args.coverage) {
+      if (coverage) {
         out += ",\"coverage\":[";
         for (std::size_t k = 0; k < r.coverage.size(); ++k) {
           const auto& c = r.coverage[k];
           if (k) out += ',';
           out += "{\"rule\":";
           append_json_string(out, c.rule);
-          out += fmt::format(",\"fired\":{},\"not_fired\":{},\"unknown\":{}}}", c.fired,
-                             c.not_fired, c.unknown);
+          out += fmt::format(",\"fired\":{},\"not_fired\":{},\"unknown\":{},\"covered\":{}}}",
+                             c.fired, c.not_fired, c.unknown,
+                             c.fired > 0 && c.not_fired > 0 ? "true" : "false");
         }
         out += "]";
       }
       out += "}";
     }
-    out += fmt::format("],\"passed\":{},\"failed\":{}}}\n", passed, failed);
+    out += fmt::format("],\"passed\":{},\"failed\":{}", passed, failed);
+    if (coverage) out += fmt::format(",\"uncovered_rules\":{}", uncovered);
+    out += "}\n";
   } else {
     for (const auto& r : reports) {
       if (!r.loaded) {
@@ -162,7 +167,7 @@ int run_test(const TestArgs& args) {
           out += fmt::format("    {:<24} expected {}\n    {:<24} actual   {}\n", m.field,
                              m.expected, "", m.actual);
       }
-      if (args.coverage) {
+      if (coverage) {
         out += "  coverage (tests in which each rule fired / did not fire / was unknown):\n";
         for (const auto& c : r.coverage) {
           std::string flag;
@@ -176,6 +181,9 @@ int run_test(const TestArgs& args) {
       }
     }
     out += fmt::format("{} passed, {} failed\n", passed, failed);
+    if (args.fail_uncovered && uncovered > 0)
+      out += fmt::format("{} rule{} not exercised both ways (--fail-uncovered)\n", uncovered,
+                         uncovered == 1 ? "" : "s");
   }
   if (!args.junit.empty() && !junit.write(junit_xml(reports))) {
     complain("cannot write " + junit.error());
@@ -186,7 +194,8 @@ int run_test(const TestArgs& args) {
     complain("cannot write " + junit.error());
     return 2;
   }
-  return failed > 0 ? 1 : 0;
+  // --fail-uncovered: a rule never fired or never not-fired fails the run like a failed test.
+  return failed > 0 || (args.fail_uncovered && uncovered > 0) ? 1 : 0;
 }
 
 }  // namespace mmi::cli

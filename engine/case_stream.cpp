@@ -309,6 +309,27 @@ bool ends_with(const std::string& s, const char* suffix) {
   return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
 }
 
+// One JSON document on one line: CR and LF outside strings become spaces (inside a string they
+// stay, and the strict reader rejects them as it would anyway).
+void join_json_lines(std::string& text) {
+  bool in_string = false, escaped = false;
+  for (char& c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '\n' || c == '\r') {
+      c = ' ';
+    }
+  }
+  text += '\n';
+}
+
 }  // namespace
 
 std::unique_ptr<CaseStream> open_case_stream(const std::string& path,
@@ -368,7 +389,11 @@ std::unique_ptr<CaseStream> open_case_stream(const std::string& path,
     if (bom_checked && (first = pending.find_first_not_of(" \t\r\n")) != std::string::npos) break;
   }
   CaseFormat format = CaseFormat::json_lines;
-  if (first != std::string::npos && pending[first] == '{') {
+  if (options.json_file_is_one_case && ends_with(lower, ".json")) {
+    while (!eof && pending.size() <= options.max_record_bytes)
+      if (!read_more()) return fail_read();
+    if (eof) join_json_lines(pending);  // a longer one stays as it is: its lines are errors
+  } else if (first != std::string::npos && pending[first] == '{') {
     if (yaml_name) {
       // `{` also opens a YAML flow mapping: JSON Lines only if the first line is one JSON value.
       std::size_t end;

@@ -39,6 +39,9 @@ struct CaseStreamOptions {
   // Input with no line end in this many bytes is not a book of cases (e.g. /dev/zero): the
   // stream stops with an error rather than skip it forever.
   std::uint64_t max_unterminated_bytes = 64ull * 1024 * 1024;
+  // A `*.json` file holds one case, possibly over many lines (`mmi batch` on files and
+  // directories): its line breaks outside strings are read as spaces, making it one record.
+  bool json_file_is_one_case = false;
 };
 
 class CaseStream {

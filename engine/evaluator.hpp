@@ -46,8 +46,23 @@ struct EvalOptions {
 // One node of an explanation: an expression, its value, and the parts that decided it.
 struct Explanation {
   std::string text;
-  std::string value;
+  std::string value;       // as text (2024-09-02, P14D, missing, fired)
+  std::string json_value;  // as a typed JSON value (a number, true, "2024-09-02", null)
+  std::string at;          // where the expression is written: "file:line" ("" when nowhere)
+  std::string cites;       // a rule's citation, on the rule's node
   std::vector<Explanation> parts;
+};
+
+// A parameter a decision used: its value on the date it was read (as_of, or `at DATE`), the
+// dated entry in force then, and where it is written.
+struct ParameterUse {
+  std::string name;
+  std::string value;          // as text
+  std::string json_value;     // typed JSON
+  std::string in_force_from;  // "YYYY-MM-DD" of the dated entry in force; "" for a plain value
+  std::string read_on;        // the date it was read on: as_of or an `at` date ("" when per item)
+  std::string description;
+  std::string at;  // "file:line"
 };
 
 struct EvalState;  // engine/eval_state.hpp
@@ -68,6 +83,9 @@ class Evaluator {
   // After evaluate(): why each rule fired, did not, or is unknown.
   Explanation explain_rule(std::uint32_t rule);
   Explanation explain_decision();
+  // After evaluate(): the parameters the rules, the cutoff and the outputs read, in policy order
+  // (once per date they were read on).
+  std::vector<ParameterUse> explain_parameters();
 
   const Graph& graph() const;
 

@@ -3,6 +3,7 @@
 // a memo slot so each is computed once per evaluation.
 #include "engine/graph.hpp"
 
+#include "engine/mmi.hpp"
 #include "engine/value_json.hpp"
 #include "rules/builtins.hpp"
 
@@ -391,6 +392,9 @@ std::shared_ptr<const Graph> compile_graph(CheckedPolicy policy) {
   append_json_string(h, p.version);
   h += ",\"policy_digest\":";
   append_json_string(h, p.digest);
+  // With the digest, the engine's version: enough to replay a decision exactly.
+  h += ",\"engine_version\":";
+  append_json_string(h, engine_version());
   // language.md §1: title, insurer, jurisdiction and line are echoed in results (when given).
   for (const auto& [name, value] : {std::pair<const char*, const std::string*>{"title", &p.title},
                                     {"insurer", &p.insurer},

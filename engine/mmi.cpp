@@ -80,6 +80,11 @@ void Session::append_result_json(std::string& out, bool explain) {
     append_explanation_json(out, evaluator_.explain_decision());
   else
     out += "null";
+  out += ",\"parameters\":";
+  if (o.status != Status::error)
+    append_parameters_json(out, evaluator_.explain_parameters());
+  else
+    out += "[]";
   out += "}}";
 }
 

@@ -148,9 +148,12 @@ std::string result_text(const Graph& g, const CaseData& c, const Outcome& o,
   }
   s += "  rules\n";
   for (std::size_t r = 0; r < p.rules.size(); ++r) {
-    s += fmt::format("    {:<22} {:<10}", p.rules[r].id, to_string(o.rules[r]));
-    if (!o.rule_dates[r].is_missing()) s += " " + value_to_string(o.rule_dates[r], g);
-    s += "\n";
+    // No trailing blanks: a line copied from a page must compare equal.
+    if (o.rule_dates[r].is_missing())
+      s += fmt::format("    {:<22} {}\n", p.rules[r].id, to_string(o.rules[r]));
+    else
+      s += fmt::format("    {:<22} {:<10} {}\n", p.rules[r].id, to_string(o.rules[r]),
+                       value_to_string(o.rule_dates[r], g));
   }
   if (!missing.empty()) {
     s += "  missing          ";
@@ -161,17 +164,21 @@ std::string result_text(const Graph& g, const CaseData& c, const Outcome& o,
 }
 
 namespace {
+// A node's place is shown where it differs from its parent's (the roots, the lets unfolded).
 void explanation_lines(std::string& s, const Explanation& e, const std::string& prefix, bool last,
-                       bool root) {
+                       bool root, const std::string& parent_at = {}) {
   std::string text = e.text;
   if (text.size() > 100) text = text.substr(0, 97) + "...";
+  std::string tail = e.at.empty() || e.at == parent_at ? "" : "  [" + printable(e.at) + "]";
+  if (!e.cites.empty()) tail += "  cites " + printable(e.cites);
   if (root)
-    s += fmt::format("{}  →  {}\n", text, printable(e.value));
+    s += fmt::format("{}  →  {}{}\n", text, printable(e.value), tail);
   else
-    s += fmt::format("{}{}{}  →  {}\n", prefix, last ? "└─ " : "├─ ", text, printable(e.value));
+    s += fmt::format("{}{}{}  →  {}{}\n", prefix, last ? "└─ " : "├─ ", text, printable(e.value),
+                     tail);
   std::string next = root ? "" : prefix + (last ? "   " : "│  ");
   for (std::size_t k = 0; k < e.parts.size(); ++k)
-    explanation_lines(s, e.parts[k], next, k + 1 == e.parts.size(), false);
+    explanation_lines(s, e.parts[k], next, k + 1 == e.parts.size(), false, e.at);
 }
 }  // namespace
 
@@ -181,17 +188,72 @@ std::string explanation_text(const Explanation& e) {
   return s;
 }
 
+std::string parameters_text(const std::vector<ParameterUse>& uses) {
+  std::string s;
+  std::size_t width = 0;
+  for (const auto& u : uses) width = std::max(width, u.name.size());
+  for (const auto& u : uses) {
+    s += fmt::format("  {:<{}}  {}", u.name, width, printable(u.value));
+    if (!u.in_force_from.empty())
+      s += fmt::format("  (entry of {}, read on {})", u.in_force_from, u.read_on);
+    if (!u.at.empty()) s += "  [" + printable(u.at) + "]";
+    if (!u.description.empty()) s += "  " + printable(u.description);
+    s += "\n";
+  }
+  return s;
+}
+
 void append_explanation_json(std::string& out, const Explanation& e) {
   out += "{\"expr\":";
   json_string(out, e.text);
   out += ",\"value\":";
+  out += e.json_value.empty() ? std::string("null") : e.json_value;
+  out += ",\"text\":";
   json_string(out, e.value);
+  out += ",\"at\":";
+  if (e.at.empty())
+    out += "null";
+  else
+    json_string(out, e.at);
+  if (!e.cites.empty()) {
+    out += ",\"cites\":";
+    json_string(out, e.cites);
+  }
   out += ",\"parts\":[";
   for (std::size_t k = 0; k < e.parts.size(); ++k) {
     if (k) out += ',';
     append_explanation_json(out, e.parts[k]);
   }
   out += "]}";
+}
+
+void append_parameters_json(std::string& out, const std::vector<ParameterUse>& uses) {
+  out += '[';
+  for (std::size_t k = 0; k < uses.size(); ++k) {
+    const ParameterUse& u = uses[k];
+    if (k) out += ',';
+    out += "{\"name\":";
+    json_string(out, u.name);
+    out += ",\"value\":" + (u.json_value.empty() ? std::string("null") : u.json_value);
+    out += ",\"text\":";
+    json_string(out, u.value);
+    for (const auto& [key, text] :
+         {std::pair<const char*, const std::string*>{"in_force_from", &u.in_force_from},
+          {"read_on", &u.read_on},
+          {"at", &u.at}}) {
+      out += fmt::format(",\"{}\":", key);
+      if (text->empty())
+        out += "null";
+      else
+        json_string(out, *text);
+    }
+    if (!u.description.empty()) {
+      out += ",\"description\":";
+      json_string(out, u.description);
+    }
+    out += '}';
+  }
+  out += ']';
 }
 
 }  // namespace mmi

@@ -22,5 +22,8 @@ std::string result_text(const Graph& g, const CaseData& c, const Outcome& o,
 std::string explanation_text(const Explanation& e);
 // Explanation as JSON.
 void append_explanation_json(std::string& out, const Explanation& e);
+// The parameters a decision used (Evaluator::explain_parameters), as text lines and as JSON.
+std::string parameters_text(const std::vector<ParameterUse>& uses);
+void append_parameters_json(std::string& out, const std::vector<ParameterUse>& uses);
 
 }  // namespace mmi

@@ -2,6 +2,8 @@
 // rules/builtins.hpp).
 #include "rules/checker_impl.hpp"
 
+#include <cctype>
+
 namespace mmi::check {
 
 // What a built-in's typing rule sees of a call (rules/builtins.hpp).
@@ -124,7 +126,8 @@ std::uint32_t Checker::check_name(Expr& e, const CheckedExpr& ce, const Scope& s
   std::string help = did_you_mean(e.name, names_in_scope(scope));
   if (help.empty() && rule_.count(e.name))
     help = fmt::format("`{}` is a rule: use `fired({})` or `mmi_date({})`", e.name, e.name, e.name);
-  error(ce, e, Code::E200, fmt::format("unknown name `{}`", e.name), help);
+  // After a failed include (E016), an unknown name is most likely one it would have declared.
+  if (!m_.include_failed) error(ce, e, Code::E200, fmt::format("unknown name `{}`", e.name), help);
   return type_id::error;
 }
 
@@ -192,6 +195,16 @@ void Checker::check_enum_literal(const CheckedExpr& ce, std::uint32_t enum_t, co
     check_one(other);
 }
 
+namespace {
+// YYYY-MM-DD, digits in place (whether it is a real date the literal would then check).
+bool looks_like_date(const std::string& t) {
+  if (t.size() != 10 || t[4] != '-' || t[7] != '-') return false;
+  for (std::size_t k : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (!std::isdigit(static_cast<unsigned char>(t[k]))) return false;
+  return true;
+}
+}  // namespace
+
 std::uint32_t Checker::binary_error(const CheckedExpr& ce, const Expr& e, std::uint32_t a,
                                     std::uint32_t b) {
   std::string help;
@@ -201,6 +214,14 @@ std::uint32_t Checker::binary_error(const CheckedExpr& ce, const Expr& e, std::u
     if ((is(a, TypeTag::duration) && is(b, TypeTag::period)) ||
         (is(a, TypeTag::period) && is(b, TypeTag::duration)))
       help = "periods (months) and durations (days) do not mix";
+  }
+  // `date > "2024-01-01"`: a quoted date is text. Say how to write it.
+  for (std::size_t k = 0; k < 2 && help.empty() && e.args.size() == 2; ++k) {
+    const Expr& quoted = e.args[k];
+    if (is(k == 0 ? b : a, TypeTag::date) && quoted.kind == ExprKind::literal &&
+        quoted.literal.kind == LiteralKind::text && looks_like_date(quoted.literal.text))
+      help = fmt::format("dates are written without quotes: `{}`, not `\"{}\"`",
+                         quoted.literal.text, quoted.literal.text);
   }
   error(ce, e, Code::E201,
         fmt::format("cannot apply `{}` to {} and {}", expr_kind_symbol(e.kind), name(a), name(b)),

@@ -1,6 +1,8 @@
 // Warnings: unused declarations, rules that can never fire or always do, identical rules.
 #include "rules/checker_impl.hpp"
 
+#include <cctype>
+
 namespace mmi::check {
 
 std::optional<bool> Checker::constant_bool(const Expr& e) {
@@ -30,7 +32,37 @@ std::optional<bool> Checker::constant_bool(const Expr& e) {
   }
 }
 
+void Checker::mark_names_in_unparsed() {
+  for (const auto& text : unparsed_) {
+    std::size_t k = 0;
+    while (k < text.size()) {
+      unsigned char c = static_cast<unsigned char>(text[k]);
+      if (!(std::isalpha(c) || c == '_')) {
+        ++k;
+        continue;
+      }
+      std::size_t end = k;
+      while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) ||
+                                   text[end] == '_' || text[end] == '.'))
+        ++end;
+      std::string word = text.substr(k, end - k);
+      k = end;
+      // `a.b.c`: the name `a`, and the fact paths `a`, `a.b`, `a.b.c`.
+      std::string head = word.substr(0, word.find('.'));
+      if (auto it = param_.find(head); it != param_.end()) param_used_[it->second] = true;
+      if (auto it = let_.find(head); it != let_.end()) let_used_[it->second] = true;
+      for (std::size_t dot = 0; dot != std::string::npos;) {
+        dot = word.find('.', dot + 1);
+        std::string path = word.substr(0, dot);
+        if (auto it = fact_by_path_.find(path); it != fact_by_path_.end())
+          mark_fact_used(it->second);
+      }
+    }
+  }
+}
+
 void Checker::warn() {
+  mark_names_in_unparsed();
   // A module's lets and parameters are there for the policies that include it.
   bool top = !m_.is_module;
   for (std::uint32_t i = 0; i < p_.parameters.size() && top; ++i)

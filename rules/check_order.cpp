@@ -6,7 +6,10 @@ namespace mmi::check {
 
 std::optional<CheckedExpr> Checker::parse(const ExprSource& src) {
   auto r = parse_expression(src, diags_);
-  if (!r.ok) return std::nullopt;
+  if (!r.ok) {
+    unparsed_.push_back(src.text());
+    return std::nullopt;
+  }
   return CheckedExpr{std::move(r.expr), src, type_id::error};
 }
 

@@ -43,6 +43,10 @@ class Checker {
   std::vector<bool> fact_used_, param_used_, let_used_;
   std::vector<bool> let_ok_;  // parsed and not in a cycle
   std::vector<bool> let_typed_;
+  // Texts of expressions that failed to parse: the names in them count as used (no "never used"
+  // warning on top of the syntax error).
+  std::vector<std::string> unparsed_;
+  void mark_names_in_unparsed();
 
   std::uint32_t intern(TypeDesc t);
   std::uint32_t enum_type(const std::vector<std::string>& values);

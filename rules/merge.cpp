@@ -40,7 +40,8 @@ class Merger {
       : diags_(diags), out_(out), reader_(reader) {}
 
   // Loads `path` and everything it includes; returns false if the file itself failed to load.
-  bool visit(const std::string& path, const SourceLocation& requested_at, bool top) {
+  bool visit(const std::string& path, const SourceLocation& requested_at, bool top,
+             const std::string& as_written = {}) {
     std::string key = canonical_or_same(path);
     for (std::size_t i = 0; i < stack_.size(); ++i) {
       if (stack_[i] == key) {
@@ -56,19 +57,31 @@ class Merger {
     if (reader_ && *reader_) unsaved = (*reader_)(path);
     std::error_code ec;
     if (!unsaved && !top && !fs::exists(path, ec)) {
-      diags_.error(Code::E016, fmt::format("included file `{}` not found", path), requested_at);
+      out_.include_failed = true;
+      std::string including =
+          display_.empty() ? std::string("the including file") : "`" + display_.back() + "`";
+      diags_.error(Code::E016,
+                   fmt::format("included file `{}` not found: looked for `{}`", as_written, path),
+                   requested_at,
+                   fmt::format("includes are relative to the including file ({}), not to the "
+                               "current directory; unknown names it would have declared are "
+                               "not reported",
+                               including));
       return true;
     }
     auto file = unsaved ? load_policy_text(path, std::move(*unsaved), diags_)
                         : load_policy_file(path, diags_);
-    if (!file) return false;
+    if (!file) {
+      if (!top) out_.include_failed = true;
+      return false;
+    }
     out_.sources.push_back(file->source);
     stack_.push_back(key);
     display_.push_back(path);
     fs::path dir = fs::path(path).parent_path();
     for (const auto& [inc, at] : file->includes) {
       fs::path target = fs::path(inc).is_absolute() ? fs::path(inc) : dir / inc;
-      visit(target.lexically_normal().string(), at, false);
+      visit(target.lexically_normal().string(), at, false, inc);
     }
     stack_.pop_back();
     display_.pop_back();

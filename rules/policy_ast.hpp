@@ -131,6 +131,9 @@ struct MergedPolicy {
   std::string digest;                                      // "sha256:…" of the sources
   SourceLocation at;                                       // the top file
   bool is_module = false;  // no `decision:`: checkable, not evaluable
+  // An include was not found or did not load: names it would have declared are not reported
+  // as unknown (E200), which would only repeat the one real error.
+  bool include_failed = false;
 };
 
 // Loads one YAML policy file (no includes followed). Never throws.

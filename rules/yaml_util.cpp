@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
@@ -116,6 +117,59 @@ SourceLocation YamlContext::location(const YAML::Node& node) const {
 }
 
 namespace {
+// The help for a YAML structure error (`illegal map value`, `end of map not found`, …): these
+// come from indentation, so name the line where the enclosing block starts — the nearest line
+// above indented less than the one in error.
+std::string structure_help(const SourceFile& src, const std::string& message, int mark_line) {
+  static const char* const kStructural[] = {
+      "illegal map value", "end of map not found", "end of sequence not found", "block sequence",
+      "block map",         "illegal tab"};
+  bool structural = false;
+  for (const char* s : kStructural) structural = structural || message.find(s) != std::string::npos;
+  if (!structural || mark_line < 0) return "";
+  auto indent_of = [](std::string_view line) -> std::optional<std::size_t> {
+    std::size_t k = line.find_first_not_of(' ');
+    if (k == std::string_view::npos || line[k] == '#' || line[k] == '\r') return std::nullopt;
+    return k;
+  };
+  std::uint32_t line = static_cast<std::uint32_t>(mark_line) + 1;
+  std::string help =
+      "check the indentation: the keys of one block start in the same column (spaces, not "
+      "tabs), and a value containing `: ` must be quoted";
+  std::optional<std::size_t> here;
+  for (std::uint32_t l = line; l >= 1 && !here; --l) here = indent_of(src.line(l)), line = l;
+  if (!here) return help;
+  auto text_of = [&](std::uint32_t l, std::size_t indent) {
+    std::string text(src.line(l).substr(indent));
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    return text.size() > 60 ? text.substr(0, 57) + "..." : text;
+  };
+  // The line above: indented less than `here` and holding a value (`when: true`), the line in
+  // error is indented too deep under it; the enclosing block is then the one that line is in.
+  std::size_t deeper_than = *here;
+  for (std::uint32_t l = line - 1; l >= 1; --l) {
+    auto indent = indent_of(src.line(l));
+    if (!indent) continue;
+    std::string text = text_of(l, *indent);
+    if (*indent < *here && !text.empty() && text.back() != ':' && text.back() != '|' &&
+        text.back() != '>') {
+      help += fmt::format(
+          "; line {} is indented deeper than line {} (`{}`), which already has "
+          "a value",
+          line, l, text);
+      deeper_than = *indent;
+    }
+    break;
+  }
+  for (std::uint32_t l = line - 1; l >= 1; --l) {
+    auto indent = indent_of(src.line(l));
+    if (indent && *indent < deeper_than)
+      return help +
+             fmt::format("; the enclosing block starts at line {}: `{}`", l, text_of(l, *indent));
+  }
+  return help;
+}
+
 SourceLocation offset_location(const std::shared_ptr<const SourceFile>& src, std::size_t off) {
   SourceLocation loc{src, src->path};
   auto it = std::upper_bound(src->line_starts.begin(), src->line_starts.end(),
@@ -145,7 +199,8 @@ std::optional<YAML::Node> YamlContext::parse() {
   } catch (const YAML::DeepRecursion& e) {
     diags.error(Code::E004, "YAML nested too deeply", location_at(e.mark));
   } catch (const YAML::Exception& e) {
-    diags.error(Code::E002, "YAML syntax error: " + e.msg, location_at(e.mark));
+    diags.error(Code::E002, "YAML syntax error: " + e.msg, location_at(e.mark),
+                structure_help(*source_, e.msg, e.mark.line));
   } catch (const std::exception& e) {
     diags.error(Code::E002, std::string("YAML could not be read: ") + e.what(),
                 SourceLocation{source_, source_->path});
@@ -318,7 +373,9 @@ std::optional<YAML::Node> YamlContext::parse_case() {
   if (!root) {
     diags.error(problem.budget ? Code::E004 : Code::E002,
                 problem.budget ? problem.message : "YAML syntax error: " + problem.message,
-                location_at(problem.mark));
+                location_at(problem.mark),
+                problem.budget ? std::string()
+                               : structure_help(*source_, problem.message, problem.mark.line));
     return std::nullopt;
   }
   if (root->IsNull()) {
@@ -343,7 +400,8 @@ std::vector<YAML::Node> YamlContext::parse_all() {
   } catch (const YAML::DeepRecursion& e) {
     diags.error(Code::E004, "YAML nested too deeply", location_at(e.mark));
   } catch (const YAML::Exception& e) {
-    diags.error(Code::E002, "YAML syntax error: " + e.msg, location_at(e.mark));
+    diags.error(Code::E002, "YAML syntax error: " + e.msg, location_at(e.mark),
+                structure_help(*source_, e.msg, e.mark.line));
   } catch (const std::exception& e) {
     diags.error(Code::E002, std::string("YAML could not be read: ") + e.what(),
                 SourceLocation{source_, source_->path});

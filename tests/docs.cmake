@@ -6,7 +6,7 @@ foreach(file ${MMI_DOC_EXAMPLES})
   file(RELATIVE_PATH name ${PROJECT_SOURCE_DIR} ${file})
   if(name MATCHES "\\.test\\.yaml$")
     add_test(NAME "docs:test:${name}"
-             COMMAND $<TARGET_FILE:mmi> test --format text --coverage ${name}
+             COMMAND $<TARGET_FILE:mmi> test --format text --fail-uncovered ${name}
              WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   elseif(NOT name MATCHES "/cases/")
     add_test(NAME "docs:check:${name}"

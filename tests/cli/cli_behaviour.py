@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Exit codes and messages of the `mmi` command line (docs/cli.md, docs/cli.md).
+"""Exit codes and messages of the `mmi` command line (docs/cli.md).
 
 Usage: cli_behaviour.py MMI   (run from the source root)"""
 import json
@@ -41,7 +41,8 @@ tx = "policies/us-tx.yaml"
 
 expect("version", ["--version"], 0, stdout_has=["mmi "])
 expect("no subcommand is a usage error", [], 2)
-expect("unknown flag", ["check", "--nope", tx], 2, stderr_has=["mmi:"])
+expect("unknown flag", ["check", "--nope", tx], 2,
+       stderr_has=["mmi check: unknown flag `--nope` (see `mmi check --help`)"])
 expect("check a top policy", ["check", "--format", "text", tx], 0, stdout_has=[tx + ": ok"])
 expect("check a module on its own", ["check", "--format", "text", "policies/jurisdictions/us-tx.yaml"], 0,
        stdout_has=["0 errors"])

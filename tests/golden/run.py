@@ -8,9 +8,9 @@ compares stdout, stderr and the exit code with tests/golden/expected/<name>.txt.
     python3 tests/golden/run.py --mmi build/cli/mmi --update-golden  # rewrite the expected files
     python3 tests/golden/run.py --mmi build/cli/mmi check-bad-types  # only some commands
 
-`sha256:…` policy digests are replaced by `sha256:<digest>` before comparing, so that editing a
-shipped policy's comments does not churn every golden file; everything else must match byte for
-byte.
+`sha256:…` policy digests are replaced by `sha256:<digest>` and `"engine_version":"…"` by
+`"engine_version":"<version>"` before comparing, so that editing a shipped policy's comments or
+releasing a version does not churn every golden file; everything else must match byte for byte.
 """
 import argparse
 import difflib
@@ -67,6 +67,7 @@ COMMANDS = {
 }
 
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+ENGINE_VERSION = re.compile(r'"engine_version":"[^"]*"')
 
 
 def run(mmi, args):
@@ -76,6 +77,7 @@ def run(mmi, args):
     if proc.stderr:
         out += "--- stderr ---\n" + proc.stderr
     out += "--- exit %d ---\n" % proc.returncode
+    out = ENGINE_VERSION.sub('"engine_version":"<version>"', out)
     return DIGEST.sub("sha256:<digest>", out)
 
 

@@ -152,7 +152,7 @@ TEST_CASE("batch: a truncated last line without newline is an error naming it", 
   CHECK(res[2]["line"] == 3);
 }
 
-TEST_CASE("batch: invalid UTF-8 and a 10 MB line are errors; the rest goes on", "[batch]") {
+TEST_CASE("batch: invalid UTF-8 and a 10 MB line are errors, the rest goes on", "[batch]") {
   Dir d;
   std::string bad_utf8 =
       R"({"id":"U","as_of":"2025-06-01","injury":{"date":"2024-01-01","body_part":"kn)"

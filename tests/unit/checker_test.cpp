@@ -319,7 +319,12 @@ TEST_CASE("checker E016/E017: missing includes and include cycles", "[checker][E
   TempDir dir;
   auto missing = check(dir, "top.yaml", HEADER + "include: [mods/nope.yaml]\n" + DECISION);
   // The include list item `mods/nope.yaml` is line 4, column 11.
-  CHECK(missing.all == "E016 top.yaml:4:11 included file `mods/nope.yaml` not found\n");
+  // The include as written, the path it was looked for at (beside top.yaml), and why there.
+  CHECK(
+      missing.all ==
+      "E016 top.yaml:4:11 included file `mods/nope.yaml` not found: looked for `mods/nope.yaml`\n");
+  CHECK_THAT(help_of(missing.diags, mmi::Code::E016),
+             Contains("includes are relative to the including file"));
 
   dir.write("a.yaml", "policy: a\ninclude: [b.yaml]\n");
   dir.write("b.yaml", "policy: b\ninclude:\n  - c.yaml\n");
@@ -681,6 +686,40 @@ TEST_CASE("checker: coverage_cutoff and outputs see status, mmi_date and basis",
                            "decision:\n"
                            "  coverage_cutoff: 3\n") ==  // line 9, column 20
         "E205 policy.yaml:9:20 `coverage_cutoff` must be date, but this expression is number\n");
+}
+
+TEST_CASE("checker E016: no cascade of unknown names after a missing include", "[checker][E016]") {
+  TempDir dir;
+  // `income_start` and `cap` would have come from the include: only the E016 is reported.
+  auto c = check(dir, "top.yaml",
+                 HEADER +
+                     "include: [std/fact.yaml]\n"                        // 4
+                     "rules:\n  - id: r\n"                               // 5, 6
+                     "    when: as_of >= benefits.income_start + cap\n"  // 7
+                     "    mmi_date: benefits.income_start\n" +
+                     DECISION);
+  CHECK(c.diags.error_count() == 1);
+  CHECK_THAT(c.all, Contains("E016 top.yaml:4:11 included file `std/fact.yaml` not found"));
+  CHECK_THAT(c.all, !Contains("E200"));
+}
+
+TEST_CASE("checker W300/W301: names in an expression that does not parse count as used",
+          "[checker][warnings]") {
+  auto c = check_text(HEADER +
+                      "parameters:\n"                          // 4
+                      "  cap: 104 weeks\n"                     // 5
+                      "  grace: 2 weeks\n"                     // 6
+                      "let:\n"                                 // 7
+                      "  start: as_of - cap\n"                 // 8
+                      "rules:\n"                               // 9
+                      "  - id: r\n"                            // 10
+                      "    when: start >= >= as_of - grace\n"  // 11: a syntax error
+                      "    mmi_date: as_of\n" +                // 12
+                      DECISION);
+  CHECK(c.diags.error_count() == 1);
+  CHECK_THAT(c.all, Contains("E100 policy.yaml:11:"));
+  CHECK_THAT(c.all, !Contains("W301"));
+  CHECK_THAT(c.all, !Contains("W300"));
 }
 
 // ---- W300–W305: warnings -------------------------------------------------------------------
