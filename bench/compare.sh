@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# mmi against the streaming floor of the peer benchmark (../shared/peers, not shipped with mmi):
+# mmi against the streaming floor of the peer benchmark (a harness outside this repository):
 # runs the peers' harness twice on the same book — `mmi batch --threads 1`, then `--threads 2` —
 # each time beside the reference oracle and the floor, and prints the ratios issue 11 asks for.
 #

@@ -46,7 +46,8 @@ int measure(const char* name, const std::string& policy_path, const std::string&
     session.append_result_json(out);
   }
   CALLGRIND_DUMP_STATS_AT(label.c_str());
-  std::printf("%s rounds %d bytes %zu result %s\n", name, kRounds, json.size(), out.c_str());
+  std::printf("%s rounds %d bytes %zu warnings %zu result %s\n", name, kRounds, json.size(),
+              session.case_data().warnings.size(), out.c_str());
   return 0;
 }
 
