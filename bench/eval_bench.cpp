@@ -1,4 +1,5 @@
-// Engine micro-benchmarks (Google Benchmark): evaluation of a loaded case, load+evaluate from JSON,
+// Engine micro-benchmarks (Google Benchmark): evaluation of a loaded case (Texas; Florida with
+// 10 benefit periods), load+evaluate from JSON,
 // result rendering, policy compilation, expression parsing, and checking a 10,000-rule policy.
 //   build/bench/mmi_bench --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
@@ -7,33 +8,14 @@
 #include <filesystem>
 #include <fstream>
 
+#include "bench/cases.hpp"
 #include "engine/mmi.hpp"
 
 namespace {
 
-const std::string kTexas = std::string(MMI_SOURCE_DIR) + "/policies/us-tx.yaml";
-
-// A realistic Texas case: 20 assessments, 5 treatments, 3 opinions.
-std::string texas_case() {
-  std::string s =
-      R"({"id":"B-1","as_of":"2026-03-01","injury":{"date":"2024-01-15","body_part":"knee"},)"
-      R"("benefits":{"disability_start":"2024-01-16","income_start":"2024-01-23","weekly_rate":812.5},)"
-      R"("prognosis":{"expected_function":85},"assessments":[)";
-  for (int i = 0; i < 20; ++i)
-    s += fmt::format(R"({}{{"date":"2024-{:02}-{:02}","function":{},"pain":{}}})", i ? "," : "",
-                     2 + i / 4, 1 + (i % 4) * 7, 40 + i * 2, 8 - i / 4);
-  s += R"(],"treatments":[)";
-  const char* kinds[] = {"surgery", "therapy", "injection", "medication", "therapy"};
-  for (int i = 0; i < 5; ++i)
-    s += fmt::format(
-        R"({}{{"date":"2024-{:02}-10","kind":"{}","status":"completed","intent":"curative"}})",
-        i ? "," : "", 3 + i, kinds[i]);
-  s +=
-      R"(],"opinions":[{"date":"2025-01-10","source":"treating","specialty":"orthopedics","mmi":true,"mmi_date":"2025-01-05","impairment":12},)"
-      R"({"date":"2024-09-01","source":"ime","mmi":false,"impairment":8},)"
-      R"({"date":"2025-03-10","source":"designated","mmi":true,"mmi_date":"2025-02-01","impairment":15}]})";
-  return s;
-}
+using mmi::bench::florida_case;
+using mmi::bench::texas_case;
+const std::string& kTexas = mmi::bench::kTexasPolicy;
 
 std::shared_ptr<const mmi::Graph> texas() {
   static auto compiled = mmi::compile_policy(kTexas);
@@ -47,6 +29,17 @@ void BM_EvaluateLoadedCase(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_EvaluateLoadedCase);
+
+// Florida with 10 benefit periods: the interval built-ins (days paid, cap dates) dominate.
+void BM_EvaluateFloridaPeriods(benchmark::State& state) {
+  static auto florida = mmi::compile_policy(mmi::bench::kFloridaPolicy);
+  mmi::Session session(florida.graph);
+  session.load_json(florida_case());
+  if (session.case_data().error) state.SkipWithError(session.case_data().error->message.c_str());
+  for (auto _ : state) benchmark::DoNotOptimize(session.evaluate().status);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EvaluateFloridaPeriods);
 
 void BM_LoadJsonAndEvaluate(benchmark::State& state) {
   mmi::Session session(texas());

@@ -75,7 +75,9 @@ struct EvalState {
     return Value::error(static_cast<std::uint32_t>(errors.size() - 1));
   }
 
-  Value operand(const Node& n, std::uint32_t k) { return eval(g.operand(n, k)); }
+  __attribute__((always_inline)) inline Value operand(const Node& n, std::uint32_t k) {
+    return eval(g.operand(n, k));
+  }
 
   __attribute__((always_inline)) inline Value eval(std::uint32_t i) {
     const Node& n = g.nodes[i];
