@@ -170,9 +170,11 @@ bool parse_assignments(const std::vector<std::string>& raw, const char* flag, As
 }
 
 std::shared_ptr<const Graph> compile_or_report(const std::string& path, const Assignments& set,
-                                               int& exit_code) {
+                                               int& exit_code,
+                                               const std::vector<OutputDecl>& extra_outputs) {
   CompileOptions options;
   options.set = set;
+  options.extra_outputs = extra_outputs;
   options.warnings = false;
   auto started = std::chrono::steady_clock::now();
   auto compiled = compile_policy(path, options);
@@ -187,7 +189,7 @@ std::shared_ptr<const Graph> compile_or_report(const std::string& path, const As
   if (!compiled) {
     bool usage = true;
     for (const auto& d : compiled.diagnostics.items())
-      if (d.severity == Severity::error && d.at.path.rfind("--set", 0) != 0) usage = false;
+      if (d.severity == Severity::error && d.at.path.rfind("--", 0) != 0) usage = false;
     exit_code = usage ? 2 : 1;
     compiled.diagnostics.sort();
     std::fputs(render_text(compiled.diagnostics, stderr_is_terminal()).c_str(), stderr);

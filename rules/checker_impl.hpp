@@ -24,6 +24,7 @@ namespace mmi::check {
 struct Scope {
   std::vector<std::uint32_t> items;  // record index of each enclosing `where` item, outermost first
   bool decision = false;
+  bool output = false;  // outputs also see the decision's coverage_cutoff
 };
 
 class Checker {

@@ -66,7 +66,8 @@ enum class Ref : std::uint8_t {
   decision_status,
   decision_mmi_date,
   decision_basis,
-  builtin,  // index into the builtin function table
+  decision_coverage_cutoff,  // outputs only: computed before them
+  builtin,                   // index into the builtin function table
 };
 
 struct Expr {
