@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""What-if in money (tests/whatif_money.cmake): measures, segments, transitions and grids over the
+"""What-if in money (tests/whatif_money.cmake; run in docs/examples/whatif): measures, segments, transitions and grids over the
 hand-made book.jsonl under policy.yaml, every figure worked by hand below.
 
 usage: money_test.py MMI
