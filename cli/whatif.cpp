@@ -279,14 +279,23 @@ std::string decision_text(const Decision& d) {
                      date_or(d.coverage_cutoff, "-"));
 }
 
+// For people: rounded to cents, thousands grouped ("3,620", "-1,234.57"); JSON stays exact.
+std::string money_text(const Decimal& d) {
+  std::string plain = d.round(2).to_string();
+  std::size_t digits = plain[0] == '-' ? 1 : 0, point = plain.find('.');
+  std::size_t end = point == std::string::npos ? plain.size() : point;
+  for (std::size_t k = end; k > digits + 3; k -= 3) plain.insert(k - 3, ",");
+  return plain;
+}
+
 std::string signed_decimal(const Decimal& d) {
-  return (d.sign() > 0 ? "+" : "") + decimal_text(d);
+  return (d.sign() > 0 ? "+" : "") + money_text(d);
 }
 
 std::string measure_text(const MeasureTotal& m) {
   auto pct = delta_pct(m);
   return fmt::format(
-      "{} → {} ({}{}{})", decimal_text(m.baseline), decimal_text(m.variant),
+      "{} → {} ({}{}{})", money_text(m.baseline), money_text(m.variant),
       signed_decimal(m.variant - m.baseline),
       pct ? ", " + signed_decimal(*pct) + "%" : std::string(),
       m.missing ? fmt::format("; missing in {}", thousands(m.missing)) : std::string());
@@ -331,8 +340,8 @@ std::string text_segments(const Impact& im, const Layout& layout) {
       top.size() > kTextSegments ? fmt::format(", top {}", kTextSegments) : std::string());
   for (std::size_t k = 0; k < top.size() && k < kTextSegments; ++k) {
     const auto& [key, seg] = *top[k];
-    out += fmt::format("    {:<28} {} cases, {} changed", segment_key_text(key),
-                       thousands(seg.cases), thousands(seg.changed));
+    out += fmt::format("    {:<28} {} case{}, {} changed", segment_key_text(key),
+                       thousands(seg.cases), seg.cases == 1 ? "" : "s", thousands(seg.changed));
     for (std::size_t j = 0; j < seg.measures.size(); ++j)
       out += fmt::format("; {} {}", layout.measures[j], measure_text(seg.measures[j]));
     out += "\n";

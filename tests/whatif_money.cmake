@@ -15,7 +15,7 @@ add_test(NAME "whatif:docs-measure-and-segment"
                  --by injury.body_part --top 3
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/docs/examples/whatif)
 set_tests_properties("whatif:docs-measure-and-segment" PROPERTIES PASS_REGULAR_EXPRESSION
-  "  paid +21600 → 25220 \\(\\+3620, \\+16\\.76%; missing in 2\\)\n.*  by injury\\.body_part \\(3 segments\\)\n    knee +3 cases, 3 changed; paid 16500 → 19900 \\(\\+3400, \\+20\\.61%\\)\n    back +3 cases, 2 changed; paid 5000 → 5200 \\(\\+200, \\+4%; missing in 1\\)\n    \\(missing\\) +2 cases, 1 changed; paid 100 → 120 \\(\\+20, \\+20%; missing in 1\\)")
+  "  paid +21,600 → 25,220 \\(\\+3,620, \\+16\\.76%; missing in 2\\)\n.*  by injury\\.body_part \\(3 segments\\)\n    knee +3 cases, 3 changed; paid 16,500 → 19,900 \\(\\+3,400, \\+20\\.61%\\)\n    back +3 cases, 2 changed; paid 5,000 → 5,200 \\(\\+200, \\+4%; missing in 1\\)\n    \\(missing\\) +2 cases, 1 changed; paid 100 → 120 \\(\\+20, \\+20%; missing in 1\\)")
 add_test(NAME "whatif:docs-bad-measure-located"
          COMMAND $<TARGET_FILE:mmi> whatif -q -p policy.yaml book.jsonl
                  --set "statutory_period=120 days" --measure "paid = benefits.weekly_rat * 2"

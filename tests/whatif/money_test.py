@@ -92,7 +92,7 @@ expect("transitions without certification", out["transitions"], [
     {"from": st("error", None), "to": st("error", None), "count": 1}])
 text = run("--format", "text", "--set", "certification_allowed=false", "--measure", PAID).stdout
 expect("text: measures first", text.splitlines()[1],
-       "  paid             21600 → 37600 (+16000, +74.07%; missing in 2)")
+       "  paid             21,600 → 37,600 (+16,000, +74.07%; missing in 2)")
 expect("text: transition", "  transition       reached/certified → reached/statutory: 1" in text,
        True)
 
