@@ -63,8 +63,8 @@ std::string decimal_text(const Decimal& d) {
 
 // (variant − baseline) / baseline in percent, two decimals; nullopt when the baseline is 0.
 std::optional<Decimal> delta_pct(const MeasureTotal& m) {
-  if (m.baseline.is_zero()) return std::nullopt;
-  return Decimal::divide((m.variant - m.baseline) * Decimal::from_int(100), m.baseline).round(2);
+  if (m.baseline().is_zero()) return std::nullopt;
+  return Decimal::divide(m.delta() * Decimal::from_int(100), m.baseline()).round(2);
 }
 
 void json_measures(std::string& out, const std::vector<MeasureTotal>& totals,
@@ -77,7 +77,7 @@ void json_measures(std::string& out, const std::vector<MeasureTotal>& totals,
     auto pct = delta_pct(m);
     out += fmt::format(
         ":{{\"baseline\":{},\"variant\":{},\"delta\":{},\"delta_pct\":{},\"missing\":{}}}",
-        decimal_text(m.baseline), decimal_text(m.variant), decimal_text(m.variant - m.baseline),
+        decimal_text(m.baseline()), decimal_text(m.variant()), decimal_text(m.delta()),
         pct ? decimal_text(*pct) : "null", m.missing);
   }
   out += '}';
@@ -252,8 +252,8 @@ std::string csv_summary(const std::vector<Impact>& impacts, const Layout& layout
                        im.covered_after);
     out.pop_back();
     for (const MeasureTotal& m : im.measures)
-      out += fmt::format(",{},{},{},{}", decimal_text(m.baseline), decimal_text(m.variant),
-                         decimal_text(m.variant - m.baseline), m.missing);
+      out += fmt::format(",{},{},{},{}", decimal_text(m.baseline()), decimal_text(m.variant()),
+                         decimal_text(m.delta()), m.missing);
     out += '\n';
   }
   return out;
@@ -295,9 +295,8 @@ std::string signed_decimal(const Decimal& d) {
 std::string measure_text(const MeasureTotal& m) {
   auto pct = delta_pct(m);
   return fmt::format(
-      "{} → {} ({}{}{})", money_text(m.baseline), money_text(m.variant),
-      signed_decimal(m.variant - m.baseline),
-      pct ? ", " + signed_decimal(*pct) + "%" : std::string(),
+      "{} → {} ({}{}{})", money_text(m.baseline()), money_text(m.variant()),
+      signed_decimal(m.delta()), pct ? ", " + signed_decimal(*pct) + "%" : std::string(),
       m.missing ? fmt::format("; missing in {}", thousands(m.missing)) : std::string());
 }
 
@@ -323,7 +322,7 @@ std::vector<const std::pair<const SegmentKey, SegmentTotals>*> top_segments(cons
   for (const auto& e : im.segments) v.push_back(&e);
   auto weight = [](const SegmentTotals& s) {
     return s.measures.empty() ? Decimal::from_int(static_cast<std::int64_t>(s.changed))
-                              : (s.measures[0].variant - s.measures[0].baseline).abs();
+                              : s.measures[0].delta().abs();
   };
   std::stable_sort(v.begin(), v.end(), [&](auto* a, auto* b) {
     return compare(weight(a->second), weight(b->second)) > 0;

@@ -130,8 +130,8 @@ class WhatifWorker {
             std::optional<Decimal> after_value =
                 g.ok ? measure_value(o.outputs[first + j]) : std::nullopt;
             MeasureTotal add;
-            if (base_measures[j]) add.baseline = *base_measures[j];
-            if (after_value) add.variant = *after_value;
+            if (base_measures[j]) add.baseline_units = MeasureTotal::units(*base_measures[j]);
+            if (after_value) add.variant_units = MeasureTotal::units(*after_value);
             add.missing = !base_measures[j] || !after_value;
             im.measures[j].add(add);
             if (seg) seg->measures[j].add(add);
@@ -193,6 +193,13 @@ class WhatifWorker {
 };
 
 }  // namespace
+
+__int128 MeasureTotal::units(const Decimal& d) {
+  Decimal r = d.round(kDecimals);
+  __int128 c = r.coefficient();
+  for (int e = r.exponent() + kDecimals; e > 0; --e) c *= 10;
+  return c;
+}
 
 void SegmentTotals::add(const SegmentTotals& o) {
   cases += o.cases;

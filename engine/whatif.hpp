@@ -53,13 +53,21 @@ struct ShiftStats {
   std::vector<HistogramBin> histogram;
 };
 
-// A --measure summed over the cases: each side over the cases where it is present there.
+// A --measure summed over the cases: each side over the cases where it is present there. Sums
+// are kept in fixed point, units of 10^-12 (each case's value rounded half away from zero), so
+// that they are exact and do not depend on the order of the additions (chunks, threads, shards).
 struct MeasureTotal {
-  Decimal baseline{}, variant{};
+  static constexpr int kDecimals = 12;
+  __int128 baseline_units = 0, variant_units = 0;
   std::uint64_t missing = 0;  // cases where it is missing under the baseline or the variant
+
+  static __int128 units(const Decimal& d);
+  Decimal baseline() const { return Decimal::make(baseline_units, -kDecimals); }
+  Decimal variant() const { return Decimal::make(variant_units, -kDecimals); }
+  Decimal delta() const { return Decimal::make(variant_units - baseline_units, -kDecimals); }
   void add(const MeasureTotal& o) {
-    baseline = baseline + o.baseline;
-    variant = variant + o.variant;
+    baseline_units += o.baseline_units;
+    variant_units += o.variant_units;
     missing += o.missing;
   }
 };
