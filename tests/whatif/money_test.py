@@ -127,6 +127,17 @@ p = run("--sweep", "statutory_period=" + sweep, "--sweep",
 expect("grid too large", p.stderr.strip(),
        "mmi: the --sweep grid has more than 1000 variants; sweep fewer values")
 
+p = run("--set", "statutory_period=120 days", "--by", "a", "--by", "b", "--by", "c", "--by", "d",
+        code=2)
+expect("four --by", p.stderr, "mmi: at most 3 --by expressions\n")
+p = run("--set", "statutory_period=120 days", "--measure", "x=1", "--measure", "x = 2", code=2)
+expect("measure twice", p.stderr, "mmi: --measure `x` is given twice\n")
+# CSV: four columns per measure after the summary's.
+csv = run("--format", "csv", "--sweep", "statutory_period=120 days", "--measure", PAID).stdout
+expect("csv", csv.splitlines()[0].split(",")[-4:],
+       ["paid_baseline", "paid_variant", "paid_delta", "paid_missing"])
+expect("csv row", csv.splitlines()[1], "120 days,8,1,6,0,6,6,6,120,20,20,20,617,737,21600,25220,3620,2")
+
 # 5. Totals do not depend on the order of the cases: the book reversed, with a measure whose
 #    per-case values have 34 digits (rate / 3), gives the same measures and segments.
 import os
