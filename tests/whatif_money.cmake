@@ -22,3 +22,8 @@ add_test(NAME "whatif:docs-bad-measure-located"
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/docs/examples/whatif)
 set_tests_properties("whatif:docs-bad-measure-located" PROPERTIES WILL_FAIL FALSE
   PASS_REGULAR_EXPRESSION "--measure paid:1:8: error\\[E202\\]: benefits has no field `weekly_rat`")
+# examples/dask: a LocalCluster of 2 workers runs `mmi batch` per shard; the merged results equal
+# one run byte for byte. Skipped when Debian's python3-distributed is not installed.
+add_test(NAME "dask:batch-shards-on-local-cluster"
+         COMMAND bash ${PROJECT_SOURCE_DIR}/examples/dask/test_dask.sh $<TARGET_FILE:mmi> ${PROJECT_SOURCE_DIR})
+set_tests_properties("dask:batch-shards-on-local-cluster" PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 180)
