@@ -63,9 +63,11 @@ struct BatchArgs {
 struct WhatifArgs {
   std::string policy, cases, against, format, report, csv;
   std::vector<std::string> set;
-  std::string sweep;       // NAME=V1,V2,...
-  std::string threads;     // "" = the cores
-  std::string top = "20";  // changed cases listed (0: all)
+  std::vector<std::string> sweep;    // NAME=V1,V2,... each; several make a grid
+  std::vector<std::string> measure;  // NAME=EXPR
+  std::vector<std::string> by;       // segment expressions
+  std::string threads;               // "" = the cores
+  std::string top = "20";            // changed cases listed (0: all)
   std::string as_of;
   bool progress = true;
   bool ignore_dates = false;

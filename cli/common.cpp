@@ -227,9 +227,11 @@ std::optional<std::vector<std::string>> expand_case_inputs(const std::vector<std
 }
 
 std::shared_ptr<const Graph> compile_or_report(const std::string& path, const Assignments& set,
-                                               int& exit_code) {
+                                               int& exit_code,
+                                               const std::vector<OutputDecl>& extra_outputs) {
   CompileOptions options;
   options.set = set;
+  options.extra_outputs = extra_outputs;
   options.warnings = false;
   auto started = std::chrono::steady_clock::now();
   auto compiled = compile_policy(path, options);
@@ -244,7 +246,7 @@ std::shared_ptr<const Graph> compile_or_report(const std::string& path, const As
   if (!compiled) {
     bool usage = true;
     for (const auto& d : compiled.diagnostics.items())
-      if (d.severity == Severity::error && d.at.path.rfind("--set", 0) != 0) usage = false;
+      if (d.severity == Severity::error && d.at.path.rfind("--", 0) != 0) usage = false;
     exit_code = usage ? 2 : 1;
     compiled.diagnostics.sort();
     std::fputs(render_text(compiled.diagnostics, color_for(2)).c_str(), stderr);

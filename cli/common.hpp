@@ -15,8 +15,10 @@ namespace mmi::cli {
 
 // Compiles a policy; prints its diagnostics on stderr. Null on errors, with `exit_code` set to
 // 2 when only the command line's --set values were wrong, else 1.
+// `extra_outputs`: command-line expressions (whatif --measure/--by) compiled as outputs.
 std::shared_ptr<const Graph> compile_or_report(const std::string& path, const Assignments& set,
-                                               int& exit_code);
+                                               int& exit_code,
+                                               const std::vector<OutputDecl>& extra_outputs = {});
 // Escapes text for HTML and XML (the report page, JUnit files); control bytes become spaces.
 std::string markup_escape(const std::string& s);
 // Prints one line "mmi: message" on stderr.

@@ -227,9 +227,13 @@ int main(int argc, char** argv) {
   w->add_option("CASES", whatif.cases, "Cases file (.jsonl, .yaml)")->required();
   add_assignments(w, "--set", whatif.set, "Variant parameter (repeat for more)");
   w->add_option("--against", whatif.against, "Variant policy file");
-  w->add_option("--sweep", whatif.sweep, "One variant per value")
+  w->add_option("--sweep", whatif.sweep, "NAME=V1,V2,…: one variant per value (several: a grid)")
       ->allow_extra_args(false)
       ->option_text("NAME=V1,V2,...");
+  w->add_option("--measure", whatif.measure, "NAME=EXPR: a number or duration to total per case")
+      ->allow_extra_args(false);
+  w->add_option("--by", whatif.by, "EXPR: segment every figure by its value (up to 3)")
+      ->allow_extra_args(false);
   w->add_option("--report", whatif.report, "Write a self-contained HTML report here");
   w->add_option("--csv", whatif.csv, "Write the changed cases as CSV here");
   w->add_option("--threads", whatif.threads,

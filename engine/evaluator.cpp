@@ -114,6 +114,8 @@ Value EvalState::compute(const Node& n, std::uint32_t i) {
       return date_v;
     case Op::basis:
       return basis_v;
+    case Op::coverage_cutoff:
+      return out.coverage_cutoff;
     case Op::field: {
       Value r = operand(n, 0);
       if (r.kind != Kind::record) return r.kind == Kind::error ? r : Value::missing();
@@ -425,8 +427,7 @@ const Outcome& EvalState::run(const CaseData& data, const EvalOptions& options) 
   reset_for(data, options);
   if (data.error) {
     out.status = Status::error;
-    out.error = EvalError{data.error->code,
-                          data.error->message, data.error->at};
+    out.error = EvalError{data.error->code, data.error->message, data.error->at};
     return out;
   }
   for (const GraphStep& step : g.policy.order) {

@@ -281,6 +281,9 @@ class Compiler {
       case Ref::decision_basis:
         n.op = Op::basis;
         break;
+      case Ref::decision_coverage_cutoff:
+        n.op = Op::coverage_cutoff;
+        break;
       default:
         n.op = Op::constant;
         break;

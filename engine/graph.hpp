@@ -34,8 +34,9 @@ enum class Op : std::uint8_t {
   status,
   decision_date,
   basis,
-  field,    // operands: record; index = field offset, layout if the field is a record
-  project,  // operands: list of records; index = field offset, layout if record
+  coverage_cutoff,  // the decision's cutoff, for outputs
+  field,            // operands: record; index = field offset, layout if the field is a record
+  project,          // operands: list of records; index = field offset, layout if record
   neg,
   not_,
   and_,

@@ -12,7 +12,14 @@ CompiledPolicy compile_policy(const std::string& path, const CompileOptions& opt
   check.overrides = options.set;
   check.warnings = options.warnings;
   try {
-    auto checked = load_checked_policy(path, check, out.diagnostics);
+    std::optional<CheckedPolicy> checked;
+    if (options.extra_outputs.empty()) {
+      checked = load_checked_policy(path, check, out.diagnostics);
+    } else if (auto merged = load_and_merge(path, out.diagnostics)) {
+      for (const auto& o : options.extra_outputs) merged->outputs.push_back(o);
+      checked = check_policy(*merged, check, out.diagnostics);
+      if (out.diagnostics.has_errors()) checked.reset();
+    }
     if (checked && checked->is_module) {
       out.diagnostics.error(Code::E011,
                             "`" + path +

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/case.hpp"
 #include "engine/evaluator.hpp"
@@ -29,6 +30,9 @@ const char* engine_version();
 struct CompileOptions {
   ParameterOverrides set;  // --set NAME=VALUE
   bool warnings = true;
+  // Outputs added after the policy's own, type-checked like them (what-if's --measure and --by);
+  // their expressions are usually ExprSource::detached command-line text.
+  std::vector<OutputDecl> extra_outputs;
 };
 
 struct CompiledPolicy {

@@ -5,6 +5,7 @@
 
 #include "engine/pipeline.hpp"
 #include "engine/record_loader.hpp"
+#include "engine/value_json.hpp"
 
 namespace mmi {
 
@@ -31,6 +32,13 @@ void keep_most_affected(std::vector<ChangedCase>& v, std::size_t top, bool final
     v.resize(top);
   }
   if (final) std::sort(v.begin(), v.end(), before);
+}
+
+// A measure's value as a decimal: numbers as they are, durations in days; nullopt when missing.
+std::optional<Decimal> measure_value(const Value& v) {
+  if (v.kind == Kind::number) return v.as_number();
+  if (v.kind == Kind::duration) return Decimal::from_int(v.i);
+  return std::nullopt;
 }
 
 struct Group {
@@ -69,12 +77,30 @@ class WhatifWorker {
     slot.partial.assign(nv, Impact{});
     slot.changed.resize(nv);
     for (auto& c : slot.changed) c.clear();
+    const std::size_t nm = options_.measures, nb = options_.by;
+    for (auto& p : slot.partial) p.measures.assign(nm, MeasureTotal{});
+    SegmentKey key(nb);
+    std::vector<std::optional<Decimal>> base_measures(nm);
     for (const CaseRecord& r : slot.chunk.records) {
       Group& base = groups_[0];
       base.ok = load_record(*base.loader, format_, slot.chunk, r, options_.as_of, base.data,
                             base.error_line);
       std::optional<DayNumber> start;
       Decision before = decide(base_eval_, base, start, true);
+      // The --by values and the measures under the baseline.
+      {
+        const Outcome& o = base_eval_.outcome();
+        std::size_t first = o.outputs.size() - nm - nb;
+        for (std::size_t j = 0; j < nm; ++j)
+          base_measures[j] = base.ok ? measure_value(o.outputs[first + j]) : std::nullopt;
+        for (std::size_t j = 0; j < nb; ++j) {
+          key[j].clear();
+          if (base.ok)
+            append_json_value(key[j], o.outputs[first + nm + j], *base_graph_);
+          else
+            key[j] = "null";
+        }
+      }
       if (groups_[1].loader)
         groups_[1].ok = load_record(*groups_[1].loader, format_, slot.chunk, r, options_.as_of,
                                     groups_[1].data, groups_[1].error_line);
@@ -86,6 +112,31 @@ class WhatifWorker {
         if (before.status == Status::error || after.status == Status::error) ++im.errors;
         im.covered_before += before.covered_days;
         im.covered_after += after.covered_days;
+        ++im.decision_transitions[{before.status, std::string(before.basis), after.status,
+                                   std::string(after.basis)}];
+        SegmentTotals* seg = nullptr;
+        if (nb) {
+          seg = &im.segments[key];
+          if (seg->measures.size() != nm) seg->measures.assign(nm, MeasureTotal{});
+          ++seg->cases;
+          seg->covered_before += before.covered_days;
+          seg->covered_after += after.covered_days;
+        }
+        if (nm) {
+          const Outcome& o = evals_[k].outcome();
+          const Group& g = groups_[static_cast<std::size_t>(variants_[k].group)];
+          std::size_t first = o.outputs.size() - nm - nb;
+          for (std::size_t j = 0; j < nm; ++j) {
+            std::optional<Decimal> after_value =
+                g.ok ? measure_value(o.outputs[first + j]) : std::nullopt;
+            MeasureTotal add;
+            if (base_measures[j]) add.baseline_units = MeasureTotal::units(*base_measures[j]);
+            if (after_value) add.variant_units = MeasureTotal::units(*after_value);
+            add.missing = !base_measures[j] || !after_value;
+            im.measures[j].add(add);
+            if (seg) seg->measures[j].add(add);
+          }
+        }
         if (before == after) continue;
         bool status = before.status != after.status, mmi = before.mmi_date != after.mmi_date,
              cutoff = before.coverage_cutoff != after.coverage_cutoff;
@@ -94,6 +145,12 @@ class WhatifWorker {
         im.changed_status += status;
         im.changed_mmi_date += mmi;
         im.changed_cutoff += cutoff;
+        if (seg) {
+          ++seg->changed;
+          seg->changed_status += status;
+          seg->changed_mmi_date += mmi;
+          seg->changed_cutoff += cutoff;
+        }
         if (status) ++im.transitions[{before.status, after.status}];
         ChangedCase c;
         c.id = base.data.id.empty() ? groups_[1].data.id : base.data.id;
@@ -118,6 +175,7 @@ class WhatifWorker {
     const Outcome& o = ev.evaluate(g.data);
     if (baseline) start = as_date(ev.covered_from());
     d.status = o.status;
+    if (o.basis >= 0) d.basis = ev.graph().rule_ids[static_cast<std::size_t>(o.basis)];
     d.mmi_date = as_date(o.mmi_date);
     d.coverage_cutoff = as_date(o.coverage_cutoff);
     if (d.coverage_cutoff && start)
@@ -135,6 +193,25 @@ class WhatifWorker {
 };
 
 }  // namespace
+
+__int128 MeasureTotal::units(const Decimal& d) {
+  Decimal r = d.round(kDecimals);
+  __int128 c = r.coefficient();
+  for (int e = r.exponent() + kDecimals; e > 0; --e) c *= 10;
+  return c;
+}
+
+void SegmentTotals::add(const SegmentTotals& o) {
+  cases += o.cases;
+  changed += o.changed;
+  changed_status += o.changed_status;
+  changed_mmi_date += o.changed_mmi_date;
+  changed_cutoff += o.changed_cutoff;
+  covered_before += o.covered_before;
+  covered_after += o.covered_after;
+  if (measures.size() < o.measures.size()) measures.resize(o.measures.size());
+  for (std::size_t j = 0; j < o.measures.size(); ++j) measures[j].add(o.measures[j]);
+}
 
 ShiftStats Impact::shift_stats() const {
   ShiftStats s;
@@ -180,7 +257,10 @@ WhatifResult run_whatif(std::shared_ptr<const Graph> baseline,
   auto started = std::chrono::steady_clock::now();
   WhatifResult result;
   result.impacts.resize(variants.size());
-  for (std::size_t k = 0; k < variants.size(); ++k) result.impacts[k].value = variants[k].value;
+  for (std::size_t k = 0; k < variants.size(); ++k) {
+    result.impacts[k].value = variants[k].value;
+    result.impacts[k].measures.assign(options.measures, MeasureTotal{});
+  }
   std::uint64_t cases = 0;
   auto make_worker = [&](unsigned) {
     return WhatifWorker(baseline, variants, options, stream.format());
@@ -199,6 +279,10 @@ WhatifResult run_whatif(std::shared_ptr<const Graph> baseline,
       im.covered_after += p.covered_after;
       for (auto [d, n] : p.shifts) im.shifts[d] += n;
       for (auto [t, n] : p.transitions) im.transitions[t] += n;
+      for (const auto& [t, n] : p.decision_transitions) im.decision_transitions[t] += n;
+      if (im.measures.size() < p.measures.size()) im.measures.resize(p.measures.size());
+      for (std::size_t j = 0; j < p.measures.size(); ++j) im.measures[j].add(p.measures[j]);
+      for (const auto& [key, seg] : p.segments) im.segments[key].add(seg);
       for (auto& c : slot.changed[k]) {
         if (sink && !result.sink_failed && !sink(c, k)) result.sink_failed = true;
         im.most_affected.push_back(std::move(c));

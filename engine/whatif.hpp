@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/batch.hpp"
@@ -24,6 +25,7 @@ struct Decision {
   Status status = Status::error;
   std::optional<DayNumber> mmi_date, coverage_cutoff;
   std::int64_t covered_days = 0;  // see docs/cli.md: start of disability to the cutoff, inclusive
+  std::string_view basis;         // the deciding rule's id ("" without one), into its graph
   bool operator==(const Decision&) const = default;
 };
 
@@ -51,6 +53,46 @@ struct ShiftStats {
   std::vector<HistogramBin> histogram;
 };
 
+// A --measure summed over the cases: each side over the cases where it is present there. Sums
+// are kept in fixed point, units of 10^-12 (each case's value rounded half away from zero), so
+// that they are exact and do not depend on the order of the additions (chunks, threads, shards).
+struct MeasureTotal {
+  static constexpr int kDecimals = 12;
+  __int128 baseline_units = 0, variant_units = 0;
+  std::uint64_t missing = 0;  // cases where it is missing under the baseline or the variant
+
+  static __int128 units(const Decimal& d);
+  Decimal baseline() const { return Decimal::make(baseline_units, -kDecimals); }
+  Decimal variant() const { return Decimal::make(variant_units, -kDecimals); }
+  Decimal delta() const { return Decimal::make(variant_units - baseline_units, -kDecimals); }
+  void add(const MeasureTotal& o) {
+    baseline_units += o.baseline_units;
+    variant_units += o.variant_units;
+    missing += o.missing;
+  }
+};
+
+// The figures of one segment (one combination of --by values).
+struct SegmentTotals {
+  std::uint64_t cases = 0, changed = 0;
+  std::uint64_t changed_status = 0, changed_mmi_date = 0, changed_cutoff = 0;
+  std::int64_t covered_before = 0, covered_after = 0;
+  std::vector<MeasureTotal> measures;
+  void add(const SegmentTotals& o);
+};
+
+// A --by key: the JSON text of each --by value under the baseline ("null" when missing).
+using SegmentKey = std::vector<std::string>;
+
+// (status, basis) under the baseline → under the variant.
+struct TransitionKey {
+  Status from_status = Status::error;
+  std::string from_basis;
+  Status to_status = Status::error;
+  std::string to_basis;
+  auto operator<=>(const TransitionKey&) const = default;
+};
+
 struct Impact {
   std::string value;  // the --sweep value ("" otherwise)
   std::uint64_t cases = 0;
@@ -60,6 +102,9 @@ struct Impact {
   std::map<std::int64_t, std::uint64_t> shifts;  // nonzero shift in days → cases
   std::int64_t covered_before = 0, covered_after = 0;
   std::map<std::pair<Status, Status>, std::uint64_t> transitions;  // status changes
+  std::map<TransitionKey, std::uint64_t> decision_transitions;     // every case
+  std::vector<MeasureTotal> measures;                              // per --measure
+  std::map<SegmentKey, SegmentTotals> segments;                    // with --by
   std::vector<ChangedCase> most_affected;  // largest coverage change first, then input order
 
   ShiftStats shift_stats() const;
@@ -78,6 +123,8 @@ struct WhatifOptions {
   CaseOptions case_options;
   std::optional<DayNumber> as_of;
   std::size_t top = 20;  // most affected cases kept per variant (0: all)
+  // Every graph ends its outputs with `measures` --measure outputs, then `by` --by outputs.
+  std::size_t measures = 0, by = 0;
 };
 
 // Called in input order with each changed case and the index of its variant.

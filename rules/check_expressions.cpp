@@ -94,6 +94,8 @@ std::uint32_t Checker::check_name(Expr& e, const CheckedExpr& ce, const Scope& s
     if (e.name == "status") return e.ref = Ref::decision_status, p_.status_enum_type;
     if (e.name == "mmi_date") return e.ref = Ref::decision_mmi_date, type_id::date;
     if (e.name == "basis") return e.ref = Ref::decision_basis, type_id::text;
+    if (scope.output && e.name == "coverage_cutoff" && p_.coverage_cutoff)
+      return e.ref = Ref::decision_coverage_cutoff, type_id::date;
   }
   if (scope.property) {
     if (e.name == "coverage_cutoff") return e.ref = Ref::decision_cutoff, type_id::date;

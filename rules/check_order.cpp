@@ -249,6 +249,7 @@ void Checker::check_decision() {
     if (!ce) continue;
     Scope scope;
     scope.decision = true;
+    scope.output = true;
     ce->type_id = check(ce->expr, *ce, scope);
     p_.outputs.push_back({o.name, std::move(*ce), o.at});
   }

@@ -6,7 +6,7 @@ packages=(
   libyaml-cpp-dev libboost-dev libspdlog-dev libfmt-dev catch2 libcli11-dev
   nlohmann-json3-dev libsimdjson-dev libbenchmark-dev libvalijson-dev librapidcheck-dev
   libssl-dev clang-14 libclang-rt-14-dev clang-format wrk libz3-dev
-  chromium
+  chromium python3-distributed
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -68,6 +68,15 @@ def blocks(markdown, language):
     return out
 
 
+def lines_match(expected, got):
+    """Line by line; a line `...` (indented or not) stands for any number of lines."""
+    if not expected:
+        return not got
+    if expected[0].strip() == "...":
+        return any(lines_match(expected[1:], got[k:]) for k in range(len(got) + 1))
+    return bool(got) and got[0] == expected[0] and lines_match(expected[1:], got[1:])
+
+
 def tutorial():
     doc = open("docs/language.md").read()
     tutorial_part = doc[doc.index("## Tutorial"):doc.index("## Reference")]
@@ -83,16 +92,16 @@ def tutorial():
     check("tutorial: has its console blocks", len(consoles) >= 5, str(len(consoles)))
     for _, block in consoles:
         lines = block.rstrip("\n").split("\n")
+        # A command may continue on the next lines after a trailing backslash, as in a shell.
+        while lines[0].endswith("\\") and len(lines) > 1:
+            lines[0:2] = [lines[0][:-1] + " " + lines[1].strip()]
         command = lines[0]
         check("tutorial: a console block starts with `$ mmi`", command.startswith("$ mmi "), command)
         argv = shlex.split(command[2:])
         expected = lines[1:]
         rc, out, err = run(argv[1:])
         got = out.rstrip("\n").split("\n")
-        if expected and expected[-1].strip() == "...":
-            ok = got[:len(expected) - 1] == expected[:-1] and len(got) >= len(expected) - 1
-        else:
-            ok = got == expected
+        ok = lines_match(expected, got)
         check(f"tutorial: `{command}` prints what the page shows", rc == 0 and ok,
               f"exit {rc}\n--- page\n" + "\n".join(expected) + "\n--- mmi\n" + out + err[-300:])
 
