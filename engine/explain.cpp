@@ -165,7 +165,8 @@ std::vector<ParameterUse> Evaluator::explain_parameters() {
     if (root != kNone) stack.push_back({root, false});
   std::vector<std::uint8_t> seen(g.nodes.size(), 0);  // bit 1: seen outside, 2: per item
   while (!stack.empty()) {
-    auto [i, per_item] = stack.back();
+    auto [i, inside] = stack.back();
+    bool per_item = inside;  // a plain variable: clang 14 cannot capture structured bindings
     stack.pop_back();
     std::uint8_t bit = per_item ? 2 : 1;
     if (i >= g.nodes.size() || (seen[i] & bit)) continue;
