@@ -18,10 +18,10 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "verify/verify.hpp"
 #include "engine/mmi.hpp"
-#include "serve/serve.hpp"
 #include "lsp/server.hpp"
+#include "serve/serve.hpp"
+#include "verify/verify.hpp"
 
 namespace {
 
@@ -279,7 +279,8 @@ int main(int argc, char** argv) {
   add_common_flags(s);
 
   mmi::verify::VerifyOptions verify;
-  auto* v = app.add_subcommand("verify", "Prove a policy's properties for every case, or break them");
+  auto* v =
+      app.add_subcommand("verify", "Prove a policy's properties for every case, or break them");
   v->add_option("POLICY", verify.policies, "Policy files")->required();
   v->add_option("--format", verify.format, "text | json | sarif")
       ->check(CLI::IsMember({"text", "json", "sarif"}));

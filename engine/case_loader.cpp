@@ -920,7 +920,8 @@ struct CaseLoader::Impl {
           for (std::size_t f = 0; f < layout.names.size(); ++f) {
             if (layout.required[f] && l.fields[n * width + layout.offsets[f]].is_missing()) {
               PathScope field(parts, layout.names[f]);
-              ok = fail(out, fmt::format("required field `{}` is absent", layout.names[f]), Code::E401);
+              ok = fail(out, fmt::format("required field `{}` is absent", layout.names[f]),
+                        Code::E401);
               return false;
             }
           }
@@ -979,7 +980,8 @@ struct CaseLoader::Impl {
   bool load(const N& root, CaseData& out) {
     reset(out);
     if (!root.is_object())
-      return fail(out, fmt::format("a case must be a mapping, found {}", root.kind_name()), Code::E403);
+      return fail(out, fmt::format("a case must be a mapping, found {}", root.kind_name()),
+                  Code::E403);
     return record(root, P().root_record, out.slots.data(), out, true);
   }
 };
@@ -1097,7 +1099,8 @@ bool CaseLoader::finish(CaseData& out) const {
   }
   for (const auto& f : p.facts) {
     if (f.required && f.shape == FactDecl::Shape::scalar && out.slots[f.slot].is_missing()) {
-      out.error = CaseError{Code::E401, fmt::format("required fact `{}` is absent", f.path), f.path};
+      out.error =
+          CaseError{Code::E401, fmt::format("required fact `{}` is absent", f.path), f.path};
       return false;
     }
   }
@@ -1142,9 +1145,9 @@ bool CaseLoader::set_fact(CaseData& out, const std::string& path, const std::str
   std::vector<std::string> names;
   for (const auto& f : p.facts) names.push_back(f.path);
   std::string help = did_you_mean(path, names);
-  out.error =
-      CaseError{Code::E405, fmt::format("no fact `{}`{}", path, help.empty() ? "" : " (" + help + ")"),
-                "--fact " + path};
+  out.error = CaseError{Code::E405,
+                        fmt::format("no fact `{}`{}", path, help.empty() ? "" : " (" + help + ")"),
+                        "--fact " + path};
   return false;
 }
 

@@ -168,7 +168,8 @@ inline std::string describe(const mmi::CaseData& c) {
     s += "\n[" + std::to_string(l.items.size()) + "]";
     for (const auto& v : l.fields) s += value(v) + ",";
   }
-  for (const auto& w : c.warnings) s += "\nwarning " + std::string(mmi::code_name(w.code)) + " at " + w.at;
+  for (const auto& w : c.warnings)
+    s += "\nwarning " + std::string(mmi::code_name(w.code)) + " at " + w.at;
   return s;
 }
 

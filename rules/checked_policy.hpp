@@ -157,7 +157,6 @@ struct CheckedPolicy {
   std::string type_name(std::uint32_t id) const;
 };
 
-
 // Parameter overrides from `--set NAME=VALUE` or a test's `set:`.
 using ParameterOverrides = std::vector<std::pair<std::string, std::string>>;
 

@@ -25,7 +25,7 @@ struct Scope {
   std::vector<std::uint32_t> items;  // record index of each enclosing `where` item, outermost first
   bool decision = false;
   bool property = false;  // a property's `holds`: also coverage_cutoff and the outputs
-  bool output = false;  // outputs also see the decision's coverage_cutoff
+  bool output = false;    // outputs also see the decision's coverage_cutoff
 };
 
 class Checker {

@@ -66,8 +66,8 @@ enum class Ref : std::uint8_t {
   decision_status,
   decision_mmi_date,
   decision_basis,
-  decision_cutoff,  // `coverage_cutoff`, inside a property's `holds`
-  output,           // an output by name (index into outputs), inside a property's `holds`
+  decision_cutoff,           // `coverage_cutoff`, inside a property's `holds`
+  output,                    // an output by name (index into outputs), inside a property's `holds`
   decision_coverage_cutoff,  // outputs only: computed before them
   builtin,                   // index into the builtin function table
 };

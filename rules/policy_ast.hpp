@@ -111,7 +111,7 @@ struct PolicyFile {
   std::vector<OutputDecl> outputs;
   std::vector<PropertyDecl> properties;
   std::vector<ExprSource> assumptions;  // `assume:`: what every well-formed case satisfies
-  SourceLocation root_at;  // the first key of the document
+  SourceLocation root_at;               // the first key of the document
 };
 
 // A top policy with its includes merged (language.md §1).
@@ -125,8 +125,8 @@ struct MergedPolicy {
   std::vector<RuleDecl> rules;
   std::optional<DecisionDecl> decision;
   std::vector<OutputDecl> outputs;
-  std::vector<PropertyDecl> properties;  // merged by id like rules
-  std::vector<ExprSource> assumptions;   // every file's, in include order
+  std::vector<PropertyDecl> properties;                    // merged by id like rules
+  std::vector<ExprSource> assumptions;                     // every file's, in include order
   std::vector<std::shared_ptr<const SourceFile>> sources;  // every file, in load order
   std::string digest;                                      // "sha256:…" of the sources
   SourceLocation at;                                       // the top file

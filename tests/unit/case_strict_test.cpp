@@ -74,7 +74,8 @@ class Fixture {
  private:
   static std::string show(const mmi::CaseData& c) {
     if (!c.error) return "ok";
-    return std::string(mmi::code_name(c.error->code)) + " at " + c.error->at + ": " + c.error->message;
+    return std::string(mmi::code_name(c.error->code)) + " at " + c.error->at + ": " +
+           c.error->message;
   }
   TempDir dir_;
   mmi::CompiledPolicy compiled_;

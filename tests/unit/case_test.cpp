@@ -79,7 +79,8 @@ class Fixture {
 
 std::string error_of(const mmi::CaseData& c) {
   if (!c.error) return "<no error>";
-  return std::string(mmi::code_name(c.error->code)) + " at " + c.error->at + ": " + c.error->message;
+  return std::string(mmi::code_name(c.error->code)) + " at " + c.error->at + ": " +
+         c.error->message;
 }
 
 }  // namespace

@@ -74,7 +74,8 @@ std::string eval(const std::string& expr, const std::string& case_json = kCase,
   auto& c = session.load_json(case_json);
   if (c.error) return "CASE ERROR: " + c.error->message;
   const mmi::Outcome& o = session.evaluate();
-  if (o.error) return "ERROR " + std::string(mmi::code_name(o.error->code)) + ": " + o.error->message;
+  if (o.error)
+    return "ERROR " + std::string(mmi::code_name(o.error->code)) + ": " + o.error->message;
   return mmi::value_to_string(o.outputs[0], *compiled.graph);
 }
 
