@@ -91,6 +91,7 @@ int run_batch(const BatchArgs& args) {
   if (!graph) return code;
 
   BatchSummary summary;
+  std::uint64_t cases_read = 0;  // records the streams handed out: one result each
   const char* nothing_left = args.output == "-" ? "" : "; no output file was left";
   for (std::size_t k = 0; k < streams.size(); ++k) {
     const std::string& input = (*inputs)[k];
@@ -121,6 +122,7 @@ int run_batch(const BatchArgs& args) {
       return 2;
     }
     summary.cases += part.cases;
+    cases_read += streams[k]->records_read();
     for (int s = 0; s < 4; ++s) summary.by_status[s] += part.by_status[s];
     if (part.warned_cases && !summary.warned_cases)
       summary.first_warning = several ? input + " " + part.first_warning : part.first_warning;
@@ -128,6 +130,15 @@ int run_batch(const BatchArgs& args) {
     summary.bytes_in += part.bytes_in;
     summary.bytes_out += part.bytes_out;
     summary.seconds += part.seconds;
+  }
+  std::uint64_t results_written = 0;
+  for (auto count : summary.by_status) results_written += count;
+  if (results_written != cases_read) {
+    // Never a silent loss: a case read without its result fails the run.
+    out.abort();
+    complain(thousands(cases_read) + " cases read but " + thousands(results_written) +
+             " results written (internal error)" + nothing_left);
+    return 2;
   }
   if (!out.commit()) {
     complain("cannot write " + out.error() + nothing_left);
@@ -137,8 +148,8 @@ int run_batch(const BatchArgs& args) {
   if (spdlog::get_level() < spdlog::level::err) {
     double secs = summary.seconds > 0 ? summary.seconds : 1e-9;
     std::string line =
-        "mmi batch: " + thousands(summary.cases) + " cases in " +
-        fmt::format("{:.2f}", summary.seconds) + " s (" +
+        "mmi batch: " + thousands(cases_read) + " cases read, " + thousands(results_written) +
+        " results written in " + fmt::format("{:.2f}", summary.seconds) + " s (" +
         thousands(static_cast<std::uint64_t>(static_cast<double>(summary.cases) / secs)) +
         " cases/s, " + fmt::format("{:.0f}", static_cast<double>(summary.bytes_in) / secs / 1e6) +
         " MB/s, " + std::to_string(options.threads) +

@@ -92,11 +92,13 @@ book = subprocess.run([sys.executable, "tools/gen_book.py", "1000"], capture_out
 p = subprocess.run([MMI, "batch", "-p", TX, "-"], input=b"\xef\xbb\xbf" + book, capture_output=True)
 out = p.stdout.decode().splitlines()
 check("BOM stdin: 1000 results", p.returncode == 0 and len(out) == 1000
-      and all(json.loads(l)["status"] != "error" for l in out), f"{p.returncode} {len(out)}")
+      and all(json.loads(l)["status"] != "error" for l in out)
+      and "mmi batch: 1,000 cases read, 1,000 results written in" in p.stderr.decode(),
+      f"{p.returncode} {len(out)} {p.stderr.decode()}")
 for name, data in [("book.yaml", book), ("bom.yaml", b"\xef\xbb\xbf" + book)]:
     rc, results, err = batch(data, name=name)
     check(f"JSON Lines named {name}: 1000 results", rc == 0 and len(results) == 1000
-          and "1,000 cases" in err, f"{rc} {len(results)} {err}")
+          and "1,000 cases read, 1,000 results written in" in err, f"{rc} {len(results)} {err}")
 
 # Two YAML cases concatenated without `---`: the duplicate keys are reported, not the second case.
 with open("policies/examples/cases/c-1001.yaml") as f:
