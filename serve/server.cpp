@@ -1,285 +1,22 @@
 // `mmi serve`: HTTP/1.1 on Boost.Beast, one coroutine per connection on a strand, the io_context
 // run by --threads threads. Evaluation runs inline on those threads with a thread-local
-// mmi::Session per compiled graph; results are written by the engine's own result writer.
-// Before Asio: Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
-#include <utility>
-
+// mmi::Session per compiled graph (endpoints.cpp); results are written by the engine's own result
+// writer. This file: connections, routing, reload, drain, start-up.
 #include <fmt/format.h>
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <unistd.h>
 
-#include <boost/asio.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <chrono>
-#include <csignal>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
-#include <random>
-#include <set>
 #include <sstream>
 #include <thread>
-#include <unordered_map>
 
-#include "engine/graph_export.hpp"
-#include "engine/mmi.hpp"
 #include "engine/value_json.hpp"
-#include "rules/calendar.hpp"
-#include "serve/decision_log.hpp"
-#include "serve/metrics.hpp"
-#include "serve/policy_set.hpp"
-#include "serve/serve.hpp"
+#include "serve/server_impl.hpp"
 
 namespace mmi::serve {
 
-namespace {
-
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = net::ip::tcp;
-using net::awaitable;
-using net::use_awaitable;
-using Clock = std::chrono::steady_clock;
-
-std::chrono::milliseconds millis(double seconds) {
-  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
-}
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-  std::string hex;
-  hex.reserve(2 * sizeof md);
-  for (unsigned char b : md) hex += fmt::format("{:02x}", b);
-  return hex;
-}
-
-std::string utc_now() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03}Z", buf, ms);
-}
-
-bool url_decode(std::string_view in, std::string& out) {
-  out.clear();
-  for (std::size_t k = 0; k < in.size(); ++k) {
-    char c = in[k];
-    if (c == '+') {
-      out += ' ';
-    } else if (c == '%') {
-      if (k + 2 >= in.size()) return false;
-      auto hex = [](char h) -> int {
-        if (h >= '0' && h <= '9') return h - '0';
-        if (h >= 'a' && h <= 'f') return h - 'a' + 10;
-        if (h >= 'A' && h <= 'F') return h - 'A' + 10;
-        return -1;
-      };
-      int hi = hex(in[k + 1]), lo = hex(in[k + 2]);
-      if (hi < 0 || lo < 0) return false;
-      out += static_cast<char>(hi * 16 + lo);
-      k += 2;
-    } else {
-      out += c;
-    }
-  }
-  return true;
-}
-
-struct Query {
-  bool explain = false;
-  std::optional<DayNumber> as_of;
-  ParameterOverrides set;
-  std::string format;
-  std::string error;  // a bad query: 400
-};
-
-Query parse_query(std::string_view q) {
-  Query out;
-  std::string key, value;
-  while (!q.empty()) {
-    auto amp = q.find('&');
-    std::string_view item = q.substr(0, amp);
-    q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
-    if (item.empty()) continue;
-    auto eq = item.find('=');
-    if (!url_decode(item.substr(0, eq), key) ||
-        !url_decode(eq == std::string_view::npos ? "" : item.substr(eq + 1), value)) {
-      out.error = "bad percent-encoding in the query";
-      return out;
-    }
-    if (key == "explain") {
-      if (value != "true" && value != "false" && value != "1" && value != "0") {
-        out.error = "explain takes true or false, not `" + value + "`";
-        return out;
-      }
-      out.explain = value == "true" || value == "1";
-    } else if (key == "as_of") {
-      out.as_of = parse_iso_date(value);
-      if (!out.as_of) {
-        out.error = "as_of takes a date YYYY-MM-DD, not `" + value + "`";
-        return out;
-      }
-    } else if (key == "set") {
-      auto e = value.find('=');
-      if (e == std::string::npos || e == 0) {
-        out.error = "set takes NAME=VALUE, not `" + value + "`";
-        return out;
-      }
-      out.set.emplace_back(value.substr(0, e), value.substr(e + 1));
-    } else if (key == "format") {
-      out.format = value;
-    } else {
-      out.error = "unknown query parameter `" + key + "`";
-      return out;
-    }
-  }
-  return out;
-}
-
-struct Reply {
-  unsigned status = 200;
-  std::string body;
-  const char* content_type = "application/json";
-};
-
-Reply error_reply(unsigned status, std::string_view message) {
-  Reply r;
-  r.status = status;
-  r.body = fmt::format("{{\"error\":{{\"status\":{},\"message\":", status);
-  append_json_string(r.body, message);
-  r.body += "}}";
-  return r;
-}
-
-void json_field(std::string& out, const char* key, std::string_view value, bool null_if_empty) {
-  out += '"';
-  out += key;
-  out += "\":";
-  if (null_if_empty && value.empty())
-    out += "null";
-  else
-    append_json_string(out, value);
-}
-
-// One Session per compiled graph per thread, dropped when the policy set changes.
-Session& session_for(const std::shared_ptr<const Graph>& graph, std::uint64_t generation) {
-  struct Cache {
-    std::uint64_t generation = 0;
-    std::unordered_map<const Graph*,
-                       std::pair<std::shared_ptr<const Graph>, std::unique_ptr<Session>>>
-        sessions;
-  };
-  thread_local Cache cache;
-  if (cache.generation != generation || cache.sessions.size() > 64) {
-    cache.sessions.clear();
-    cache.generation = generation;
-  }
-  auto& slot = cache.sessions[graph.get()];
-  if (!slot.second) slot = {graph, std::make_unique<Session>(graph)};
-  return *slot.second;
-}
-
-struct Conn {
-  explicit Conn(tcp::socket s) : stream(std::move(s)) {}
-  beast::tcp_stream stream;
-  bool idle = false;  // waiting for the next request (touched only on the connection's strand)
-};
-
-struct ReloadOutcome {
-  bool swapped = false;
-  std::uint64_t generation = 0;
-  std::vector<std::string> errors;
-};
-
-// What a decision record needs besides the outcome.
-struct Origin {
-  std::string_view request_id;
-  std::uint64_t line = 0;  // batch line, 0 for /evaluate
-};
-
-class Server {
- public:
-  Server(const ServeOptions& options, std::shared_ptr<const PolicySet> set, std::string token)
-      : options_(options), token_digest_(token.empty() ? "" : sha256_hex(token)), set_(set) {
-    std::random_device rd;
-    boot_id_ = rd();
-  }
-
-  bool open_decision_log(std::string& error) {
-    if (options_.decision_log.empty()) return true;
-    DecisionLogOptions lo;
-    lo.path = options_.decision_log;
-    lo.queue_capacity = options_.decision_log_queue;
-    lo.max_bytes = options_.decision_log_max_bytes;
-    lo.keep = options_.decision_log_keep;
-    lo.fsync = options_.decision_log_fsync;
-    return log_.open(lo, error);
-  }
-
-  int run(const tcp::endpoint& endpoint, unsigned threads);
-
- private:
-  std::shared_ptr<const PolicySet> snapshot() {
-    std::lock_guard lk(set_mu_);
-    return set_;
-  }
-
-  awaitable<void> accept_loop();
-  awaitable<void> reject(tcp::socket socket);
-  awaitable<void> signal_loop();
-  awaitable<void> serve_connection(std::shared_ptr<Conn> conn);
-  awaitable<ReloadOutcome> reload_task(std::string why) { co_return reload(why); }
-  ReloadOutcome reload(const std::string& why);
-  void begin_drain();
-
-  bool authorized(const http::request<http::empty_body>& req) const;
-  Reply list_policies(const PolicySet& set) const;
-  Reply evaluate(const PolicySet& set, const PolicyEntry& entry, std::string_view body,
-                 const Query& q, std::string_view request_id);
-  // Evaluates one case into `out` and `record`; true when it was an input error (E4xx).
-  bool evaluate_case(Session& s, const Graph& g, std::string_view text, const Query& q,
-                     const Origin& origin, std::string& out, std::string* record);
-  std::shared_ptr<const Graph> graph_for(const PolicyEntry& entry, const Query& q, Reply& error);
-  awaitable<bool> batch(Conn& conn, beast::flat_buffer& buffer,
-                        http::request_parser<http::empty_body>& header, const PolicyEntry& entry,
-                        std::shared_ptr<const PolicySet> set, const Query& q,
-                        const std::string& request_id, unsigned& status);
-  std::string request_id(const http::request<http::empty_body>& req);
-
-  ServeOptions options_;
-  std::string token_digest_;
-  net::io_context ioc_;
-  tcp::acceptor acceptor_{ioc_};
-  net::signal_set signals_{ioc_, SIGTERM, SIGINT, SIGHUP};
-  net::thread_pool reload_pool_{1};
-  std::mutex set_mu_;
-  std::shared_ptr<const PolicySet> set_;  // guarded by set_mu_
-  std::mutex reload_mu_;                  // one reload at a time
-  std::mutex conns_mu_;
-  std::set<std::shared_ptr<Conn>> conns_;  // guarded by conns_mu_
-  std::atomic<std::size_t> connection_count_{0};
-  std::atomic<bool> draining_{false};
-  std::atomic<std::uint64_t> next_request_{0};
-  std::atomic<std::uint64_t> answered_{0};  // responses written in full
-  std::uint32_t boot_id_ = 0;
-  std::mutex variants_mu_;
-  std::map<std::string, std::shared_ptr<const Graph>> variants_;  // ?set= compilations
-  DecisionLog log_;
-  Metrics metrics_;
-};
+namespace detail {
 
 std::string Server::request_id(const http::request<http::empty_body>& req) {
   auto it = req.find("X-Request-Id");
@@ -306,170 +43,7 @@ bool Server::authorized(const http::request<http::empty_body>& req) const {
   return CRYPTO_memcmp(given.data(), token_digest_.data(), given.size()) == 0;
 }
 
-Reply Server::list_policies(const PolicySet& set) const {
-  Reply r;
-  std::string& j = r.body;
-  j = fmt::format("{{\"generation\":{},\"policies\":[", set.generation);
-  bool first = true;
-  for (const auto& [id, e] : set.policies) {
-    if (!first) j += ',';
-    first = false;
-    j += '{';
-    json_field(j, "id", id, false);
-    if (e.graph) {
-      const CheckedPolicy& p = e.graph->policy;
-      j += ',';
-      json_field(j, "version", p.version, true);
-      j += ',';
-      json_field(j, "policy_digest", p.digest, false);
-      j += ',';
-      json_field(j, "title", p.title, true);
-      j += ',';
-      json_field(j, "insurer", p.insurer, true);
-      j += ',';
-      json_field(j, "jurisdiction", p.jurisdiction, true);
-      j += ',';
-      json_field(j, "effective", p.effective ? format_date(*p.effective) : "", true);
-      j += ',';
-      json_field(j, "expires", p.expires ? format_date(*p.expires) : "", true);
-    }
-    j += ',';
-    json_field(j, "file", e.file, false);
-    j += ',';
-    json_field(j, "reload_errors", e.reload_errors, true);
-    j += '}';
-  }
-  j += "],\"errors\":[";
-  for (std::size_t k = 0; k < set.errors.size(); ++k) {
-    if (k) j += ',';
-    append_json_string(j, set.errors[k]);
-  }
-  j += "]}";
-  return r;
-}
-
-std::shared_ptr<const Graph> Server::graph_for(const PolicyEntry& entry, const Query& q,
-                                               Reply& error) {
-  if (q.set.empty()) return entry.graph;
-  std::string key = entry.graph->policy.digest;
-  for (const auto& [name, value] : q.set) key += "\n" + name + "=" + value;
-  {
-    std::lock_guard lk(variants_mu_);
-    auto it = variants_.find(key);
-    if (it != variants_.end()) return it->second;
-  }
-  CompileOptions options;
-  options.set = q.set;
-  options.warnings = false;
-  CompiledPolicy compiled = compile_policy(entry.file, options);
-  if (!compiled) {
-    compiled.diagnostics.sort();
-    error = error_reply(400, render_text(compiled.diagnostics, false));
-    return nullptr;
-  }
-  if (compiled.graph->policy.digest != entry.graph->policy.digest) {
-    error = error_reply(409, "the policy file changed since it was loaded; reload first");
-    return nullptr;
-  }
-  std::lock_guard lk(variants_mu_);
-  if (variants_.size() >= 64) variants_.clear();
-  variants_.emplace(key, compiled.graph);
-  return compiled.graph;
-}
-
-bool Server::evaluate_case(Session& s, const Graph& g, std::string_view text, const Query& q,
-                           const Origin& origin, std::string& out, std::string* record) {
-  CaseData& c = s.case_data();
-  s.loader().load_json(text, c);
-  if (!c.error) {
-    if (q.as_of) {
-      c.as_of = *q.as_of;
-      c.has_as_of = true;
-    }
-    s.loader().finish(c);
-  }
-  const Outcome* o = nullptr;
-  bool input_error;
-  if (c.error) {
-    append_input_error_json(out, g, c.id, *c.error, origin.line);
-    input_error = true;
-  } else {
-    o = &s.evaluate(c);
-    s.append_result_json(out, q.explain);
-    input_error = o->status == Status::error && o->error && code_name(o->error->code)[1] == '4';
-  }
-  if (!record) return input_error;
-  const CheckedPolicy& p = g.policy;
-  std::string& r = *record;
-  r = "{";
-  json_field(r, "time", utc_now(), false);
-  r += ',';
-  json_field(r, "request_id", origin.request_id, false);
-  r += ',';
-  json_field(r, "policy", p.policy_id, false);
-  r += ',';
-  json_field(r, "version", p.version, true);
-  r += ',';
-  json_field(r, "policy_digest", p.digest, false);
-  r += ',';
-  json_field(r, "engine_version", engine_version(), false);
-  r += ',';
-  json_field(r, "case", c.id, true);
-  r += ',';
-  json_field(r, "case_sha256", sha256_hex(text), false);
-  if (origin.line) r += fmt::format(",\"line\":{}", origin.line);
-  if (!q.set.empty()) {
-    r += ",\"set\":{";
-    for (std::size_t k = 0; k < q.set.size(); ++k) {
-      if (k) r += ',';
-      append_json_string(r, q.set[k].first);
-      r += ':';
-      append_json_string(r, q.set[k].second);
-    }
-    r += '}';
-  }
-  r += ',';
-  json_field(r, "status", o ? to_string(o->status) : "error", false);
-  r += ',';
-  json_field(r, "basis", o && o->basis >= 0 ? p.rules[static_cast<std::size_t>(o->basis)].id : "",
-             true);
-  r += ',';
-  json_field(r, "mmi_date", o && !o->mmi_date.is_missing() ? value_to_string(o->mmi_date, g) : "",
-             true);
-  r += ',';
-  json_field(r, "coverage_cutoff",
-             o && !o->coverage_cutoff.is_missing() ? value_to_string(o->coverage_cutoff, g) : "",
-             true);
-  r += ',';
-  std::string code = c.error         ? std::string(code_name(c.error->code))
-                     : o && o->error ? std::string(code_name(o->error->code))
-                                     : std::string();
-  json_field(r, "error", code, true);
-  r += '}';
-  return input_error;
-}
-
-Reply Server::evaluate(const PolicySet& set, const PolicyEntry& entry, std::string_view body,
-                       const Query& q, std::string_view request_id) {
-  Reply r;
-  auto graph = graph_for(entry, q, r);
-  if (!graph) return r;
-  Session& s = session_for(graph, set.generation);
-  std::string record;
-  bool input_error = evaluate_case(s, *graph, body, q, Origin{request_id, 0}, r.body,
-                                   log_.enabled() ? &record : nullptr);
-  metrics_.evaluations(1);
-  r.status = input_error ? 422 : 200;
-  if (log_.enabled()) {
-    auto pushed = log_.push(std::move(record));
-    if (pushed == DecisionLog::Push::full)
-      return error_reply(503, "the decision log is behind (queue full); retry later");
-    if (pushed == DecisionLog::Push::failing)
-      return error_reply(503, "the decision log cannot be written; no decision without its record");
-  }
-  return r;
-}
-
+// A /batch stream: cases are read as the body arrives and results streamed back in chunks.
 awaitable<bool> Server::batch(Conn& conn, beast::flat_buffer& buffer,
                               http::request_parser<http::empty_body>& header,
                               const PolicyEntry& entry, std::shared_ptr<const PolicySet> set,
@@ -827,64 +401,20 @@ awaitable<void> Server::serve_connection(std::shared_ptr<Conn> conn) {
           } else {
             close = !req.keep_alive();
           }
-          if (reply.status == 200) switch (route) {
-              case Route::healthz:
-                reply.body = "{\"status\":\"ok\"}";
-                break;
-              case Route::readyz:
-                if (draining_)
-                  reply = error_reply(503, "draining");
-                else if (log_.enabled() && !log_.healthy())
-                  reply = error_reply(503, "the decision log cannot be written");
-                else
-                  reply.body =
-                      fmt::format("{{\"status\":\"ready\",\"generation\":{}}}", set->generation);
-                break;
-              case Route::metrics: {
-                Gauges g;
-                g.decision_log_depth = log_.depth();
-                g.decision_log_written = log_.written();
-                g.decision_log_write_failures = log_.write_failures();
-                g.connections = connection_count_.load();
-                g.policies = set->policies.size();
-                g.generation = set->generation;
-                reply.body = metrics_.render(g);
-                reply.content_type = "text/plain; version=0.0.4";
-                break;
-              }
-              case Route::policies:
-                reply = list_policies(*set);
-                break;
-              case Route::graph:
-                if (!q.format.empty() && q.format != "dot" && q.format != "json") {
-                  reply = error_reply(400, "format takes dot or json");
-                } else if (q.format == "dot") {
-                  reply.body = graph_export(*entry->graph, GraphFormat::dot);
-                  reply.content_type = "text/vnd.graphviz";
-                } else {
-                  reply.body = graph_export(*entry->graph, GraphFormat::json);
-                }
-                break;
-              case Route::evaluate:
-                reply = evaluate(*set, *entry, body, q, rid);
-                break;
-              case Route::reload: {
-                ReloadOutcome o =
-                    co_await net::co_spawn(reload_pool_.get_executor(),
-                                           reload_task("POST /v1/admin/reload"), use_awaitable);
-                reply.status = o.errors.empty() ? 200 : 422;
-                reply.body = fmt::format("{{\"generation\":{},\"ok\":{},\"errors\":[", o.generation,
-                                         o.errors.empty() ? "true" : "false");
-                for (std::size_t k = 0; k < o.errors.size(); ++k) {
-                  if (k) reply.body += ',';
-                  append_json_string(reply.body, o.errors[k]);
-                }
-                reply.body += "]}";
-                break;
-              }
-              default:
-                break;
+          if (reply.status == 200 && route == Route::reload) {
+            ReloadOutcome o = co_await net::co_spawn(
+                reload_pool_.get_executor(), reload_task("POST /v1/admin/reload"), use_awaitable);
+            reply.status = o.errors.empty() ? 200 : 422;
+            reply.body = fmt::format("{{\"generation\":{},\"ok\":{},\"errors\":[", o.generation,
+                                     o.errors.empty() ? "true" : "false");
+            for (std::size_t k = 0; k < o.errors.size(); ++k) {
+              if (k) reply.body += ',';
+              append_json_string(reply.body, o.errors[k]);
             }
+            reply.body += "]}";
+          } else if (reply.status == 200) {
+            reply = answer(route, *set, entry, body, q, rid);
+          }
         }
       }
       http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
@@ -962,13 +492,18 @@ int Server::run(const tcp::endpoint& endpoint, unsigned threads) {
   return 0;
 }
 
-bool is_loopback(const net::ip::address& a) {
+}  // namespace detail
+
+namespace {
+
+bool is_loopback(const detail::net::ip::address& a) {
   return a.is_loopback();
 }
 
 }  // namespace
 
 int run_serve(const ServeOptions& options) {
+  using namespace detail;
   std::signal(SIGPIPE, SIG_IGN);
   // HOST:PORT, with [v6]:PORT.
   std::string host = options.listen, port = "8080";
