@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/case_file.hpp"
 #include "engine/output_file.hpp"
 #include "rules/yaml_util.hpp"
 
@@ -262,28 +263,12 @@ std::optional<DayNumber> parse_date_flag(const std::string& text, const char* fl
 }
 
 void load_case_file(Session& session, const std::string& path) {
-  DiagnosticList diags;
-  auto text = read_text_file(path, diags, SourceLocation{nullptr, path});
   CaseData& c = session.case_data();
-  if (!text) {
-    c.error = CaseError{Code::E001, diags.items().front().message, path};
+  if (auto e = mmi::load_case_file(session, path, SourceLocation{nullptr, path})) {
+    c.error = CaseError{e->code, e->message, e->at};
     return;
   }
-  bool json = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
-  if (json) {
-    session.loader().load_json(*text, c);
-    if (c.error && c.error->at.empty()) c.error->at = path;
-    return;
-  }
-  auto source = std::make_shared<const SourceFile>(path, std::move(*text));
-  YamlContext ctx(source, diags);
-  auto root = ctx.parse_case();
-  if (!root) {
-    const Diagnostic& d = diags.items().front();
-    c.error = CaseError{Code::E403, d.message, d.at.to_string()};
-    return;
-  }
-  session.loader().load_yaml(*root, c);
+  if (c.error && c.error->at.empty()) c.error->at = path;  // a JSON case's error names its file
 }
 
 }  // namespace mmi::cli

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "engine/case_file.hpp"
 #include "engine/mmi.hpp"
 #include "rules/yaml_util.hpp"
 
@@ -214,23 +215,9 @@ class SuiteRunner {
       session.loader().load_yaml(case_node, c);
     } else if (case_node.IsScalar()) {
       std::string file = (dir_ / case_node.Scalar()).lexically_normal().string();
-      DiagnosticList io;
-      auto text = read_text_file(file, io, y.location(case_node));
-      if (!text) {
-        t.error = io.items().front().at.to_string() + ": " + io.items().front().message;
+      if (auto e = load_case_file(session, file, y.location(case_node))) {
+        t.error = e->at + ": " + e->message;
         return finish();
-      }
-      if (file.size() > 5 && file.compare(file.size() - 5, 5, ".json") == 0) {
-        session.loader().load_json(*text, c);
-      } else {
-        auto src = std::make_shared<const SourceFile>(file, std::move(*text));
-        YamlContext cy(src, io);
-        auto root = cy.parse_case();
-        if (!root) {
-          t.error = io.items().front().at.to_string() + ": " + io.items().front().message;
-          return finish();
-        }
-        session.loader().load_yaml(*root, c);
       }
     } else {
       t.error = fmt::format("{}: `case` must be a file path or a mapping",

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "engine/case_file.hpp"
 #include "engine/graph.hpp"
 #include "engine/mmi.hpp"
 #include "engine/suite.hpp"
@@ -51,22 +52,9 @@ json evaluate(const std::shared_ptr<const Graph>& graph, const YAML::Node& case_
     session.loader().load_yaml(case_node, c);
   } else if (case_node.IsScalar()) {
     std::string file = (dir / case_node.Scalar()).lexically_normal().string();
-    DiagnosticList io;
-    auto text = read_text_file(file, io, SourceLocation{nullptr, file});
-    if (!text) {
-      error = io.items().front().message;
+    if (auto e = load_case_file(session, file, SourceLocation{nullptr, file})) {
+      error = e->message;
       return nullptr;
-    }
-    if (file.size() > 5 && file.compare(file.size() - 5, 5, ".json") == 0) {
-      session.loader().load_json(*text, c);
-    } else {
-      YamlContext cy(std::make_shared<const SourceFile>(file, std::move(*text)), io);
-      auto root = cy.parse();
-      if (!root) {
-        error = io.items().front().message;
-        return nullptr;
-      }
-      session.loader().load_yaml(*root, c);
     }
   } else {
     error = "`case` must be a file path or a mapping";
