@@ -49,4 +49,9 @@ std::vector<std::string> backquoted(std::string_view s);
 std::string path_from_uri(std::string_view uri);  // "" for non-file URIs
 std::string uri_from_path(std::string_view path);
 
+// A character of a name (`injury`, `max_weeks`): what the cursor's word is made of.
+inline bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
 }  // namespace mmi::lsp
