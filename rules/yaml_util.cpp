@@ -180,6 +180,21 @@ SourceLocation offset_location(const std::shared_ptr<const SourceFile>& src, std
 }
 }  // namespace
 
+// Inside a catch block: the located diagnostic for what yaml-cpp threw.
+void YamlContext::report_load_failure() {
+  try {
+    throw;
+  } catch (const YAML::DeepRecursion& e) {
+    diags.error(Code::E004, "YAML nested too deeply", location_at(e.mark));
+  } catch (const YAML::Exception& e) {
+    diags.error(Code::E002, "YAML syntax error: " + e.msg, location_at(e.mark),
+                structure_help(*source_, e.msg, e.mark.line));
+  } catch (const std::exception& e) {
+    diags.error(Code::E002, std::string("YAML could not be read: ") + e.what(),
+                SourceLocation{source_, source_->path});
+  }
+}
+
 std::optional<YAML::Node> YamlContext::parse() {
   std::size_t bad = find_invalid_utf8(source_->text);
   if (bad != std::string_view::npos) {
@@ -196,14 +211,8 @@ std::optional<YAML::Node> YamlContext::parse() {
       return std::nullopt;
     }
     return root;
-  } catch (const YAML::DeepRecursion& e) {
-    diags.error(Code::E004, "YAML nested too deeply", location_at(e.mark));
-  } catch (const YAML::Exception& e) {
-    diags.error(Code::E002, "YAML syntax error: " + e.msg, location_at(e.mark),
-                structure_help(*source_, e.msg, e.mark.line));
-  } catch (const std::exception& e) {
-    diags.error(Code::E002, std::string("YAML could not be read: ") + e.what(),
-                SourceLocation{source_, source_->path});
+  } catch (const std::exception&) {
+    report_load_failure();
   }
   return std::nullopt;
 }
@@ -397,14 +406,8 @@ std::vector<YAML::Node> YamlContext::parse_all() {
   }
   try {
     docs = YAML::LoadAll(source_->text);
-  } catch (const YAML::DeepRecursion& e) {
-    diags.error(Code::E004, "YAML nested too deeply", location_at(e.mark));
-  } catch (const YAML::Exception& e) {
-    diags.error(Code::E002, "YAML syntax error: " + e.msg, location_at(e.mark),
-                structure_help(*source_, e.msg, e.mark.line));
-  } catch (const std::exception& e) {
-    diags.error(Code::E002, std::string("YAML could not be read: ") + e.what(),
-                SourceLocation{source_, source_->path});
+  } catch (const std::exception&) {
+    report_load_failure();
   }
   return docs;
 }

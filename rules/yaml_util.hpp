@@ -95,6 +95,7 @@ class YamlContext {
   bool over_budget() const { return over_budget_; }
 
  private:
+  void report_load_failure();
   std::shared_ptr<const SourceFile> source_;
   std::size_t walked_ = 0;
   bool over_budget_ = false;
