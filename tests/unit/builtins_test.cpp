@@ -27,18 +27,7 @@ std::string eval_std(const std::string& expr, const std::string& case_json) {
                          "rules:\n  - id: r1\n    when: true\n    mmi_date: 2024-01-01\n"
                          "decision:\n  hit: earliest\noutputs:\n  r: |-\n    " +
                          expr + "\n");
-  mmi::CompileOptions options;
-  options.warnings = false;
-  auto compiled = mmi::compile_policy(path, options);
-  if (!compiled) return "CHECK ERROR: " + mmi_test::render(compiled.diagnostics, dir);
-  mmi::Session session(compiled.graph);
-  auto& c = session.load_json(case_json);
-  if (c.error) return "CASE ERROR: " + c.error->message;
-  const mmi::Outcome& o = session.evaluate();
-  if (o.error)
-    return "ERROR " + std::string(mmi::code_name(o.error->code)) + ": " + o.error->message;
-  std::string out = mmi::value_to_string(o.outputs[0], *compiled.graph);
-  return out;
+  return mmi_test::first_output(path, case_json, dir);
 }
 
 std::string with(const std::string& body, const std::string& as_of = "2024-01-07") {

@@ -67,16 +67,7 @@ std::string eval(const std::string& expr, const std::string& case_json = kCase,
                     "rules:\n  - id: r1\n    when: true\n    mmi_date: 2024-01-01\n"
                     "decision:\n  hit: earliest\noutputs:\n" +
                     indent_block(expr));
-  options.warnings = false;
-  auto compiled = mmi::compile_policy(path, options);
-  if (!compiled) return "CHECK ERROR: " + mmi_test::render(compiled.diagnostics, dir);
-  mmi::Session session(compiled.graph);
-  auto& c = session.load_json(case_json);
-  if (c.error) return "CASE ERROR: " + c.error->message;
-  const mmi::Outcome& o = session.evaluate();
-  if (o.error)
-    return "ERROR " + std::string(mmi::code_name(o.error->code)) + ": " + o.error->message;
-  return mmi::value_to_string(o.outputs[0], *compiled.graph);
+  return mmi_test::first_output(path, case_json, dir, options);
 }
 
 struct Row {

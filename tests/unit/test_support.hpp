@@ -95,4 +95,21 @@ inline bool has_code(const mmi::DiagnosticList& diags, mmi::Code code) {
   return false;
 }
 
+// Compiles the policy file at `path` (warnings off) and evaluates `case_json` with it: the first
+// output as results show it (dates YYYY-MM-DD, durations P14D, `missing`), or the error as text —
+// "CHECK ERROR: …" (diagnostics), "CASE ERROR: …" (the case's input), "ERROR E5xx: …" (evaluation).
+inline std::string first_output(const std::string& path, const std::string& case_json,
+                                const TempDir& dir, mmi::CompileOptions options = {}) {
+  options.warnings = false;
+  auto compiled = mmi::compile_policy(path, options);
+  if (!compiled) return "CHECK ERROR: " + render(compiled.diagnostics, dir);
+  mmi::Session session(compiled.graph);
+  auto& c = session.load_json(case_json);
+  if (c.error) return "CASE ERROR: " + c.error->message;
+  const mmi::Outcome& o = session.evaluate();
+  if (o.error)
+    return "ERROR " + std::string(mmi::code_name(o.error->code)) + ": " + o.error->message;
+  return mmi::value_to_string(o.outputs[0], *compiled.graph);
+}
+
 }  // namespace mmi_test
