@@ -8,28 +8,7 @@ import subprocess
 import sys
 import tempfile
 
-MMI = sys.argv[1]
-failures = []
-
-
-def run(args, stdin=None):
-    p = subprocess.run([MMI] + args, capture_output=True, text=True, input=stdin)
-    return p.returncode, p.stdout, p.stderr
-
-
-def expect(name, args, code, stdout_has=(), stderr_has=()):
-    rc, out, err = run(args)
-    problems = []
-    if rc != code:
-        problems.append(f"exit {rc}, expected {code}")
-    for s in stdout_has:
-        if s not in out:
-            problems.append(f"stdout lacks {s!r}")
-    for s in stderr_has:
-        if s not in err:
-            problems.append(f"stderr lacks {s!r}")
-    if problems:
-        failures.append(f"{name}: " + "; ".join(problems) + f"\n  stdout: {out[:400]}\n  stderr: {err[:400]}")
+from clitest import MMI, expect, failures, finish, run  # noqa: E402
 
 
 tmp = tempfile.mkdtemp()
@@ -39,21 +18,21 @@ with open(case, "w") as f:
     f.write("id: CLI-1\nbenefits: {income_start: 2024-01-23}\n")
 tx = "policies/us-tx.yaml"
 
-expect("version", ["--version"], 0, stdout_has=["mmi "])
+expect("version", ["--version"], 0, out_has=["mmi "])
 expect("no subcommand is a usage error", [], 2)
 expect("unknown flag", ["check", "--nope", tx], 2,
-       stderr_has=["mmi check: unknown flag `--nope` (see `mmi check --help`)"])
-expect("check a top policy", ["check", "--format", "text", tx], 0, stdout_has=[tx + ": ok"])
+       err_has=["mmi check: unknown flag `--nope` (see `mmi check --help`)"])
+expect("check a top policy", ["check", "--format", "text", tx], 0, out_has=[tx + ": ok"])
 expect("check a module on its own", ["check", "--format", "text", "policies/jurisdictions/us-tx.yaml"], 0,
-       stdout_has=["0 errors"])
-expect("check a missing file", ["check", "nope.yaml"], 2, stderr_has=["cannot read policy `nope.yaml`"])
+       out_has=["0 errors"])
+expect("check a missing file", ["check", "nope.yaml"], 2, err_has=["cannot read policy `nope.yaml`"])
 expect("eval a module", ["eval", "-p", "policies/std/max-potential.yaml", "-c", case], 1,
-       stderr_has=["is a module"])
-expect("eval a missing case file", ["eval", "-p", tx, "-c", "nope.json"], 2, stderr_has=["cannot read case"])
+       err_has=["is a module"])
+expect("eval a missing case file", ["eval", "-p", tx, "-c", "nope.json"], 2, err_has=["cannot read case"])
 expect("bad --set value", ["eval", "-p", tx, "-c", case, "--set", "tx_sib_threshold=abc"], 2,
-       stderr_has=["must be a literal"])
+       err_has=["must be a literal"])
 expect("unknown --set name", ["eval", "-p", tx, "-c", case, "--set", "tx_sib_treshold=10"], 2,
-       stderr_has=["did you mean `tx_sib_threshold`"])
+       err_has=["did you mean `tx_sib_threshold`"])
 expect("bad --as-of", ["eval", "-p", tx, "-c", case, "--as-of", "2025-02-30"], 2)
 # as_of and injury.date come from the command line; 2024-01-23 + 104 weeks = 2026-01-20.
 rc, out, err = run(["eval", "-p", tx, "-c", case, "--as-of", "2026-03-01", "--fact", "injury.date=2024-01-15",
@@ -65,12 +44,8 @@ else:
     if (r["status"], r["mmi_date"], r["basis"]) != ("reached", "2026-01-20", "statutory"):
         failures.append(f"--as-of/--fact: got {r['status']} {r['mmi_date']} {r['basis']}")
 expect("a case missing a required fact is an error result", ["eval", "-p", tx, "-c", case, "--as-of", "2026-03-01",
-       "--format", "json"], 1, stdout_has=['"status":"error"', "required fact `injury.date` is absent"])
+       "--format", "json"], 1, out_has=['"status":"error"', "required fact `injury.date` is absent"])
 expect("test a missing suite", ["test", "nope.test.yaml"], 2)
-expect("graph as dot", ["graph", "-p", tx, "--format", "dot"], 0, stdout_has=["digraph", "rule:statutory"])
+expect("graph as dot", ["graph", "-p", tx, "--format", "dot"], 0, out_has=["digraph", "rule:statutory"])
 
-if failures:
-    print("\n".join(failures))
-    print(f"{len(failures)} CLI behaviour check(s) failed")
-    sys.exit(1)
-print("all CLI behaviour checks passed")
+finish("CLI behaviour")

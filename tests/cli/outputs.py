@@ -18,46 +18,9 @@ import sys
 import tempfile
 import time
 
-MMI = sys.argv[1]
+from clitest import MMI, check, expect, failures, finish, run, skipped  # noqa: E402
+
 TX = "policies/us-tx.yaml"
-failures = []
-skipped = []
-
-
-def run(args, stdin=None, stdout=subprocess.PIPE, preexec=None, umask=None):
-    def setup():
-        if umask is not None:
-            os.umask(umask)
-        if preexec:
-            preexec()
-    p = subprocess.run([MMI] + args, stdout=stdout, stderr=subprocess.PIPE, input=stdin,
-                       preexec_fn=setup)
-    out = p.stdout.decode() if p.stdout is not None else ""
-    return p.returncode, out, p.stderr.decode()
-
-
-def check(name, ok, detail=""):
-    if not ok:
-        failures.append(f"{name}: {detail}")
-
-
-def expect(name, args, code, err_has=(), out_has=(), one_line=False, **kw):
-    rc, out, err = run(args, **kw)
-    problems = []
-    if rc != code:
-        problems.append(f"exit {rc}, expected {code}")
-    for s in err_has:
-        if s not in err:
-            problems.append(f"stderr lacks {s!r}")
-    for s in out_has:
-        if s not in out:
-            problems.append(f"stdout lacks {s!r}")
-    if one_line and err.count("\n") != 1:
-        problems.append("stderr is not exactly one line")
-    if "terminate called" in err:
-        problems.append("std::terminate")
-    check(name, not problems, "; ".join(problems) + f"\n  stdout: {out[:300]!r}\n  stderr: {err[:300]!r}")
-    return rc, out, err
 
 
 def entries(d):
@@ -383,10 +346,4 @@ expect("check text, unreadable file: one stderr line", ["check", "--format", "te
        err_has=["cannot read policy `nope.yaml`: no such file"], one_line=True)
 
 shutil.rmtree(tmp, ignore_errors=True)
-for s in skipped:
-    print("skipped: " + s)
-if failures:
-    print("\n".join(failures))
-    print(f"{len(failures)} output check(s) failed")
-    sys.exit(1)
-print("all output checks passed")
+finish("output")
