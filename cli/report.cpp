@@ -73,7 +73,6 @@ const char* kScript = R"JS(
       var values = bars.map(function (b) { return b.value; });
       if (opts.reference !== undefined) values.push(opts.reference);
       var max = Math.max.apply(null, values.concat([0])), min = Math.min.apply(null, values.concat([0]));
-      if (opts.fromMin && bars.length) { min = Math.min.apply(null, values) * 0.98; }
       if (max === min) max = min + 1;
       var y = function (v) { return T + (H - T - B) * (1 - (v - min) / (max - min)); };
       s('line', { x1: L, y1: y(Math.max(min, 0)), x2: W - R, y2: y(Math.max(min, 0)), stroke: '#999' }, svg);
@@ -88,7 +87,7 @@ const char* kScript = R"JS(
       var slot = (W - L - R) / Math.max(1, bars.length);
       var every = Math.max(1, Math.ceil(bars.length / Math.floor((W - L - R) / 64)));  // labels ≥ 64 px apart
       bars.forEach(function (b, i) {
-        var base = opts.fromMin ? min : 0;
+        var base = 0;  // every axis starts at zero
         var top = y(Math.max(b.value, base)), bottom = y(Math.min(b.value, base));
         var r = s('rect', { x: L + i * slot + slot * 0.1, y: top, width: Math.max(1, slot * 0.8),
                             height: Math.max(b.value !== base ? 1 : 0, bottom - top),
@@ -102,6 +101,7 @@ const char* kScript = R"JS(
         s('text', { x: W - R, y: y(opts.reference) - 4, 'text-anchor': 'end' }, svg, opts.referenceLabel);
       }
       s('text', { x: L + (W - L - R) / 2, y: H - 8, 'text-anchor': 'middle' }, svg, opts.axis);
+      if (opts.scale) s('text', { x: L + 4, y: T + 10, 'class': 'scale' }, svg, opts.scale);
       charts++;
       return svg;
     }
@@ -249,7 +249,7 @@ const char* kScript = R"JS(
         return { label: im.value, value: im.covered_days.variant,
                  tip: im.value + ': ' + fmt(im.covered_days.variant) + ' covered days' };
       }), { kind: 'covered-days', title: 'covered days per value', axis: 'swept value',
-            reference: impacts[0].covered_days.baseline, referenceLabel: 'baseline', fromMin: true });
+            reference: impacts[0].covered_days.baseline, referenceLabel: 'baseline' });
     }
 
     impacts.forEach(function (im) {
@@ -306,7 +306,8 @@ const char* kScript = R"JS(
       }), { kind: 'shift-histogram', title: 'cutoff shift histogram',
             axis: 'cutoff shift (days, variant − baseline)' +
                   (logScale ? '; cases on a log scale: log10(1 + cases)' : '; cases'),
-            empty: 'no coverage cutoff moved', decimals: logScale });
+            empty: 'no coverage cutoff moved', decimals: logScale,
+            scale: logScale ? 'log scale: one bin holds 20× the next' : 'linear scale' });
       h('h2', 'Most affected cases' + suffix + ' (' + im.changed_cases.length +
         ' of ' + fmt(im.cases_changed) + ' changed)');
       table(main, ['case', 'line', 'status', 'MMI date', 'cutoff', '→ status', 'MMI date', 'cutoff', 'shift', 'covered days'],

@@ -16,22 +16,19 @@ std::optional<DayNumber> as_date(const Value& v) {
   return std::nullopt;
 }
 
-// Keeps the `top` largest impacts (ties: earlier input first); top 0 keeps all.
+// Keeps the `top` most affected (0: all); sorted when `final`, else trimmed in batches.
 void keep_most_affected(std::vector<ChangedCase>& v, std::size_t top, bool final) {
-  auto before = [](const ChangedCase& a, const ChangedCase& b) {
-    if (a.impact() != b.impact()) return a.impact() > b.impact();
-    return a.line < b.line;
-  };
   if (top == 0) {
-    if (final) std::stable_sort(v.begin(), v.end(), before);
+    if (final) std::sort(v.begin(), v.end(), more_affected);
     return;
   }
-  if (!final && v.size() < 2 * top + 64) return;  // trim in batches
+  if (!final && v.size() < 2 * top + 64) return;
   if (v.size() > top) {
-    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(top), v.end(), before);
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(top), v.end(),
+                     more_affected);
     v.resize(top);
   }
-  if (final) std::sort(v.begin(), v.end(), before);
+  if (final) std::sort(v.begin(), v.end(), more_affected);
 }
 
 // A measure's value as a decimal: numbers as they are, durations in days; nullopt when missing.
@@ -154,6 +151,7 @@ class WhatifWorker {
         if (status) ++im.transitions[{before.status, after.status}];
         ChangedCase c;
         c.id = base.data.id.empty() ? groups_[1].data.id : base.data.id;
+        c.file = options_.input_name;
         c.line = r.line;
         c.baseline = before;
         c.variant = after;
@@ -193,6 +191,13 @@ class WhatifWorker {
 };
 
 }  // namespace
+
+bool more_affected(const ChangedCase& a, const ChangedCase& b) {
+  if (a.impact() != b.impact()) return a.impact() > b.impact();
+  if (a.id != b.id) return a.id < b.id;
+  if (a.file != b.file) return a.file < b.file;
+  return a.line < b.line;
+}
 
 __int128 MeasureTotal::units(const Decimal& d) {
   Decimal r = d.round(kDecimals);
@@ -250,6 +255,30 @@ ShiftStats Impact::shift_stats() const {
   return s;
 }
 
+void Impact::add(Impact&& p, std::size_t top) {
+  cases += p.cases;
+  errors += p.errors;
+  changed += p.changed;
+  changed_status += p.changed_status;
+  changed_mmi_date += p.changed_mmi_date;
+  changed_cutoff += p.changed_cutoff;
+  covered_before += p.covered_before;
+  covered_after += p.covered_after;
+  for (auto [d, n] : p.shifts) shifts[d] += n;
+  for (auto [t, n] : p.transitions) transitions[t] += n;
+  for (const auto& [t, n] : p.decision_transitions) decision_transitions[t] += n;
+  if (measures.size() < p.measures.size()) measures.resize(p.measures.size());
+  for (std::size_t j = 0; j < p.measures.size(); ++j) measures[j].add(p.measures[j]);
+  for (const auto& [key, seg] : p.segments) segments[key].add(seg);
+  for (auto& c : p.most_affected) most_affected.push_back(std::move(c));
+  p.most_affected.clear();
+  keep_most_affected(most_affected, top, false);
+}
+
+void Impact::finish_most_affected(std::size_t top) {
+  keep_most_affected(most_affected, top, true);
+}
+
 WhatifResult run_whatif(std::shared_ptr<const Graph> baseline,
                         const std::vector<WhatifVariant>& variants, CaseStream& stream,
                         const WhatifOptions& options, const ChangedSink& sink,
@@ -267,27 +296,12 @@ WhatifResult run_whatif(std::shared_ptr<const Graph> baseline,
   };
   auto deliver = [&](WhatifSlot& slot) {
     for (std::size_t k = 0; k < variants.size(); ++k) {
-      Impact& im = result.impacts[k];
-      const Impact& p = slot.partial[k];
-      im.cases += p.cases;
-      im.errors += p.errors;
-      im.changed += p.changed;
-      im.changed_status += p.changed_status;
-      im.changed_mmi_date += p.changed_mmi_date;
-      im.changed_cutoff += p.changed_cutoff;
-      im.covered_before += p.covered_before;
-      im.covered_after += p.covered_after;
-      for (auto [d, n] : p.shifts) im.shifts[d] += n;
-      for (auto [t, n] : p.transitions) im.transitions[t] += n;
-      for (const auto& [t, n] : p.decision_transitions) im.decision_transitions[t] += n;
-      if (im.measures.size() < p.measures.size()) im.measures.resize(p.measures.size());
-      for (std::size_t j = 0; j < p.measures.size(); ++j) im.measures[j].add(p.measures[j]);
-      for (const auto& [key, seg] : p.segments) im.segments[key].add(seg);
+      Impact& part = slot.partial[k];
       for (auto& c : slot.changed[k]) {
         if (sink && !result.sink_failed && !sink(c, k)) result.sink_failed = true;
-        im.most_affected.push_back(std::move(c));
+        part.most_affected.push_back(std::move(c));
       }
-      keep_most_affected(im.most_affected, options.top, false);
+      result.impacts[k].add(std::move(part), options.top);
     }
     cases += slot.chunk.records.size();
     result.bytes_in += slot.chunk.input_bytes;
@@ -298,7 +312,7 @@ WhatifResult run_whatif(std::shared_ptr<const Graph> baseline,
     return !result.sink_failed;
   };
   result.start_error = run_ordered<WhatifSlot>(stream, options.threads, make_worker, deliver);
-  for (auto& im : result.impacts) keep_most_affected(im.most_affected, options.top, true);
+  for (auto& im : result.impacts) im.finish_most_affected(options.top);
   result.read_error = stream.error();
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
