@@ -37,7 +37,7 @@ best() {
   done
 }
 
-rate() { awk "BEGIN { printf \"%d\", $1 / $2 }"; }
+rate() { awk "BEGIN { if ($2 > 0) printf \"%d\", $1 / $2; else printf \"-\" }"; }
 mib() { awk "BEGIN { printf \"%.1f\", $1 / 1024 }"; }
 
 echo "mmi batch benchmark: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"

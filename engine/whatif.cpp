@@ -45,6 +45,26 @@ struct Group {
   std::uint64_t error_line = 0;
 };
 
+// A (status, basis) → (status, basis) count within a chunk: the bases are views into the graphs'
+// rule ids, so equal views are equal pointers, and counting needs no string per case.
+struct TransitionTally {
+  Status from_status;
+  std::string_view from_basis;
+  Status to_status;
+  std::string_view to_basis;
+  std::uint64_t count = 0;
+};
+
+void tally(std::vector<TransitionTally>& tallies, const Decision& before, const Decision& after) {
+  for (TransitionTally& t : tallies)
+    if (t.from_status == before.status && t.to_status == after.status &&
+        t.from_basis.data() == before.basis.data() && t.to_basis.data() == after.basis.data()) {
+      ++t.count;
+      return;
+    }
+  tallies.push_back({before.status, before.basis, after.status, after.basis, 1});
+}
+
 struct WhatifSlot {
   CaseChunk chunk;
   std::vector<Impact> partial;                    // per variant: counts for this chunk
@@ -74,6 +94,8 @@ class WhatifWorker {
     slot.partial.assign(nv, Impact{});
     slot.changed.resize(nv);
     for (auto& c : slot.changed) c.clear();
+    tallies_.resize(nv);
+    for (auto& t : tallies_) t.clear();
     const std::size_t nm = options_.measures, nb = options_.by;
     for (auto& p : slot.partial) p.measures.assign(nm, MeasureTotal{});
     SegmentKey key(nb);
@@ -109,8 +131,7 @@ class WhatifWorker {
         if (before.status == Status::error || after.status == Status::error) ++im.errors;
         im.covered_before += before.covered_days;
         im.covered_after += after.covered_days;
-        ++im.decision_transitions[{before.status, std::string(before.basis), after.status,
-                                   std::string(after.basis)}];
+        tally(tallies_[k], before, after);
         SegmentTotals* seg = nullptr;
         if (nb) {
           seg = &im.segments[key];
@@ -162,6 +183,10 @@ class WhatifWorker {
         slot.changed[k].push_back(std::move(c));
       }
     }
+    for (std::size_t k = 0; k < nv; ++k)
+      for (const TransitionTally& t : tallies_[k])
+        slot.partial[k].decision_transitions[{t.from_status, std::string(t.from_basis), t.to_status,
+                                              std::string(t.to_basis)}] += t.count;
   }
 
  private:
@@ -185,6 +210,7 @@ class WhatifWorker {
   Evaluator base_eval_;
   std::vector<Evaluator> evals_;
   std::vector<Group> groups_;
+  std::vector<std::vector<TransitionTally>> tallies_;  // per variant, this chunk's
   const std::vector<WhatifVariant>& variants_;
   const WhatifOptions& options_;
   CaseFormat format_;
