@@ -84,8 +84,9 @@ with tempfile.TemporaryDirectory() as tmp:
             "certification_allowed=true,false", "--measure", PAID, "--measure", THIRD, "--by",
             "injury.body_part", "--by", "year(injury.date)"]
     partials = same_as_one_run("grid", "policy.yaml", "book.jsonl", parts, grid, tmp)
-    same_as_one_run("top2", "policy.yaml", "book.jsonl", parts,
-                    ["--set", "statutory_period=120 days", "--measure", DAYS, "--top", "2"], tmp)
+    top2 = same_as_one_run("top2", "policy.yaml", "book.jsonl", parts,
+                    ["--set", "statutory_period=120 days", "--measure", DAYS, "--measure",
+                     "owed = 0 - benefits.weekly_rate / 3", "--top", "2"], tmp)
 
     # The partial: versioned, exact decimal sums (rate / 3 has 34 digits per case; the sum of the
     # first part, A1 233.333333333333 + A2 116.666666666667 + A3 466.666666666667 = 816.666666666667),
@@ -99,6 +100,10 @@ with tempfile.TemporaryDirectory() as tmp:
     # statutory 120 days, certification allowed: A1 and A2 move 20 days, A3 stays certified.
     expect("shifts", p0["impacts"][2]["cutoff_shifts"], [[20, 2]])
     expect("segment key", p0["impacts"][0]["segments"][0]["key"], ['"back"', "2025"])
+
+    # Negative sums keep their sign and every decimal: A7 −46.666666666667 (A8 is in error).
+    expect("negative exact sum", json.load(open(top2[2]))["impacts"][0]["measures"][1],
+           {"baseline": "-46.666666666667", "variant": "-46.666666666667", "missing": 1})
 
     # 2. A generated book under us-tx (300 cases, bad lines) in 3 shards of 100 lines: a sweep,
     #    a measure and --by, the top 5 of many changed cases; medians over every shard's shifts.
