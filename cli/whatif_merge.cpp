@@ -2,6 +2,7 @@
 // adds them up (Impact::add, the same as a run adds its chunks) and prints the summary.
 #include "cli/whatif_merge.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -44,6 +45,10 @@ int run_whatif_merge(const WhatifArgs& args) {
   }
   std::vector<WhatifPartial> partials;
   for (const std::string& path : args.merge) {
+    if (std::count(args.merge.begin(), args.merge.end(), path) > 1) {
+      complain("--merge is given " + path + " twice; its cases would count twice");
+      return 2;
+    }
     if (!readable_file(path, "partial")) return 2;
     std::ifstream in(path, std::ios::binary);
     std::stringstream text;

@@ -181,6 +181,8 @@ with tempfile.TemporaryDirectory() as tmp:
         "-o", top)
     refused("partials disagree on --top", ["--merge", partials[0], top],
             f"{top} and {partials[0]} disagree on --top; merge only partials of one analysis")
+    refused("a partial twice", ["--merge", partials[0], partials[1], partials[0]],
+            f"--merge is given {partials[0]} twice; its cases would count twice")
     refused("not a partial", ["--merge", "book.jsonl"],
             "book.jsonl: not a what-if partial (`mmi whatif --format json --partial` writes them)")
     refused("--partial as text", ["-p", "policy.yaml", "book.jsonl", "--set", "statutory_period=1 days",
