@@ -226,8 +226,8 @@ int main(int argc, char** argv) {
   w->add_option("-p,--policy", whatif.policy, "Baseline policy file (required unless --merge)");
   w->add_option("CASES", whatif.cases, "Case files (.jsonl, .yaml), directories, - for stdin");
   w->add_option("--merge", whatif.merge,
-                "PARTIAL…: merge `--partial` outputs into one run's summary (no policy, no cases)")
-      ->option_text("PARTIAL…");
+                "Merge these `--partial` outputs into one run's summary (no policy, no cases)")
+      ->option_text("PARTIAL ...");
   w->add_flag("--partial", whatif.partial,
               "With --format json: the exact mergeable state, for --merge (docs/cli.md)");
   w->add_option("-o,--output", whatif.output, "Write the summary here (default: stdout)");
