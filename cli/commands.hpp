@@ -61,13 +61,18 @@ struct BatchArgs {
 };
 
 struct WhatifArgs {
-  std::string policy, cases, against, format, report, csv;
+  std::string policy, against, format, report, csv;
+  std::vector<std::string> cases;  // files, directories (their case files), "-" for stdin
+  std::vector<std::string> merge;  // --merge PARTIAL…: merge partials instead of reading cases
+  std::string output = "-";        // -o; "-" is stdout
+  bool partial = false;            // --partial: the exact mergeable state (JSON)
+  std::string first_line = "1";    // line number of the input's first line (for shards)
   std::vector<std::string> set;
   std::vector<std::string> sweep;    // NAME=V1,V2,... each; several make a grid
   std::vector<std::string> measure;  // NAME=EXPR
   std::vector<std::string> by;       // segment expressions
   std::string threads;               // "" = the cores
-  std::string top = "20";            // changed cases listed (0: all)
+  std::string top;                   // changed cases listed ("": 20, 0: all)
   std::string as_of;
   bool progress = true;
   bool ignore_dates = false;

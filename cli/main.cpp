@@ -223,8 +223,16 @@ int main(int argc, char** argv) {
   WhatifArgs whatif;
   bool whatif_no_progress = false;
   auto* w = app.add_subcommand("whatif", "Compare a baseline with a variant over the same cases");
-  w->add_option("-p,--policy", whatif.policy, "Baseline policy file")->required();
-  w->add_option("CASES", whatif.cases, "Cases file (.jsonl, .yaml)")->required();
+  w->add_option("-p,--policy", whatif.policy, "Baseline policy file (required unless --merge)");
+  w->add_option("CASES", whatif.cases, "Case files (.jsonl, .yaml), directories, - for stdin");
+  w->add_option("--merge", whatif.merge,
+                "Merge these `--partial` outputs into one run's summary (no policy, no cases)")
+      ->option_text("PARTIAL ...");
+  w->add_flag("--partial", whatif.partial,
+              "With --format json: the exact mergeable state, for --merge (docs/cli.md)");
+  w->add_option("-o,--output", whatif.output, "Write the summary here (default: stdout)");
+  w->add_option("--first-line", whatif.first_line,
+                "Line number of the input's first line (a shard's place in its book)");
   add_assignments(w, "--set", whatif.set, "Variant parameter (repeat for more)");
   w->add_option("--against", whatif.against, "Variant policy file");
   w->add_option("--sweep", whatif.sweep, "NAME=V1,V2,…: one variant per value (several: a grid)")
@@ -243,15 +251,16 @@ int main(int argc, char** argv) {
   w->add_flag("--ignore-dates", whatif.ignore_dates,
               "Evaluate cases outside the policies' effective/expires dates");
   w->add_flag("--no-progress", whatif_no_progress, "No progress bar");
-  w->add_option("--format", whatif.format, "text | json | csv (default: text)")
+  w->add_option("--format", whatif.format, "text | json | csv | html (default: text)")
       ->option_text("FORMAT")
-      ->check(CLI::IsMember({"text", "json", "csv"}));
+      ->check(CLI::IsMember({"text", "json", "csv", "html"}));
   w->footer(
       "Examples:\n"
       "  mmi whatif -p policies/us-tx.yaml --set tx_sib_threshold=10 "
       "policies/examples/book.jsonl\n"
-      "  mmi whatif -p policies/us-tx.yaml --against new-tx.yaml book.jsonl --report r.html\n"
-      "  mmi whatif -p policies/us-tx.yaml --sweep tx_sib_threshold=5,10,15 book.jsonl\n");
+      "  mmi whatif -p policies/us-tx.yaml --sweep tx_sib_threshold=5,10,15 book.jsonl --report "
+      "r.html\n"
+      "  mmi whatif --merge shard-1.partial.json shard-2.partial.json --format text\n");
   add_common_flags(w);
 
   auto* lsp = app.add_subcommand("lsp", "Language server for editors (LSP over stdio)");

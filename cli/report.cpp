@@ -65,6 +65,17 @@ const char* kScript = R"JS(
       parent.appendChild(e);
       return e;
     }
+    // Axis labels at a round step (1, 2 or 5 × 10^n) from min to max, 0 among them whenever the
+    // range spans it (every axis here includes 0); whole numbers unless `decimals`.
+    function ticks(min, max, decimals) {
+      var raw = (max - min) / 4, p = Math.pow(10, Math.floor(Math.log10(raw)));
+      var step = [1, 2, 5, 10].map(function (m) { return m * p; })
+                              .filter(function (st) { return st >= raw; })[0];
+      if (!decimals) step = Math.max(1, Math.round(step));
+      var out = [];
+      for (var k = Math.ceil(min / step); k * step <= max + step * 1e-9; k++) out.push(k * step);
+      return out;
+    }
     // A vertical bar chart: bars [{label, value, tip}], optional dashed reference line.
     function barChart(parent, bars, opts) {
       var W = 900, H = 260, L = 70, B = 46, T = 14, R = 10;
@@ -73,22 +84,20 @@ const char* kScript = R"JS(
       var values = bars.map(function (b) { return b.value; });
       if (opts.reference !== undefined) values.push(opts.reference);
       var max = Math.max.apply(null, values.concat([0])), min = Math.min.apply(null, values.concat([0]));
-      if (opts.fromMin && bars.length) { min = Math.min.apply(null, values) * 0.98; }
       if (max === min) max = min + 1;
       var y = function (v) { return T + (H - T - B) * (1 - (v - min) / (max - min)); };
       s('line', { x1: L, y1: y(Math.max(min, 0)), x2: W - R, y2: y(Math.max(min, 0)), stroke: '#999' }, svg);
-      for (var g = 0; g <= 4; g++) {
-        var v = min + (max - min) * g / 4;
+      ticks(min, max, opts.decimals).forEach(function (v) {
         s('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, svg,
           opts.decimals ? v.toFixed(1) : fmt(Math.round(v)));
-      }
+      });
       if (!bars.length) {
         s('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle' }, svg, opts.empty || 'nothing to show');
       }
       var slot = (W - L - R) / Math.max(1, bars.length);
       var every = Math.max(1, Math.ceil(bars.length / Math.floor((W - L - R) / 64)));  // labels ≥ 64 px apart
       bars.forEach(function (b, i) {
-        var base = opts.fromMin ? min : 0;
+        var base = 0;  // every axis starts at zero
         var top = y(Math.max(b.value, base)), bottom = y(Math.min(b.value, base));
         var r = s('rect', { x: L + i * slot + slot * 0.1, y: top, width: Math.max(1, slot * 0.8),
                             height: Math.max(b.value !== base ? 1 : 0, bottom - top),
@@ -102,6 +111,7 @@ const char* kScript = R"JS(
         s('text', { x: W - R, y: y(opts.reference) - 4, 'text-anchor': 'end' }, svg, opts.referenceLabel);
       }
       s('text', { x: L + (W - L - R) / 2, y: H - 8, 'text-anchor': 'middle' }, svg, opts.axis);
+      if (opts.scale) s('text', { x: L + 4, y: T + 10, 'class': 'scale' }, svg, opts.scale);
       charts++;
       return svg;
     }
@@ -178,16 +188,17 @@ const char* kScript = R"JS(
         var x = function (i) { return L + (W - L - R) * (impacts.length > 1 ? i / (impacts.length - 1) : 0.5); };
         var y = function (v) { return T + (H - T - B) * (1 - (v - min) / (max - min)); };
         s('line', { x1: L, y1: y(0), x2: W - R, y2: y(0), stroke: '#999' }, svg);
-        for (var g = 0; g <= 4; g++) {
-          var v = min + (max - min) * g / 4;
+        ticks(min, max, false).forEach(function (v) {
           s('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, svg, fmt(Math.round(v)));
-        }
+        });
         s('polyline', { points: vals.map(function (v, i) { return x(i) + ',' + y(v); }).join(' '),
                         fill: 'none', stroke: '#4a78c2', 'stroke-width': 2 }, svg);
         vals.forEach(function (v, i) {
           var c = s('circle', { cx: x(i), cy: y(v), r: 4, fill: '#4a78c2' }, svg);
           s('title', {}, c, valueText(impacts[i].value) + ': ' + signed(v));
-          s('text', { x: x(i), y: H - B + 16, 'text-anchor': 'middle' }, svg, valueText(impacts[i].value));
+          var last = impacts.length > 1 && i === impacts.length - 1;  // kept inside the chart
+          s('text', { x: x(i), y: H - B + 16, 'text-anchor': last ? 'end' : 'middle' }, svg,
+            valueText(impacts[i].value));
         });
         s('text', { x: L + (W - L - R) / 2, y: H - 8, 'text-anchor': 'middle' }, svg, what + ' per swept value');
         charts++;
@@ -249,7 +260,7 @@ const char* kScript = R"JS(
         return { label: im.value, value: im.covered_days.variant,
                  tip: im.value + ': ' + fmt(im.covered_days.variant) + ' covered days' };
       }), { kind: 'covered-days', title: 'covered days per value', axis: 'swept value',
-            reference: impacts[0].covered_days.baseline, referenceLabel: 'baseline', fromMin: true });
+            reference: impacts[0].covered_days.baseline, referenceLabel: 'baseline' });
     }
 
     impacts.forEach(function (im) {
@@ -306,7 +317,8 @@ const char* kScript = R"JS(
       }), { kind: 'shift-histogram', title: 'cutoff shift histogram',
             axis: 'cutoff shift (days, variant − baseline)' +
                   (logScale ? '; cases on a log scale: log10(1 + cases)' : '; cases'),
-            empty: 'no coverage cutoff moved', decimals: logScale });
+            empty: 'no coverage cutoff moved', decimals: logScale,
+            scale: logScale ? 'log scale: one bin holds 20× the next' : 'linear scale' });
       h('h2', 'Most affected cases' + suffix + ' (' + im.changed_cases.length +
         ' of ' + fmt(im.cases_changed) + ' changed)');
       table(main, ['case', 'line', 'status', 'MMI date', 'cutoff', '→ status', 'MMI date', 'cutoff', 'shift', 'covered days'],

@@ -16,22 +16,19 @@ std::optional<DayNumber> as_date(const Value& v) {
   return std::nullopt;
 }
 
-// Keeps the `top` largest impacts (ties: earlier input first); top 0 keeps all.
+// Keeps the `top` most affected (0: all); sorted when `final`, else trimmed in batches.
 void keep_most_affected(std::vector<ChangedCase>& v, std::size_t top, bool final) {
-  auto before = [](const ChangedCase& a, const ChangedCase& b) {
-    if (a.impact() != b.impact()) return a.impact() > b.impact();
-    return a.line < b.line;
-  };
   if (top == 0) {
-    if (final) std::stable_sort(v.begin(), v.end(), before);
+    if (final) std::sort(v.begin(), v.end(), more_affected);
     return;
   }
-  if (!final && v.size() < 2 * top + 64) return;  // trim in batches
+  if (!final && v.size() < 2 * top + 64) return;
   if (v.size() > top) {
-    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(top), v.end(), before);
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(top), v.end(),
+                     more_affected);
     v.resize(top);
   }
-  if (final) std::sort(v.begin(), v.end(), before);
+  if (final) std::sort(v.begin(), v.end(), more_affected);
 }
 
 // A measure's value as a decimal: numbers as they are, durations in days; nullopt when missing.
@@ -47,6 +44,26 @@ struct Group {
   bool ok = false;
   std::uint64_t error_line = 0;
 };
+
+// A (status, basis) → (status, basis) count within a chunk: the bases are views into the graphs'
+// rule ids, so equal views are equal pointers, and counting needs no string per case.
+struct TransitionTally {
+  Status from_status;
+  std::string_view from_basis;
+  Status to_status;
+  std::string_view to_basis;
+  std::uint64_t count = 0;
+};
+
+void tally(std::vector<TransitionTally>& tallies, const Decision& before, const Decision& after) {
+  for (TransitionTally& t : tallies)
+    if (t.from_status == before.status && t.to_status == after.status &&
+        t.from_basis.data() == before.basis.data() && t.to_basis.data() == after.basis.data()) {
+      ++t.count;
+      return;
+    }
+  tallies.push_back({before.status, before.basis, after.status, after.basis, 1});
+}
 
 struct WhatifSlot {
   CaseChunk chunk;
@@ -77,6 +94,8 @@ class WhatifWorker {
     slot.partial.assign(nv, Impact{});
     slot.changed.resize(nv);
     for (auto& c : slot.changed) c.clear();
+    tallies_.resize(nv);
+    for (auto& t : tallies_) t.clear();
     const std::size_t nm = options_.measures, nb = options_.by;
     for (auto& p : slot.partial) p.measures.assign(nm, MeasureTotal{});
     SegmentKey key(nb);
@@ -112,8 +131,7 @@ class WhatifWorker {
         if (before.status == Status::error || after.status == Status::error) ++im.errors;
         im.covered_before += before.covered_days;
         im.covered_after += after.covered_days;
-        ++im.decision_transitions[{before.status, std::string(before.basis), after.status,
-                                   std::string(after.basis)}];
+        tally(tallies_[k], before, after);
         SegmentTotals* seg = nullptr;
         if (nb) {
           seg = &im.segments[key];
@@ -154,6 +172,7 @@ class WhatifWorker {
         if (status) ++im.transitions[{before.status, after.status}];
         ChangedCase c;
         c.id = base.data.id.empty() ? groups_[1].data.id : base.data.id;
+        c.file = options_.input_name;
         c.line = r.line;
         c.baseline = before;
         c.variant = after;
@@ -164,6 +183,10 @@ class WhatifWorker {
         slot.changed[k].push_back(std::move(c));
       }
     }
+    for (std::size_t k = 0; k < nv; ++k)
+      for (const TransitionTally& t : tallies_[k])
+        slot.partial[k].decision_transitions[{t.from_status, std::string(t.from_basis), t.to_status,
+                                              std::string(t.to_basis)}] += t.count;
   }
 
  private:
@@ -187,12 +210,20 @@ class WhatifWorker {
   Evaluator base_eval_;
   std::vector<Evaluator> evals_;
   std::vector<Group> groups_;
+  std::vector<std::vector<TransitionTally>> tallies_;  // per variant, this chunk's
   const std::vector<WhatifVariant>& variants_;
   const WhatifOptions& options_;
   CaseFormat format_;
 };
 
 }  // namespace
+
+bool more_affected(const ChangedCase& a, const ChangedCase& b) {
+  if (a.impact() != b.impact()) return a.impact() > b.impact();
+  if (a.id != b.id) return a.id < b.id;
+  if (a.file != b.file) return a.file < b.file;
+  return a.line < b.line;
+}
 
 __int128 MeasureTotal::units(const Decimal& d) {
   Decimal r = d.round(kDecimals);
@@ -250,6 +281,30 @@ ShiftStats Impact::shift_stats() const {
   return s;
 }
 
+void Impact::add(Impact&& p, std::size_t top) {
+  cases += p.cases;
+  errors += p.errors;
+  changed += p.changed;
+  changed_status += p.changed_status;
+  changed_mmi_date += p.changed_mmi_date;
+  changed_cutoff += p.changed_cutoff;
+  covered_before += p.covered_before;
+  covered_after += p.covered_after;
+  for (auto [d, n] : p.shifts) shifts[d] += n;
+  for (auto [t, n] : p.transitions) transitions[t] += n;
+  for (const auto& [t, n] : p.decision_transitions) decision_transitions[t] += n;
+  if (measures.size() < p.measures.size()) measures.resize(p.measures.size());
+  for (std::size_t j = 0; j < p.measures.size(); ++j) measures[j].add(p.measures[j]);
+  for (const auto& [key, seg] : p.segments) segments[key].add(seg);
+  for (auto& c : p.most_affected) most_affected.push_back(std::move(c));
+  p.most_affected.clear();
+  keep_most_affected(most_affected, top, false);
+}
+
+void Impact::finish_most_affected(std::size_t top) {
+  keep_most_affected(most_affected, top, true);
+}
+
 WhatifResult run_whatif(std::shared_ptr<const Graph> baseline,
                         const std::vector<WhatifVariant>& variants, CaseStream& stream,
                         const WhatifOptions& options, const ChangedSink& sink,
@@ -267,27 +322,12 @@ WhatifResult run_whatif(std::shared_ptr<const Graph> baseline,
   };
   auto deliver = [&](WhatifSlot& slot) {
     for (std::size_t k = 0; k < variants.size(); ++k) {
-      Impact& im = result.impacts[k];
-      const Impact& p = slot.partial[k];
-      im.cases += p.cases;
-      im.errors += p.errors;
-      im.changed += p.changed;
-      im.changed_status += p.changed_status;
-      im.changed_mmi_date += p.changed_mmi_date;
-      im.changed_cutoff += p.changed_cutoff;
-      im.covered_before += p.covered_before;
-      im.covered_after += p.covered_after;
-      for (auto [d, n] : p.shifts) im.shifts[d] += n;
-      for (auto [t, n] : p.transitions) im.transitions[t] += n;
-      for (const auto& [t, n] : p.decision_transitions) im.decision_transitions[t] += n;
-      if (im.measures.size() < p.measures.size()) im.measures.resize(p.measures.size());
-      for (std::size_t j = 0; j < p.measures.size(); ++j) im.measures[j].add(p.measures[j]);
-      for (const auto& [key, seg] : p.segments) im.segments[key].add(seg);
+      Impact& part = slot.partial[k];
       for (auto& c : slot.changed[k]) {
         if (sink && !result.sink_failed && !sink(c, k)) result.sink_failed = true;
-        im.most_affected.push_back(std::move(c));
+        part.most_affected.push_back(std::move(c));
       }
-      keep_most_affected(im.most_affected, options.top, false);
+      result.impacts[k].add(std::move(part), options.top);
     }
     cases += slot.chunk.records.size();
     result.bytes_in += slot.chunk.input_bytes;
@@ -298,7 +338,7 @@ WhatifResult run_whatif(std::shared_ptr<const Graph> baseline,
     return !result.sink_failed;
   };
   result.start_error = run_ordered<WhatifSlot>(stream, options.threads, make_worker, deliver);
-  for (auto& im : result.impacts) keep_most_affected(im.most_affected, options.top, true);
+  for (auto& im : result.impacts) im.finish_most_affected(options.top);
   result.read_error = stream.error();
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -31,14 +31,20 @@ struct Decision {
 
 struct ChangedCase {
   std::string id;
+  std::string file;  // the input it came from, when a run reads several ("" otherwise)
   std::uint64_t line = 0;
   Decision baseline, variant;
   std::optional<std::int64_t> shift;  // variant − baseline cutoff, when both are dates
-  std::int64_t impact() const {       // how much coverage moved, for ranking
-    std::int64_t d = variant.covered_days - baseline.covered_days;
+  // How far it moved, for ranking: |shift|, or, when a side has no cutoff, |covered days change|.
+  std::int64_t impact() const {
+    std::int64_t d = shift ? *shift : variant.covered_days - baseline.covered_days;
     return d < 0 ? -d : d;
   }
 };
+
+// The most affected first: larger impact(), then case id, file and line. A total order on what
+// a case is (not on when it was read), so the top K of shards merged are the top K of one run.
+bool more_affected(const ChangedCase& a, const ChangedCase& b);
 
 struct HistogramBin {
   std::int64_t from = 0, to = 0;  // days, inclusive
@@ -105,9 +111,14 @@ struct Impact {
   std::map<TransitionKey, std::uint64_t> decision_transitions;     // every case
   std::vector<MeasureTotal> measures;                              // per --measure
   std::map<SegmentKey, SegmentTotals> segments;                    // with --by
-  std::vector<ChangedCase> most_affected;  // largest coverage change first, then input order
+  std::vector<ChangedCase> most_affected;  // more_affected() order once finished
 
   ShiftStats shift_stats() const;
+  // Adds another part of the book (a chunk, an input, a shard's partial): counts add up, its
+  // changed cases join most_affected, trimmed to the `top` most affected now and then (0: all).
+  void add(Impact&& part, std::size_t top);
+  // Sorts most_affected and keeps its `top` first (0: all).
+  void finish_most_affected(std::size_t top);
 };
 
 struct WhatifVariant {
@@ -122,7 +133,8 @@ struct WhatifOptions {
   unsigned threads = 1;
   CaseOptions case_options;
   std::optional<DayNumber> as_of;
-  std::size_t top = 20;  // most affected cases kept per variant (0: all)
+  std::size_t top = 20;    // most affected cases kept per variant (0: all)
+  std::string input_name;  // stamped on each changed case's `file` (a run of several inputs)
   // Every graph ends its outputs with `measures` --measure outputs, then `by` --by outputs.
   std::size_t measures = 0, by = 0;
 };

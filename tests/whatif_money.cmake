@@ -22,8 +22,15 @@ add_test(NAME "whatif:docs-bad-measure-located"
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/docs/examples/whatif)
 set_tests_properties("whatif:docs-bad-measure-located" PROPERTIES WILL_FAIL FALSE
   PASS_REGULAR_EXPRESSION "--measure paid:1:8: error\\[E202\\]: benefits has no field `weekly_rat`")
-# examples/dask: a LocalCluster of 2 workers runs `mmi batch` per shard; the merged results equal
+# examples/dask: a LocalCluster of 2 workers runs `mmi batch` and `mmi whatif --partial` per shard
+# and `mmi whatif --merge`; the merged results and summaries equal
 # one run byte for byte. Skipped when Debian's python3-distributed is not installed.
-add_test(NAME "dask:batch-shards-on-local-cluster"
+add_test(NAME "dask:batch-and-whatif-shards-on-local-cluster"
          COMMAND bash ${PROJECT_SOURCE_DIR}/examples/dask/test_dask.sh $<TARGET_FILE:mmi> ${PROJECT_SOURCE_DIR})
-set_tests_properties("dask:batch-shards-on-local-cluster" PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 180)
+set_tests_properties("dask:batch-and-whatif-shards-on-local-cluster" PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 180)
+# --partial per part of a book and --merge: one run's bytes (text, JSON, CSV, HTML) with measures,
+# --by and a 2-D grid; the most affected order; several CASES; --merge usage errors.
+add_test(NAME "whatif:partial-merge-equals-one-run"
+         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/whatif/merge_test.py $<TARGET_FILE:mmi> ${PROJECT_SOURCE_DIR}
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/docs/examples/whatif)
+set_tests_properties("whatif:partial-merge-equals-one-run" PROPERTIES TIMEOUT 300)

@@ -314,7 +314,7 @@ TEST_CASE("whatif: impact summary of a hand-checked book", "[whatif]") {
   CHECK(j["covered_days"] == json::parse(R"({"baseline":2494,"variant":2410,"change":-84})"));
   CHECK(j["status_changes"] == json::parse(R"([{"from":"not_reached","to":"reached","count":1}])"));
   REQUIRE(j["changed_cases"].size() == 3);
-  // Equal impact (28 days each): input order.
+  // Equal shifts (−28 days each): by case id.
   CHECK(j["changed_cases"][0]["case"] == "W1");
   CHECK(j["changed_cases"][0]["baseline"]["mmi_date"] == "2024-01-01");
   CHECK(j["changed_cases"][0]["variant"]["mmi_date"] == "2023-12-04");

@@ -27,4 +27,10 @@ grep -q '<title>statutory_period=120 days, certification_allowed=false: +23,620<
   "$WORK/dom.html" || fail "heat map cell"
 # Missing segment values read (missing).
 grep -q '<td class="l">(missing)</td>' "$WORK/dom.html" || fail "(missing) segment"
+# The shift histograms say which scale they use (one shift per variant here: linear).
+grep -q '<text[^>]*class="scale">linear scale</text>' "$WORK/dom.html" || fail "scale note"
+# The covered days per swept value start at zero: the lowest tick of that chart reads 0.
+covered=$(perl -0ne 'print $1 if /data-chart="covered-days"(.*?)<\/svg>/s' "$WORK/dom.html")
+[[ $covered =~ text-anchor=\"end\"\>([^<]*)\</text\> ]] && [ "${BASH_REMATCH[1]}" = 0 ] ||
+  fail "covered days axis does not start at 0: ${BASH_REMATCH[1]:-no tick}"
 echo ok
