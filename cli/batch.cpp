@@ -52,35 +52,15 @@ int run_batch(const BatchArgs& args) {
   auto threads = resolve_threads(args.threads);
   if (!threads) return 2;
   options.threads = *threads;
-  // Line numbers stay exact in any JSON reader (a double holds integers up to 2^53).
-  auto first_line = parse_count(args.first_line, "--first-line", 1, std::uint64_t{1} << 53);
-  if (!first_line) return 2;
   options.case_options.strict = args.strict;
   options.case_options.ignore_dates = args.ignore_dates;
   options.text = args.format == "text";
 
-  auto inputs = expand_case_inputs(args.cases);
-  if (!inputs) return 2;
-  const bool several = inputs->size() > 1;
-  if (several && *first_line != 1) {
-    // A shard is one input; numbering several files from N would name lines that are not theirs.
-    complain("--first-line numbers one input's lines; it cannot be used with several inputs");
-    return 2;
-  }
-  CaseStreamOptions stream_options;
-  stream_options.first_line = *first_line;
-  stream_options.json_file_is_one_case = true;
   if (!readable_file(args.policy, "policy")) return 2;
-  // Every input opens before anything is written: a missing third file fails the run up front.
-  std::vector<std::unique_ptr<CaseStream>> streams;
-  for (const auto& input : *inputs) {
-    std::string error;
-    streams.push_back(open_case_stream(input, stream_options, error));
-    if (!streams.back()) {
-      complain(input + ": " + error);
-      return 2;
-    }
-  }
+  std::vector<std::string> inputs;
+  auto streams = open_case_inputs(args.cases, args.first_line, inputs);
+  if (streams.empty()) return 2;
+  const bool several = inputs.size() > 1;
   OutputFile out;
   if (!out.open(args.output)) {
     complain(out.error());
@@ -94,7 +74,7 @@ int run_batch(const BatchArgs& args) {
   std::uint64_t cases_read = 0;  // records the streams handed out: one result each
   const char* nothing_left = args.output == "-" ? "" : "; no output file was left";
   for (std::size_t k = 0; k < streams.size(); ++k) {
-    const std::string& input = (*inputs)[k];
+    const std::string& input = inputs[k];
     BatchProgress progress;
     BatchSummary part;
     {

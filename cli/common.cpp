@@ -256,6 +256,36 @@ std::shared_ptr<const Graph> compile_or_report(const std::string& path, const As
   return compiled.graph;
 }
 
+std::vector<std::unique_ptr<CaseStream>> open_case_inputs(const std::vector<std::string>& cases,
+                                                          const std::string& first_line_text,
+                                                          std::vector<std::string>& inputs) {
+  std::vector<std::unique_ptr<CaseStream>> streams;
+  // Line numbers stay exact in any JSON reader (a double holds integers up to 2^53).
+  auto first_line = parse_count(first_line_text, "--first-line", 1, std::uint64_t{1} << 53);
+  if (!first_line) return streams;
+  auto expanded = expand_case_inputs(cases);
+  if (!expanded) return streams;
+  inputs = std::move(*expanded);
+  if (inputs.size() > 1 && *first_line != 1) {
+    // A shard is one input; numbering several files from N would name lines that are not theirs.
+    complain("--first-line numbers one input's lines; it cannot be used with several inputs");
+    return streams;
+  }
+  CaseStreamOptions options;
+  options.first_line = *first_line;
+  options.json_file_is_one_case = true;
+  for (const auto& input : inputs) {
+    std::string error;
+    streams.push_back(open_case_stream(input, options, error));
+    if (!streams.back()) {
+      complain(input + ": " + error);
+      streams.clear();
+      return streams;
+    }
+  }
+  return streams;
+}
+
 std::optional<DayNumber> parse_date_flag(const std::string& text, const char* flag) {
   auto d = parse_iso_date(text);
   if (!d) complain(std::string(flag) + " takes a date YYYY-MM-DD, not `" + text + "`");

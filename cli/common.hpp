@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "engine/case_stream.hpp"
 #include "engine/mmi.hpp"
 
 namespace mmi::cli {
@@ -47,6 +49,12 @@ std::optional<std::string> why_unreadable(const std::string& path, const char* w
 // *.jsonl, *.ndjson, *.yaml, *.yml and *.json directly inside it in name order (not recursive).
 // nullopt after a usage error (a directory with no case files, a path that does not exist).
 std::optional<std::vector<std::string>> expand_case_inputs(const std::vector<std::string>& inputs);
+// Every case input of `batch`/`whatif` opened before anything is written (a missing third file
+// fails the run up front), lines numbered from --first-line (one input only). `inputs` receives
+// the expanded paths; empty after a usage error, already reported.
+std::vector<std::unique_ptr<CaseStream>> open_case_inputs(const std::vector<std::string>& cases,
+                                                          const std::string& first_line,
+                                                          std::vector<std::string>& inputs);
 std::optional<DayNumber> parse_date_flag(const std::string& text, const char* flag);
 // Loads one case file (YAML or JSON) into the session's CaseData, without CaseLoader::finish()
 // (the caller applies --fact/--as-of first); errors land in session.case_data().error.

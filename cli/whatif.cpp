@@ -75,32 +75,6 @@ bool parse_grid(const WhatifArgs& args, WhatifLayout& layout) {
 }
 
 // The case inputs, opened before anything is compiled or written; empty after a usage error.
-std::vector<std::unique_ptr<CaseStream>> open_inputs(const WhatifArgs& args,
-                                                     std::vector<std::string>& inputs) {
-  std::vector<std::unique_ptr<CaseStream>> streams;
-  auto first_line = parse_count(args.first_line, "--first-line", 1, std::uint64_t{1} << 53);
-  if (!first_line) return streams;
-  auto expanded = expand_case_inputs(args.cases);
-  if (!expanded) return streams;
-  inputs = *expanded;
-  if (inputs.size() > 1 && *first_line != 1) {
-    complain("--first-line numbers one input's lines; it cannot be used with several inputs");
-    return streams;
-  }
-  CaseStreamOptions stream_options;
-  stream_options.first_line = *first_line;
-  for (const auto& input : inputs) {
-    std::string error;
-    streams.push_back(open_case_stream(input, stream_options, error));
-    if (!streams.back()) {
-      complain(input + ": " + error);
-      streams.clear();
-      return streams;
-    }
-  }
-  return streams;
-}
-
 bool valid_measure_name(const std::string& name) {
   if (name.empty() || !(std::islower(static_cast<unsigned char>(name[0])) || name[0] == '_'))
     return false;
@@ -217,7 +191,7 @@ int run_whatif(const WhatifArgs& args) {
   options.by = layout.by.size();
 
   std::vector<std::string> inputs;
-  auto streams = open_inputs(args, inputs);
+  auto streams = open_case_inputs(args.cases, args.first_line, inputs);
   if (streams.empty()) return 2;
   const bool several = inputs.size() > 1;
   if (!readable_file(args.policy, "policy") ||
