@@ -88,34 +88,69 @@ z3::expr Encoder::map_numerals(const z3::expr& x, const std::function<z3::expr(c
   throw Unsupported(what);
 }
 
-// calendar.cpp add_months() in linear integer arithmetic (Z3's div/mod by constants floor):
-// civil date of the day number, months added, the day clamped to the new month's length.
+// The civil calendar (calendar.cpp) in flat linear integer arithmetic: a year's divisions by 4,
+// 100 and 400 are taken of `year - 1` only, never of an expression with divisions in it. The
+// nested divisions of civil_from_days() made the solver time out (us-ca's windows).
+z3::expr Encoder::leap_year(const z3::expr& year) {
+  z3::expr y = year - 1;  // year % k == 0 ⇔ (year - 1) mod k == k - 1
+  return (z3::mod(y, 4) == 3 && z3::mod(y, 100) != 99) || z3::mod(y, 400) == 399;
+}
+
+z3::expr Encoder::days_in_month(const z3::expr& year, const z3::expr& month) {
+  return z3::ite(month == 2, z3::ite(leap_year(year), c_.int_val(29), c_.int_val(28)),
+                 z3::ite(month == 4 || month == 6 || month == 9 || month == 11, c_.int_val(30),
+                         c_.int_val(31)));
+}
+
+// calendar.cpp days_from_civil(): day of 1 January of `year` plus the days before the month.
+z3::expr Encoder::days_from_civil_expr(const z3::expr& year, const z3::expr& month,
+                                       const z3::expr& day) {
+  static constexpr int kDaysBeforeMonth[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+  z3::expr y = year - 1;
+  z3::expr before = c_.int_val(kDaysBeforeMonth[11]);
+  for (int m = 11; m-- > 0;)
+    before = z3::ite(month == m + 1, c_.int_val(kDaysBeforeMonth[m]), before);
+  return 365 * y + y / 4 - y / 100 + y / 400 + before +
+         z3::ite(month > 2 && leap_year(year), c_.int_val(1), c_.int_val(0)) + day - 1 +
+         c_.int_val(mmi::days_from_civil(1, 1, 1));
+}
+
+// The civil date of a day number: fresh year, month and day tied to it by days_from_civil (a
+// bijection on all integers, so the side constraint excludes no case). One triple per day term.
+const Encoder::Civil& Encoder::civil(const z3::expr& day) {
+  z3::expr key = day.simplify();
+  auto found = civil_.find(key.id());
+  if (found != civil_.end()) return found->second;
+  int n = fresh_++;
+  Civil c{c_.int_const(fmt::format("civil#{}.year", n).c_str()),
+          c_.int_const(fmt::format("civil#{}.month", n).c_str()),
+          c_.int_const(fmt::format("civil#{}.day", n).c_str())};
+  side_.push_back(c.month >= 1 && c.month <= 12 && c.day >= 1 &&
+                  c.day <= days_in_month(c.year, c.month) &&
+                  days_from_civil_expr(c.year, c.month, c.day) == key);
+  civil_keys_.push_back(key);  // keeps the key's id alive
+  return civil_.emplace(key.id(), c).first->second;
+}
+
+// calendar.cpp add_months() and evaluator.cpp add_period(): months added to the civil date, the
+// day clamped to the new month's length; years outside 0001-9999 are an error.
 Sym Encoder::add_months(const z3::expr& day, const z3::expr& months) {
-  z3::expr z = day + 719468;
-  z3::expr era = z / 146097;
-  z3::expr doe = z - era * 146097;
-  z3::expr yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  z3::expr doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  z3::expr mp = (5 * doy + 2) / 153;
-  z3::expr d = doy - (153 * mp + 2) / 5 + 1;
-  z3::expr m = z3::ite(mp < 10, mp + 3, mp - 9);
-  z3::expr y = yoe + era * 400 + z3::ite(m <= 2, c_.int_val(1), c_.int_val(0));
-  z3::expr index = y * 12 + (m - 1) + months;
-  z3::expr ny = index / 12;
-  z3::expr nm = index - ny * 12 + 1;
-  z3::expr leap = (z3::mod(ny, 4) == 0 && z3::mod(ny, 100) != 0) || z3::mod(ny, 400) == 0;
-  z3::expr dim =
-      z3::ite(nm == 2, z3::ite(leap, c_.int_val(29), c_.int_val(28)),
-              z3::ite(nm == 4 || nm == 6 || nm == 9 || nm == 11, c_.int_val(30), c_.int_val(31)));
-  z3::expr nd = z3::ite(d < dim, d, dim);
-  // days_from_civil(ny, nm, nd)
-  z3::expr yy = ny - z3::ite(nm <= 2, c_.int_val(1), c_.int_val(0));
-  z3::expr era2 = yy / 400;
-  z3::expr yoe2 = yy - era2 * 400;
-  z3::expr doy2 = (153 * (nm + z3::ite(nm > 2, c_.int_val(-3), c_.int_val(9))) + 2) / 5 + nd - 1;
-  z3::expr doe2 = yoe2 * 365 + yoe2 / 4 - yoe2 / 100 + doy2;
-  Sym r = of(TypeTag::date, era2 * 146097 + doe2 - 719468);
-  r.err = months > 120000 || months < -120000 || ny < 1 || ny > 9999;
+  Civil c = civil(day);
+  z3::expr k = months.simplify();
+  z3::expr year(c_), month(c_);
+  if (k.is_numeral() && k.get_numeral_int64() % 12 == 0) {  // whole years: the month stays
+    year = c.year + static_cast<int>(k.get_numeral_int64() / 12);
+    month = c.month;
+  } else {
+    z3::expr index = c.year * 12 + (c.month - 1) + k;
+    year = index / 12;  // Z3's div floors for a positive divisor, as the engine does
+    month = index - year * 12 + 1;
+  }
+  z3::expr in_range = year >= 1 && year <= 9999;
+  z3::expr dim = days_in_month(year, month);
+  z3::expr clamped = z3::ite(c.day < dim, c.day, dim);
+  Sym r = of(TypeTag::date, days_from_civil_expr(year, month, clamped));
+  r.err = k > 120000 || k < -120000 || !in_range;
   return r;
 }
 
@@ -229,6 +264,18 @@ Sym Encoder::record_var(const std::string& prefix, std::uint32_t record, z3::exp
       throw Unsupported("a list inside a record");
     else
       s.fields.push_back(scalar_var(prefix + r.names[f], r.type_ids[f], r.required[f], domain));
+  }
+  // case_loader.cpp check_range(): a record's `to` date is never before its `from` date.
+  int from = -1, to = -1;
+  for (std::size_t f = 0; f < r.names.size(); ++f) {
+    if (s.fields[f].tag != TypeTag::date || s.fields[f].list) continue;
+    if (r.names[f] == "from") from = static_cast<int>(f);
+    if (r.names[f] == "to") to = static_cast<int>(f);
+  }
+  if (from >= 0 && to >= 0) {
+    const Sym& a = s.fields[static_cast<std::size_t>(from)];
+    const Sym& b = s.fields[static_cast<std::size_t>(to)];
+    domain.push_back(z3::implies(a.present && b.present, b.v >= a.v));
   }
   return s;
 }
@@ -922,6 +969,39 @@ Sym Encoder::call(const Expr& e) {
       else
         x.v = z3::ite(x.v < 0, -x.v, x.v);
       return x;
+    }
+    case Builtin::year:
+    case Builtin::month: {  // builtins.cpp date_part_fn(): the civil year or month
+      Sym d = enc(e.args[0]);
+      if (d.tag != TypeTag::date) return d;
+      const Civil& c = civil(d.v);
+      Sym r = of(TypeTag::number, z3::to_real(id == Builtin::year ? c.year : c.month));
+      r.present = d.present;
+      r.err = d.err;
+      return r;
+    }
+    case Builtin::round: {  // builtins.cpp round_fn(), Decimal::round(): half away from zero
+      Sym x = enc(e.args[0]), places = enc(e.args[1]);
+      if (x.tag != TypeTag::number || places.tag != TypeTag::number) {
+        Sym r = missing();
+        r.err = x.err || places.err;
+        return r;
+      }
+      z3::expr k = places.v.simplify();
+      if (!k.is_numeral()) throw Unsupported("`round` with places that are not a constant");
+      bool whole = k.denominator().get_numeral_int64() == 1;
+      std::int64_t p = whole ? k.numerator().get_numeral_int64() : 0;
+      bool bad_places = !whole || p > 30 || p < -30;
+      z3::expr scale = c_.real_val(1);
+      for (std::int64_t i = 0; i < (p < 0 ? -p : p); ++i) scale = scale * 10;
+      scale = (p < 0 ? 1 / scale : scale).simplify();
+      z3::expr half = c_.real_val(1, 2);
+      z3::expr scaled = x.v * scale;
+      z3::expr rounded = z3::ite(x.v >= 0, z3::to_real(floor_int(scaled + half)),
+                                 -z3::to_real(floor_int(-scaled + half)));
+      Sym r = strict2(x, places, TypeTag::number, bad_places ? x.v : rounded / scale);
+      r.err = x.err || places.err || (x.present && places.present && c_.bool_val(bad_places));
+      return r;
     }
     case Builtin::change: {
       Sym l = list_arg();

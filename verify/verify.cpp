@@ -246,24 +246,27 @@ std::string suite_entry(const Subject& s, const Finding& f, const Outcome& o,
   return out;
 }
 
-// The case's optional presences, list lengths and numbers, for a small, writable counterexample.
+// The case's optional presences, list lengths, numbers and dates (each with when it is written),
+// for a small, round counterexample.
 struct Shape {
-  std::vector<z3::expr> presences, lengths, numbers, dates;
+  std::vector<z3::expr> presences, lengths;
+  std::vector<std::pair<z3::expr, z3::expr>> numbers, dates;  // value, written
 };
 
-void collect(const Sym& s, Shape& out) {
+void collect(const Sym& s, const z3::expr& written, Shape& out) {
   if (s.list) {
     out.lengths.push_back(s.len);
-    for (const auto& item : s.items) collect(item, out);
+    for (std::size_t k = 0; k < s.items.size(); ++k)
+      collect(s.items[k], written && s.len > static_cast<int>(k), out);
     return;
   }
   if (!s.fields.empty()) {
-    for (const auto& f : s.fields) collect(f, out);
+    for (const auto& f : s.fields) collect(f, written, out);
     return;
   }
   if (!s.present.is_true()) out.presences.push_back(s.present);
-  if (s.tag == TypeTag::number) out.numbers.push_back(s.v);
-  if (s.tag == TypeTag::date) out.dates.push_back(s.v);
+  if (s.tag == TypeTag::number) out.numbers.push_back({s.v, written && s.present});
+  if (s.tag == TypeTag::date) out.dates.push_back({s.v, written && s.present});
 }
 
 z3::expr integral(const z3::expr& x) {
@@ -272,24 +275,105 @@ z3::expr integral(const z3::expr& x) {
   return z3::expr(x.ctx(), a);
 }
 
-// A model that satisfies `constraints` with as few facts as possible, numbers in hundredths and
-// dates on the first of a month where it can; nullopt if none is found in time.
-std::optional<z3::model> small_model(z3::context& c, const z3::expr_vector& constraints,
-                                     const SymCase& sc, unsigned timeout_ms) {
+// Shrinks the solver's model (the solver has just answered sat) within `budget` seconds: first
+// as few facts and list items as the solver allows, by unsat cores over "absent" / "at most k
+// items" assumptions, then each written date moved to the first of its year or month and each
+// number made whole or hundredths, where the solver still finds a case. Every step keeps the last
+// satisfying model, so the result is always a model of the query.
+z3::model small_model(z3::solver& solver, const SymCase& sc, double budget) {
+  z3::context& c = solver.ctx();
+  z3::model best = solver.get_model();
+  auto t0 = std::chrono::steady_clock::now();
+  auto left_ms = [&]() -> unsigned {
+    double left =
+        budget - std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return left <= 0 ? 0u : static_cast<unsigned>(left * 1000) + 1;
+  };
+  auto check = [&](const z3::expr_vector& assumptions) {
+    unsigned ms = left_ms();
+    if (ms == 0) return z3::unknown;
+    z3::params params(c);
+    params.set("timeout", ms);
+    solver.set(params);
+    return solver.check(assumptions);
+  };
   Shape shape;
-  for (const auto& f : sc.facts) collect(f, shape);
-  z3::optimize opt(c);
-  z3::params params(c);
-  params.set("timeout", timeout_ms);
-  opt.set(params);
-  for (const auto& k : constraints) opt.add(k);
-  for (const auto& n : shape.numbers) opt.add(integral(n * 100));
-  for (const auto& l : shape.lengths)  // each item fewer is worth more than a fact fewer
-    for (int k = 0; k < 4; ++k) opt.add_soft(l <= k, 4);
-  for (const auto& p : shape.presences) opt.add_soft(!p, 2);
-  for (const auto& n : shape.numbers) opt.add_soft(integral(n), 1);
-  if (opt.check() != z3::sat) return std::nullopt;
-  return opt.get_model();
+  for (const auto& f : sc.facts) collect(f, c.bool_val(true), shape);
+  solver.push();
+  // Phase 1: wanted[k] is assumed through the indicator flag[k]; a core names the wishes that
+  // cannot all hold: relax one (a list may take one more item; a fact is let be present).
+  struct Wish {
+    z3::expr flag;
+    const z3::expr* length;  // a list's length, or null for a presence
+    int items;
+  };
+  std::vector<Wish> wishes;
+  auto wish = [&](const z3::expr& length_or_presence, bool is_length, int items) {
+    z3::expr flag = c.bool_const(fmt::format("small#{}", wishes.size()).c_str());
+    solver.add(z3::implies(flag, is_length ? length_or_presence <= items : !length_or_presence));
+    wishes.push_back({flag, is_length ? &length_or_presence : nullptr, items});
+  };
+  for (const auto& l : shape.lengths) wish(l, true, 0);
+  for (const auto& p : shape.presences) wish(p, false, 0);
+  std::vector<bool> active(wishes.size(), true);
+  for (;;) {
+    z3::expr_vector assumptions(c);
+    for (std::size_t k = 0; k < wishes.size(); ++k)
+      if (active[k]) assumptions.push_back(wishes[k].flag);
+    z3::check_result r = check(assumptions);
+    if (r == z3::sat) {
+      best = solver.get_model();
+      for (std::size_t k = 0; k < wishes.size(); ++k)
+        if (active[k]) solver.add(wishes[k].flag);
+      break;
+    }
+    if (r != z3::unsat) break;
+    z3::expr_vector core = solver.unsat_core();
+    if (core.empty()) break;
+    // Prefer giving up a presence over an item (an item costs more than a fact).
+    std::size_t drop = wishes.size();
+    for (const auto& lit : core)
+      for (std::size_t k = 0; k < wishes.size(); ++k)
+        if (active[k] && z3::eq(lit, wishes[k].flag) &&
+            (drop == wishes.size() || (wishes[drop].length && !wishes[k].length)))
+          drop = k;
+    if (drop == wishes.size()) break;
+    active[drop] = false;
+    if (const z3::expr* length = wishes[drop].length; length && wishes[drop].items < 4)
+      wish(*length, true, wishes[drop].items + 1), active.push_back(true);
+  }
+  // Phase 2: round values, one at a time, kept when the solver still finds a case.
+  auto try_fix = [&](const z3::expr& condition) {
+    z3::expr flag = c.bool_const(fmt::format("round#{}", wishes.size()).c_str());
+    wishes.push_back({flag, nullptr, 0});
+    solver.add(z3::implies(flag, condition));
+    z3::expr_vector assumptions(c);
+    assumptions.push_back(flag);
+    if (check(assumptions) != z3::sat) return false;
+    best = solver.get_model();
+    solver.add(flag);
+    return true;
+  };
+  std::vector<std::pair<z3::expr, z3::expr>> dates = shape.dates;
+  dates.insert(dates.begin(), {sc.as_of, c.bool_val(true)});
+  for (const auto& [date, written] : dates) {
+    if (left_ms() == 0) break;
+    if (!best.eval(written, true).is_true()) continue;
+    auto day = static_cast<DayNumber>(best.eval(date, true).get_numeral_int64());
+    CivilDate civil = civil_from_days(day);
+    DayNumber year_start = days_from_civil(civil.year, 1, 1);
+    DayNumber month_start = days_from_civil(civil.year, civil.month, 1);
+    if (day == year_start || try_fix(date == c.int_val(year_start))) continue;
+    if (day != month_start) try_fix(date == c.int_val(month_start));
+  }
+  for (const auto& [number, written] : shape.numbers) {
+    if (left_ms() == 0) break;
+    if (!best.eval(written, true).is_true()) continue;
+    if (best.eval(integral(number), true).is_true()) continue;
+    if (!try_fix(integral(number))) try_fix(integral(number * 100));
+  }
+  solver.pop();
+  return best;
 }
 
 // Throws Unsupported when a part the goal reads is not encoded.
@@ -367,9 +451,9 @@ class Verifier {
         if (!goal_is_violation) f.detail = "no case within the bounds can do this";
         return finish(f, t0);
       }
-      z3::expr_vector all = solver.assertions();
-      auto small = small_model(c, all, sc, static_cast<unsigned>(o_.timeout_seconds * 1000));
-      z3::model m = small ? *small : solver.get_model();
+      // A witness (proved) is only replayed, never shown: no need to shrink it.
+      z3::model m =
+          goal_is_violation ? small_model(solver, sc, minimise_budget()) : solver.get_model();
       auto text = case_from_model(m, s.policy, sc, "verify-" + sanitize(f.id));
       if (!text) {
         f.result = "unknown";
@@ -381,6 +465,7 @@ class Verifier {
       if (!rep) {
         f.result = "unknown";
         f.detail = "the solver's case does not load (encoding gap)";
+        f.case_yaml = *text;
         return finish(f, t0);
       }
       // Compare only what is encoded: a part not encoded is taken from the engine.
@@ -513,6 +598,9 @@ class Verifier {
   const VerifyOptions& o_;
   Bounds b_;
 
+  // Seconds spent shrinking one counterexample: a bounded share of the finding's timeout.
+  double minimise_budget() const { return std::min(o_.timeout_seconds / 2, 3.0); }
+
   static std::string sanitize(const std::string& id) {
     std::string out;
     for (char ch : id)
@@ -592,9 +680,7 @@ class Verifier {
         f.result = "unknown";
         f.detail = "the solver gave up (" + solver.reason_unknown() + ")";
       } else {
-        z3::expr_vector all = solver.assertions();
-        auto small = small_model(c, all, sc, static_cast<unsigned>(o_.timeout_seconds * 1000));
-        z3::model m = small ? *small : solver.get_model();
+        z3::model m = small_model(solver, sc, minimise_budget());
         auto text = case_from_model(m, s.policy, sc, "verify-differs-" + std::string(kinds[k]));
         auto r1 = text ? replay(s, *text, nullptr) : std::nullopt;
         auto r2 = text ? replay(other, *text, nullptr) : std::nullopt;
