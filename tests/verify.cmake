@@ -2,7 +2,7 @@
 # counterexample through `mmi eval`, and random policies where verify must never call proved what
 # eval refutes.
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
-set(MMI_VERIFY_SHIPPED us-fl us-ga us-mn us-pa us-tx)
+set(MMI_VERIFY_SHIPPED us-ca us-fl us-ga us-mn us-pa us-tx)
 foreach(state ${MMI_VERIFY_SHIPPED})
   add_test(NAME "verify:${state}"
            COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/verify/shipped.py
@@ -13,7 +13,8 @@ endforeach()
 add_test(NAME verify:round_trip
          COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/verify/round_trip.py
                  $<TARGET_FILE:mmi> ${CMAKE_CURRENT_BINARY_DIR}/verify-counterexamples
-                 policies/us-tx.yaml policies/us-pa.yaml policies/us-mn.yaml
+                 policies/us-tx.yaml policies/us-pa.yaml policies/us-mn.yaml policies/us-ca.yaml
+                 policies/us-fl.yaml
                  policies/examples/acme-tx-plateau.yaml tests/verify/broken.yaml)
 set_tests_properties(verify:round_trip PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 add_test(NAME verify:random_policies
