@@ -28,3 +28,10 @@ add_test(NAME verify:against_cutoff
          COMMAND mmi verify tests/verify/broken.yaml --against tests/verify/broken-v2.yaml)
 set_tests_properties(verify:against_cutoff PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
   PASS_REGULAR_EXPRESSION "proved: differs:status .*proved: differs:basis .*violated: differs:coverage_cutoff")
+# The encoder's calendar (date + period, year, month) and round against the engine's functions.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(Z3 REQUIRED IMPORTED_TARGET z3)
+add_executable(verify_encoder_test ${CMAKE_CURRENT_SOURCE_DIR}/verify/encoder_test.cpp)
+target_link_libraries(verify_encoder_test PRIVATE mmi_verify PkgConfig::Z3 fmt::fmt)
+add_test(NAME verify:encoder_calendar
+         COMMAND verify_encoder_test ${CMAKE_CURRENT_SOURCE_DIR}/verify/calendar.yaml)

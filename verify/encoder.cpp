@@ -128,6 +128,11 @@ const Encoder::Civil& Encoder::civil(const z3::expr& day) {
   side_.push_back(c.month >= 1 && c.month <= 12 && c.day >= 1 &&
                   c.day <= days_in_month(c.year, c.month) &&
                   days_from_civil_expr(c.year, c.month, c.day) == key);
+  // Implied by the line above (the leap days before year n + 1 are 97n/400 give or take 2), and
+  // stated so that the solver's linear relaxation pins the year to one or two candidates.
+  z3::expr years_before = c.year - 1, since = key - c_.int_val(mmi::days_from_civil(1, 1, 1));
+  side_.push_back(146097 * years_before > 400 * since - 146400 &&
+                  146097 * years_before < 400 * since + 800);
   civil_keys_.push_back(key);  // keeps the key's id alive
   return civil_.emplace(key.id(), c).first->second;
 }
