@@ -35,3 +35,18 @@ add_executable(verify_encoder_test ${CMAKE_CURRENT_SOURCE_DIR}/verify/encoder_te
 target_link_libraries(verify_encoder_test PRIVATE mmi_verify PkgConfig::Z3 fmt::fmt)
 add_test(NAME verify:encoder_calendar
          COMMAND verify_encoder_test ${CMAKE_CURRENT_SOURCE_DIR}/verify/calendar.yaml)
+# --against summarises each difference as the kinds found (status and deciding rule under each
+# policy; for the cutoff, which is earlier); moving a rule first gives exactly one kind each.
+add_test(NAME verify:against_kinds
+         COMMAND mmi verify tests/verify/broken.yaml --against tests/verify/broken-v3.yaml)
+set_tests_properties(verify:against_kinds PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+  PASS_REGULAR_EXPRESSION "proved: differs:status .*violated: differs:basis [^\n]*\n[^\n]*\n    when: reached by `early` here, reached by `masked` under tests/verify/broken-v3.yaml\n      [|] .*violated: differs:coverage_cutoff [^\n]*\n[^\n]*\n    when: coverage_cutoff earlier here: reached by `early` here, reached by `masked` under tests/verify/broken-v3.yaml\n      [|] "
+  FAIL_REGULAR_EXPRESSION "maybe more")
+add_test(NAME verify:against_kinds_json
+         COMMAND mmi verify tests/verify/broken.yaml --against tests/verify/broken-v3.yaml --format json)
+set_tests_properties(verify:against_kinds_json PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+  PASS_REGULAR_EXPRESSION "\"conditions\": \\[\n      \"reached by `early` here, reached by `masked` under tests/verify/broken-v3.yaml\"\n    \\],\n    \"counterexample\": \"# differs: `reached [0-9-]+ early [0-9-]+` vs `reached [0-9-]+ masked [0-9-]+`\\\\nid: verify-differs-basis")
+add_test(NAME verify:against_kinds_sarif
+         COMMAND mmi verify tests/verify/broken.yaml --against tests/verify/broken-v3.yaml --format sarif)
+set_tests_properties(verify:against_kinds_sarif PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+  PASS_REGULAR_EXPRESSION "\\\\nwhen: coverage_cutoff earlier here: reached by `early` here, reached by `masked` under tests/verify/broken-v3.yaml\"")

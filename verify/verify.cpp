@@ -33,9 +33,10 @@ struct Finding {
   std::string result;  // proved | violated | unknown | known_violation
   std::string detail;
   std::string cites;
-  std::string case_yaml;    // the counterexample
-  std::string case_path;    // where it was written
-  std::string suite_entry;  // --suggest-tests
+  std::string case_yaml;                // the counterexample
+  std::string case_path;                // where it was written
+  std::string suite_entry;              // --suggest-tests
+  std::vector<std::string> conditions;  // --against: the kinds of difference found
   double seconds = 0;
 };
 
@@ -629,6 +630,58 @@ class Verifier {
     findings.push_back(std::move(f));
   }
 
+  // --against: the kinds of a difference, each a condition in words: the status and deciding rule
+  // under each policy (and, for the cutoff, which one is earlier or missing). Enumerated by
+  // blocking each kind found until the solver finds no other (the list is then complete) or the
+  // budget runs out.
+  std::vector<std::string> difference_kinds(z3::solver& solver, z3::model m, const SymOutcome& a,
+                                            const SymOutcome& b, int kind,
+                                            const std::string& other_path) {
+    z3::context& c = solver.ctx();
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::string> kinds;
+    auto same = [&](const Sym& s) {
+      if (!m.eval(s.present, true).is_true()) return !s.present;
+      return s.present && s.v == m.eval(s.v, true);
+    };
+    auto decided = [&](const SymOutcome& o) {
+      std::string status = m.eval(o.status.v, true).get_string();
+      std::string basis = model_text(m, o.basis);
+      return basis == "null" ? status : fmt::format("{} by `{}`", status, basis);
+    };
+    const Sym& ca = a.cutoff;
+    const Sym& cb = b.cutoff;
+    z3::expr relations[] = {ca.present && cb.present && ca.v < cb.v,
+                            ca.present && cb.present && ca.v > cb.v, ca.present && !cb.present,
+                            !ca.present && cb.present};
+    const char* relation_text[] = {"earlier here", "later here", "only here",
+                                   "only under the other"};
+    for (int n = 0; n < 8; ++n) {
+      std::string text = fmt::format("{} here, {} under {}", decided(a), decided(b), other_path);
+      z3::expr block = same(a.status) && same(a.basis) && same(b.status) && same(b.basis);
+      if (kind == 2) {
+        for (int r = 0; r < 4; ++r) {
+          if (!m.eval(relations[r], true).is_true()) continue;
+          text = fmt::format("coverage_cutoff {}: {}", relation_text[r], text);
+          block = block && relations[r];
+        }
+      }
+      kinds.push_back(text);
+      solver.add(!block);
+      double left = minimise_budget() -
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      z3::params params(c);
+      params.set("timeout", static_cast<unsigned>(std::max(left, 0.0) * 1000) + 1);
+      solver.set(params);
+      z3::check_result r = left > 0 ? solver.check() : z3::unknown;
+      if (r == z3::unsat) return kinds;  // every kind is listed
+      if (r != z3::sat) break;
+      m = solver.get_model();
+    }
+    kinds.push_back("(maybe more: the search stopped)");
+    return kinds;
+  }
+
   // --against: one query per kind of difference (status, basis, cutoff).
   void diff(z3::context& c, const Subject& s, const SymCase& sc, const SymOutcome& out,
             const Subject& other, const z3::expr_vector& base, const z3::expr_vector& assumed,
@@ -692,6 +745,7 @@ class Verifier {
           f.result = e1 != e2 ? "violated" : "unknown";
           f.detail = fmt::format("{}: `{}` vs `{}`", e1 != e2 ? "differs" : "encoding gap", e1, e2);
           f.case_yaml = "# " + f.detail + "\n" + *text;
+          if (e1 != e2) f.conditions = difference_kinds(solver, m, out, *out2, k, other.path);
         }
       }
       finish(f, t0);
@@ -732,6 +786,7 @@ void print_text(const std::vector<Finding>& fs, bool suggest) {
     std::cout << fmt::format("{}: {}: {} — {}", f.at, f.result, f.id, f.title);
     if (!f.detail.empty()) std::cout << "\n    " << f.detail;
     if (!f.cites.empty()) std::cout << "\n    cites: " << f.cites;
+    for (const auto& when : f.conditions) std::cout << "\n    when: " << when;
     if (!f.case_path.empty()) std::cout << "\n    counterexample: " << f.case_path;
     std::cout << "\n";
     if (!f.case_yaml.empty() && f.result != "proved") {
@@ -755,6 +810,7 @@ nlohmann::json to_json(const Finding& f) {
                       {"at", f.at},          {"result", f.result}, {"detail", f.detail},
                       {"seconds", f.seconds}};
   if (!f.cites.empty()) j["cites"] = f.cites;
+  if (!f.conditions.empty()) j["conditions"] = f.conditions;
   if (!f.case_yaml.empty()) j["counterexample"] = f.case_yaml;
   if (!f.case_path.empty()) j["counterexample_file"] = f.case_path;
   if (!f.suite_entry.empty()) j["suggested_test"] = f.suite_entry;
@@ -775,10 +831,12 @@ nlohmann::json to_sarif(const std::vector<Finding>& fs) {
       col = std::atoi(file.substr(c2 + 1).c_str());
       file = file.substr(0, c1);
     }
+    std::string message = f.result + ": " + f.title + ". " + f.detail;
+    for (const auto& when : f.conditions) message += "\nwhen: " + when;
     results.push_back(
         {{"ruleId", f.id},
          {"level", f.result == "violated" ? "error" : "warning"},
-         {"message", {{"text", f.result + ": " + f.title + ". " + f.detail}}},
+         {"message", {{"text", message}}},
          {"locations",
           {{{"physicalLocation",
              {{"artifactLocation", {{"uri", file}}},
