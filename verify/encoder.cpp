@@ -975,6 +975,70 @@ Sym Encoder::call(const Expr& e) {
         x.v = z3::ite(x.v < 0, -x.v, x.v);
       return x;
     }
+    case Builtin::avg: {  // builtins.cpp avg_fn(): the sum over the count of present items
+      Sym l = list_arg();
+      if (!l.list) throw Unsupported("`avg` of a single value");
+      z3::expr count = c_.int_val(0);
+      z3::expr total = c_.real_val(0);
+      for (std::size_t k = 0; k < l.items.size(); ++k) {
+        z3::expr here = in_list(l, k) && l.items[k].present;
+        count = count + z3::ite(here, c_.int_val(1), c_.int_val(0));
+        if (l.items[k].tag == TypeTag::number)
+          total = total + z3::ite(here, l.items[k].v, c_.real_val(0));
+      }
+      // Decimal::divide is exact for 1, 2 and 4 items. For 3 it rounds to 34 significant digits:
+      // a fresh value within that rounding of total / 3 (every value the engine can give is
+      // among them, so a proof holds; a counterexample the rounding makes up fails the replay).
+      z3::expr third = c_.real_const(fmt::format("avg#{}", fresh_++).c_str());
+      z3::expr gap = 3 * third - total;
+      z3::expr size =
+          z3::ite(total < 0, -total, total) * c_.real_val("1/1000000000000000000000000000000000");
+      // A quotient with at most 20 decimals and 13 whole digits is exact (34 digits at most).
+      z3::expr exact =
+          z3::expr(c_, Z3_mk_is_int(c_, total * c_.real_val("100000000000000000000") / 3)) &&
+          total < c_.real_val("3000000000000") && total > c_.real_val("-3000000000000");
+      side_.push_back(z3::ite(exact, gap == 0, gap <= size && -gap <= size));
+      z3::expr mean = z3::ite(count == 3, third,
+                              total / z3::to_real(z3::ite(count == 0, c_.int_val(1), count)));
+      Sym r = aggregate(l, TypeTag::number, mean);
+      r.present = l.present && count > 0;
+      return r;
+    }
+    case Builtin::median: {  // builtins.cpp median_fn(): the middle present number, or the mean
+      Sym l = list_arg();    // of the two middle ones
+      if (!l.list) throw Unsupported("`median` of a single value");
+      std::size_t n = l.items.size();
+      std::vector<z3::expr> counted, rank;
+      for (std::size_t k = 0; k < n; ++k)
+        counted.push_back(in_list(l, k) && l.items[k].present &&
+                          c_.bool_val(l.items[k].tag == TypeTag::number));
+      z3::expr count = c_.int_val(0);
+      for (std::size_t k = 0; k < n; ++k) {
+        count = count + z3::ite(counted[k], c_.int_val(1), c_.int_val(0));
+        z3::expr below = c_.int_val(0);  // the item's place in the stable ascending order
+        for (std::size_t j = 0; j < n; ++j) {
+          if (j == k || l.items[j].tag != TypeTag::number || l.items[k].tag != TypeTag::number)
+            continue;
+          z3::expr before =
+              l.items[j].v < l.items[k].v || (l.items[j].v == l.items[k].v && c_.bool_val(j < k));
+          below = below + z3::ite(counted[j] && before, c_.int_val(1), c_.int_val(0));
+        }
+        rank.push_back(below);
+      }
+      auto at_rank = [&](const z3::expr& r) {
+        z3::expr v = c_.real_val(0);
+        for (std::size_t k = 0; k < n; ++k)
+          if (l.items[k].tag == TypeTag::number)
+            v = z3::ite(counted[k] && rank[k] == r, l.items[k].v, v);
+        return v;
+      };
+      z3::expr half = count / 2;
+      z3::expr middle =
+          z3::ite(count % 2 == 1, at_rank(half), (at_rank(half - 1) + at_rank(half)) / 2);
+      Sym r = aggregate(l, TypeTag::number, middle);
+      r.present = l.present && count > 0;
+      return r;
+    }
     case Builtin::year:
     case Builtin::month: {  // builtins.cpp date_part_fn(): the civil year or month
       Sym d = enc(e.args[0]);

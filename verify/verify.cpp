@@ -362,15 +362,18 @@ z3::model small_model(z3::solver& solver, const SymCase& sc, double budget) {
     if (!best.eval(written, true).is_true()) continue;
     auto day = static_cast<DayNumber>(best.eval(date, true).get_numeral_int64());
     CivilDate civil = civil_from_days(day);
-    DayNumber year_start = days_from_civil(civil.year, 1, 1);
+    DayNumber year_start = days_from_civil(civil.year, 1, 1);  // the year the solver chose
     DayNumber month_start = days_from_civil(civil.year, civil.month, 1);
-    if (day == year_start || try_fix(date == c.int_val(year_start))) continue;
-    if (day != month_start) try_fix(date == c.int_val(month_start));
+    // A value kept is fixed, so that the later steps' models do not move it again.
+    if (try_fix(date == c.int_val(year_start)) || try_fix(date == c.int_val(month_start))) continue;
+    solver.add(date == c.int_val(day));
   }
   for (const auto& [number, written] : shape.numbers) {
     if (left_ms() == 0) break;
     if (!best.eval(written, true).is_true()) continue;
-    if (best.eval(integral(number), true).is_true()) continue;
+    // Small whole numbers first, then hundredths; large ones only if nothing small will do.
+    z3::expr small = number >= -1000000 && number <= 1000000;
+    if (try_fix(small && integral(number)) || try_fix(small && integral(number * 100))) continue;
     if (!try_fix(integral(number))) try_fix(integral(number * 100));
   }
   solver.pop();
