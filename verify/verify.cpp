@@ -455,10 +455,14 @@ class Verifier {
         if (!goal_is_violation) f.detail = "no case within the bounds can do this";
         return finish(f, t0);
       }
-      // A witness (proved) is only replayed, never shown: no need to shrink it.
+      // A witness (proved) is only replayed, never shown: shrunk only if it cannot be written.
       z3::model m =
           goal_is_violation ? small_model(solver, sc, minimise_budget()) : solver.get_model();
       auto text = case_from_model(m, s.policy, sc, "verify-" + sanitize(f.id));
+      if (!text && !goal_is_violation) {
+        m = small_model(solver, sc, minimise_budget());
+        text = case_from_model(m, s.policy, sc, "verify-" + sanitize(f.id));
+      }
       if (!text) {
         f.result = "unknown";
         f.detail = "the solver's case needs a number that is not a terminating decimal";
