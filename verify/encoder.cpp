@@ -857,7 +857,8 @@ Sym Encoder::call(const Expr& e) {
     case Builtin::count:
     case Builtin::any:
     case Builtin::none:
-    case Builtin::sum: {
+    case Builtin::sum:
+    case Builtin::avg: {
       Sym l = list_arg();
       if (!l.list) throw Unsupported(fmt::format("`{}` of a single value", spec.name));
       z3::expr count = c_.int_val(0);
@@ -871,7 +872,25 @@ Sym Encoder::call(const Expr& e) {
       if (id == Builtin::count) return aggregate(l, TypeTag::number, z3::to_real(count));
       if (id == Builtin::any) return aggregate(l, TypeTag::boolean, count > 0);
       if (id == Builtin::none) return aggregate(l, TypeTag::boolean, count == 0);
-      return aggregate(l, TypeTag::number, total);
+      if (id == Builtin::sum) return aggregate(l, TypeTag::number, total);
+      // avg (builtins.cpp avg_fn()): the sum over the count of present items.
+      // Decimal::divide is exact for 1, 2 and 4 items. For 3 it rounds to 34 significant digits:
+      // a fresh value within that rounding of total / 3 (every value the engine can give is
+      // among them, so a proof holds; a counterexample the rounding makes up fails the replay).
+      z3::expr third = c_.real_const(fmt::format("avg#{}", fresh_++).c_str());
+      z3::expr gap = 3 * third - total;
+      z3::expr size =
+          z3::ite(total < 0, -total, total) * c_.real_val("1/1000000000000000000000000000000000");
+      // A quotient with at most 20 decimals and 13 whole digits is exact (34 digits at most).
+      z3::expr exact =
+          z3::expr(c_, Z3_mk_is_int(c_, total * c_.real_val("100000000000000000000") / 3)) &&
+          total < c_.real_val("3000000000000") && total > c_.real_val("-3000000000000");
+      side_.push_back(z3::ite(exact, gap == 0, gap <= size && -gap <= size));
+      z3::expr mean = z3::ite(count == 3, third,
+                              total / z3::to_real(z3::ite(count == 0, c_.int_val(1), count)));
+      Sym r = aggregate(l, TypeTag::number, mean);
+      r.present = l.present && count > 0;
+      return r;
     }
     case Builtin::min:
     case Builtin::max:
@@ -974,35 +993,6 @@ Sym Encoder::call(const Expr& e) {
       else
         x.v = z3::ite(x.v < 0, -x.v, x.v);
       return x;
-    }
-    case Builtin::avg: {  // builtins.cpp avg_fn(): the sum over the count of present items
-      Sym l = list_arg();
-      if (!l.list) throw Unsupported("`avg` of a single value");
-      z3::expr count = c_.int_val(0);
-      z3::expr total = c_.real_val(0);
-      for (std::size_t k = 0; k < l.items.size(); ++k) {
-        z3::expr here = in_list(l, k) && l.items[k].present;
-        count = count + z3::ite(here, c_.int_val(1), c_.int_val(0));
-        if (l.items[k].tag == TypeTag::number)
-          total = total + z3::ite(here, l.items[k].v, c_.real_val(0));
-      }
-      // Decimal::divide is exact for 1, 2 and 4 items. For 3 it rounds to 34 significant digits:
-      // a fresh value within that rounding of total / 3 (every value the engine can give is
-      // among them, so a proof holds; a counterexample the rounding makes up fails the replay).
-      z3::expr third = c_.real_const(fmt::format("avg#{}", fresh_++).c_str());
-      z3::expr gap = 3 * third - total;
-      z3::expr size =
-          z3::ite(total < 0, -total, total) * c_.real_val("1/1000000000000000000000000000000000");
-      // A quotient with at most 20 decimals and 13 whole digits is exact (34 digits at most).
-      z3::expr exact =
-          z3::expr(c_, Z3_mk_is_int(c_, total * c_.real_val("100000000000000000000") / 3)) &&
-          total < c_.real_val("3000000000000") && total > c_.real_val("-3000000000000");
-      side_.push_back(z3::ite(exact, gap == 0, gap <= size && -gap <= size));
-      z3::expr mean = z3::ite(count == 3, third,
-                              total / z3::to_real(z3::ite(count == 0, c_.int_val(1), count)));
-      Sym r = aggregate(l, TypeTag::number, mean);
-      r.present = l.present && count > 0;
-      return r;
     }
     case Builtin::median: {  // builtins.cpp median_fn(): the middle present number, or the mean
       Sym l = list_arg();    // of the two middle ones
