@@ -56,3 +56,9 @@ set_tests_properties(verify:against_kinds_sarif PROPERTIES WORKING_DIRECTORY ${P
 add_test(NAME verify:aggregates COMMAND mmi verify tests/verify/aggregates.yaml)
 set_tests_properties(verify:aggregates PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
   PASS_REGULAR_EXPRESSION "unknown: no_evaluation_error [^\n]*\n    not encoded: built-in `combined_rating`\n.*proved: property:median_within_range .*proved: property:avg_not_negative .*known_violation: property:median_is_avg .*unknown: property:trend_flat [^\n]*\n    not encoded: built-in `trend`\n4 proved, 0 violated, 2 unknown, 1 known violations")
+# Regression: two encoders in one solver context once shared their helper constants by name (the
+# civil date of `injury.date` and of `as_of` forced equal), so this difference was "proved" away.
+add_test(NAME verify:against_own_helpers
+         COMMAND mmi verify tests/verify/year-after-a.yaml --against tests/verify/year-after-b.yaml)
+set_tests_properties(verify:against_own_helpers PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+  PASS_REGULAR_EXPRESSION "violated: differs:coverage_cutoff [^\n]*\n[^\n]*\n    when: coverage_cutoff earlier here: reached by `always` here, reached by `always` under tests/verify/year-after-b.yaml\n    when: coverage_cutoff later here: ")

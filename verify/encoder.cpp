@@ -121,10 +121,9 @@ const Encoder::Civil& Encoder::civil(const z3::expr& day) {
   z3::expr key = day.simplify();
   auto found = civil_.find(key.id());
   if (found != civil_.end()) return found->second;
-  int n = fresh_++;
-  Civil c{c_.int_const(fmt::format("civil#{}.year", n).c_str()),
-          c_.int_const(fmt::format("civil#{}.month", n).c_str()),
-          c_.int_const(fmt::format("civil#{}.day", n).c_str())};
+  std::string name = fresh_name("civil");
+  Civil c{c_.int_const((name + ".year").c_str()), c_.int_const((name + ".month").c_str()),
+          c_.int_const((name + ".day").c_str())};
   side_.push_back(c.month >= 1 && c.month <= 12 && c.day >= 1 &&
                   c.day <= days_in_month(c.year, c.month) &&
                   days_from_civil_expr(c.year, c.month, c.day) == key);
@@ -157,6 +156,14 @@ Sym Encoder::add_months(const z3::expr& day, const z3::expr& months) {
   Sym r = of(TypeTag::date, days_from_civil_expr(year, month, clamped));
   r.err = k > 120000 || k < -120000 || !in_range;
   return r;
+}
+
+// Z3 names a constant by its text: two encoders in one context (--against) must not share their
+// helper constants, so each name carries the encoder's number.
+std::string Encoder::fresh_name(const char* what) {
+  static int encoders = 0;
+  if (instance_ < 0) instance_ = encoders++;
+  return fmt::format("{}#{}.{}", what, instance_, fresh_++);
 }
 
 Sym Encoder::boolean(const z3::expr& present, const z3::expr& v) {
@@ -877,7 +884,7 @@ Sym Encoder::call(const Expr& e) {
       // Decimal::divide is exact for 1, 2 and 4 items. For 3 it rounds to 34 significant digits:
       // a fresh value within that rounding of total / 3 (every value the engine can give is
       // among them, so a proof holds; a counterexample the rounding makes up fails the replay).
-      z3::expr third = c_.real_const(fmt::format("avg#{}", fresh_++).c_str());
+      z3::expr third = c_.real_const(fresh_name("avg").c_str());
       z3::expr gap = 3 * third - total;
       z3::expr size =
           z3::ite(total < 0, -total, total) * c_.real_val("1/1000000000000000000000000000000000");
@@ -1106,7 +1113,7 @@ Sym Encoder::call(const Expr& e) {
       z3::expr paid = covered_before(e, l, from.v);
       // Projection: the rest paid from `from` on. Otherwise the length-th covered day D, the one
       // day with covered(D + 1) >= length > covered(D) (covered days only grow with D).
-      z3::expr d = c_.int_const(fmt::format("exhausted_on#{}", fresh_++).c_str());
+      z3::expr d = c_.int_const(fresh_name("exhausted_on").c_str());
       z3::expr settled = ok && paid >= length.v;
       side_.push_back(z3::implies(
           settled, covered_before(e, l, d + 1) >= length.v && covered_before(e, l, d) < length.v));

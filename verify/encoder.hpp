@@ -99,6 +99,8 @@ class Encoder {
   SymOutcome* out_ = nullptr;
   std::vector<Sym> items_;  // enclosing `where` items, innermost last
   int fresh_ = 0;
+  int instance_ = -1;  // set on the first fresh name
+  std::string fresh_name(const char* what);
   z3::expr_vector side_;
   std::map<unsigned, Civil> civil_;  // by the day term's id
   std::vector<z3::expr> civil_keys_;
