@@ -301,8 +301,9 @@ z3::model small_model(z3::solver& solver, const SymCase& sc, double budget) {
   Shape shape;
   for (const auto& f : sc.facts) collect(f, c.bool_val(true), shape);
   solver.push();
-  // Phase 1: wanted[k] is assumed through the indicator flag[k]; a core names the wishes that
-  // cannot all hold: relax one (a list may take one more item; a fact is let be present).
+  // Phase 1: each wish (a fact absent, a list at most k items long) is assumed through its own
+  // flag; an unsat core names wishes that cannot all hold, and one of them is given up (a list
+  // then wishes for one item more).
   struct Wish {
     z3::expr flag;
     const z3::expr* length;  // a list's length, or null for a presence
