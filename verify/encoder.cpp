@@ -88,35 +88,82 @@ z3::expr Encoder::map_numerals(const z3::expr& x, const std::function<z3::expr(c
   throw Unsupported(what);
 }
 
-// calendar.cpp add_months() in linear integer arithmetic (Z3's div/mod by constants floor):
-// civil date of the day number, months added, the day clamped to the new month's length.
+// The civil calendar (calendar.cpp) in flat linear integer arithmetic: a year's divisions by 4,
+// 100 and 400 are taken of `year - 1` only, never of an expression with divisions in it. The
+// nested divisions of civil_from_days() made the solver time out (us-ca's windows).
+z3::expr Encoder::leap_year(const z3::expr& year) {
+  z3::expr y = year - 1;  // year % k == 0 ⇔ (year - 1) mod k == k - 1
+  return (z3::mod(y, 4) == 3 && z3::mod(y, 100) != 99) || z3::mod(y, 400) == 399;
+}
+
+z3::expr Encoder::days_in_month(const z3::expr& year, const z3::expr& month) {
+  return z3::ite(month == 2, z3::ite(leap_year(year), c_.int_val(29), c_.int_val(28)),
+                 z3::ite(month == 4 || month == 6 || month == 9 || month == 11, c_.int_val(30),
+                         c_.int_val(31)));
+}
+
+// calendar.cpp days_from_civil(): day of 1 January of `year` plus the days before the month.
+z3::expr Encoder::days_from_civil_expr(const z3::expr& year, const z3::expr& month,
+                                       const z3::expr& day) {
+  static constexpr int kDaysBeforeMonth[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+  z3::expr y = year - 1;
+  z3::expr before = c_.int_val(kDaysBeforeMonth[11]);
+  for (int m = 11; m-- > 0;)
+    before = z3::ite(month == m + 1, c_.int_val(kDaysBeforeMonth[m]), before);
+  return 365 * y + y / 4 - y / 100 + y / 400 + before +
+         z3::ite(month > 2 && leap_year(year), c_.int_val(1), c_.int_val(0)) + day - 1 +
+         c_.int_val(mmi::days_from_civil(1, 1, 1));
+}
+
+// The civil date of a day number: fresh year, month and day tied to it by days_from_civil (a
+// bijection on all integers, so the side constraint excludes no case). One triple per day term.
+const Encoder::Civil& Encoder::civil(const z3::expr& day) {
+  z3::expr key = day.simplify();
+  auto found = civil_.find(key.id());
+  if (found != civil_.end()) return found->second;
+  std::string name = fresh_name("civil");
+  Civil c{c_.int_const((name + ".year").c_str()), c_.int_const((name + ".month").c_str()),
+          c_.int_const((name + ".day").c_str())};
+  side_.push_back(c.month >= 1 && c.month <= 12 && c.day >= 1 &&
+                  c.day <= days_in_month(c.year, c.month) &&
+                  days_from_civil_expr(c.year, c.month, c.day) == key);
+  // Implied by the line above (the leap days before year n + 1 are 97n/400 give or take 2), and
+  // stated so that the solver's linear relaxation pins the year to one or two candidates.
+  z3::expr years_before = c.year - 1, since = key - c_.int_val(mmi::days_from_civil(1, 1, 1));
+  side_.push_back(146097 * years_before > 400 * since - 146400 &&
+                  146097 * years_before < 400 * since + 800);
+  civil_keys_.push_back(key);  // keeps the key's id alive
+  return civil_.emplace(key.id(), c).first->second;
+}
+
+// calendar.cpp add_months() and evaluator.cpp add_period(): months added to the civil date, the
+// day clamped to the new month's length; years outside 0001-9999 are an error.
 Sym Encoder::add_months(const z3::expr& day, const z3::expr& months) {
-  z3::expr z = day + 719468;
-  z3::expr era = z / 146097;
-  z3::expr doe = z - era * 146097;
-  z3::expr yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  z3::expr doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  z3::expr mp = (5 * doy + 2) / 153;
-  z3::expr d = doy - (153 * mp + 2) / 5 + 1;
-  z3::expr m = z3::ite(mp < 10, mp + 3, mp - 9);
-  z3::expr y = yoe + era * 400 + z3::ite(m <= 2, c_.int_val(1), c_.int_val(0));
-  z3::expr index = y * 12 + (m - 1) + months;
-  z3::expr ny = index / 12;
-  z3::expr nm = index - ny * 12 + 1;
-  z3::expr leap = (z3::mod(ny, 4) == 0 && z3::mod(ny, 100) != 0) || z3::mod(ny, 400) == 0;
-  z3::expr dim =
-      z3::ite(nm == 2, z3::ite(leap, c_.int_val(29), c_.int_val(28)),
-              z3::ite(nm == 4 || nm == 6 || nm == 9 || nm == 11, c_.int_val(30), c_.int_val(31)));
-  z3::expr nd = z3::ite(d < dim, d, dim);
-  // days_from_civil(ny, nm, nd)
-  z3::expr yy = ny - z3::ite(nm <= 2, c_.int_val(1), c_.int_val(0));
-  z3::expr era2 = yy / 400;
-  z3::expr yoe2 = yy - era2 * 400;
-  z3::expr doy2 = (153 * (nm + z3::ite(nm > 2, c_.int_val(-3), c_.int_val(9))) + 2) / 5 + nd - 1;
-  z3::expr doe2 = yoe2 * 365 + yoe2 / 4 - yoe2 / 100 + doy2;
-  Sym r = of(TypeTag::date, era2 * 146097 + doe2 - 719468);
-  r.err = months > 120000 || months < -120000 || ny < 1 || ny > 9999;
+  Civil c = civil(day);
+  z3::expr k = months.simplify();
+  z3::expr year(c_), month(c_);
+  if (k.is_numeral() && k.get_numeral_int64() % 12 == 0) {  // whole years: the month stays
+    year = c.year + static_cast<int>(k.get_numeral_int64() / 12);
+    month = c.month;
+  } else {
+    z3::expr index = c.year * 12 + (c.month - 1) + k;
+    year = index / 12;  // Z3's div floors for a positive divisor, as the engine does
+    month = index - year * 12 + 1;
+  }
+  z3::expr in_range = year >= 1 && year <= 9999;
+  z3::expr dim = days_in_month(year, month);
+  z3::expr clamped = z3::ite(c.day < dim, c.day, dim);
+  Sym r = of(TypeTag::date, days_from_civil_expr(year, month, clamped));
+  r.err = k > 120000 || k < -120000 || !in_range;
   return r;
+}
+
+// Z3 names a constant by its text: two encoders in one context (--against) must not share their
+// helper constants, so each name carries the encoder's number.
+std::string Encoder::fresh_name(const char* what) {
+  static int encoders = 0;
+  if (instance_ < 0) instance_ = encoders++;
+  return fmt::format("{}#{}.{}", what, instance_, fresh_++);
 }
 
 Sym Encoder::boolean(const z3::expr& present, const z3::expr& v) {
@@ -229,6 +276,18 @@ Sym Encoder::record_var(const std::string& prefix, std::uint32_t record, z3::exp
       throw Unsupported("a list inside a record");
     else
       s.fields.push_back(scalar_var(prefix + r.names[f], r.type_ids[f], r.required[f], domain));
+  }
+  // case_loader.cpp check_range(): a record's `to` date is never before its `from` date.
+  int from = -1, to = -1;
+  for (std::size_t f = 0; f < r.names.size(); ++f) {
+    if (s.fields[f].tag != TypeTag::date || s.fields[f].list) continue;
+    if (r.names[f] == "from") from = static_cast<int>(f);
+    if (r.names[f] == "to") to = static_cast<int>(f);
+  }
+  if (from >= 0 && to >= 0) {
+    const Sym& a = s.fields[static_cast<std::size_t>(from)];
+    const Sym& b = s.fields[static_cast<std::size_t>(to)];
+    domain.push_back(z3::implies(a.present && b.present, b.v >= a.v));
   }
   return s;
 }
@@ -805,7 +864,8 @@ Sym Encoder::call(const Expr& e) {
     case Builtin::count:
     case Builtin::any:
     case Builtin::none:
-    case Builtin::sum: {
+    case Builtin::sum:
+    case Builtin::avg: {
       Sym l = list_arg();
       if (!l.list) throw Unsupported(fmt::format("`{}` of a single value", spec.name));
       z3::expr count = c_.int_val(0);
@@ -819,7 +879,25 @@ Sym Encoder::call(const Expr& e) {
       if (id == Builtin::count) return aggregate(l, TypeTag::number, z3::to_real(count));
       if (id == Builtin::any) return aggregate(l, TypeTag::boolean, count > 0);
       if (id == Builtin::none) return aggregate(l, TypeTag::boolean, count == 0);
-      return aggregate(l, TypeTag::number, total);
+      if (id == Builtin::sum) return aggregate(l, TypeTag::number, total);
+      // avg (builtins.cpp avg_fn()): the sum over the count of present items.
+      // Decimal::divide is exact for 1, 2 and 4 items. For 3 it rounds to 34 significant digits:
+      // a fresh value within that rounding of total / 3 (every value the engine can give is
+      // among them, so a proof holds; a counterexample the rounding makes up fails the replay).
+      z3::expr third = c_.real_const(fresh_name("avg").c_str());
+      z3::expr gap = 3 * third - total;
+      z3::expr size =
+          z3::ite(total < 0, -total, total) * c_.real_val("1/1000000000000000000000000000000000");
+      // A quotient with at most 20 decimals and 13 whole digits is exact (34 digits at most).
+      z3::expr exact =
+          z3::expr(c_, Z3_mk_is_int(c_, total * c_.real_val("100000000000000000000") / 3)) &&
+          total < c_.real_val("3000000000000") && total > c_.real_val("-3000000000000");
+      side_.push_back(z3::ite(exact, gap == 0, gap <= size && -gap <= size));
+      z3::expr mean = z3::ite(count == 3, third,
+                              total / z3::to_real(z3::ite(count == 0, c_.int_val(1), count)));
+      Sym r = aggregate(l, TypeTag::number, mean);
+      r.present = l.present && count > 0;
+      return r;
     }
     case Builtin::min:
     case Builtin::max:
@@ -923,6 +1001,74 @@ Sym Encoder::call(const Expr& e) {
         x.v = z3::ite(x.v < 0, -x.v, x.v);
       return x;
     }
+    case Builtin::median: {  // builtins.cpp median_fn(): the middle present number, or the mean
+      Sym l = list_arg();    // of the two middle ones
+      if (!l.list) throw Unsupported("`median` of a single value");
+      std::size_t n = l.items.size();
+      std::vector<z3::expr> counted, rank;
+      for (std::size_t k = 0; k < n; ++k)
+        counted.push_back(in_list(l, k) && l.items[k].present &&
+                          c_.bool_val(l.items[k].tag == TypeTag::number));
+      z3::expr count = c_.int_val(0);
+      for (std::size_t k = 0; k < n; ++k) {
+        count = count + z3::ite(counted[k], c_.int_val(1), c_.int_val(0));
+        z3::expr below = c_.int_val(0);  // the item's place in the stable ascending order
+        for (std::size_t j = 0; j < n; ++j) {
+          if (j == k || l.items[j].tag != TypeTag::number || l.items[k].tag != TypeTag::number)
+            continue;
+          z3::expr before =
+              l.items[j].v < l.items[k].v || (l.items[j].v == l.items[k].v && c_.bool_val(j < k));
+          below = below + z3::ite(counted[j] && before, c_.int_val(1), c_.int_val(0));
+        }
+        rank.push_back(below);
+      }
+      auto at_rank = [&](const z3::expr& r) {
+        z3::expr v = c_.real_val(0);
+        for (std::size_t k = 0; k < n; ++k)
+          if (l.items[k].tag == TypeTag::number)
+            v = z3::ite(counted[k] && rank[k] == r, l.items[k].v, v);
+        return v;
+      };
+      z3::expr half = count / 2;
+      z3::expr middle =
+          z3::ite(count % 2 == 1, at_rank(half), (at_rank(half - 1) + at_rank(half)) / 2);
+      Sym r = aggregate(l, TypeTag::number, middle);
+      r.present = l.present && count > 0;
+      return r;
+    }
+    case Builtin::year:
+    case Builtin::month: {  // builtins.cpp date_part_fn(): the civil year or month
+      Sym d = enc(e.args[0]);
+      if (d.tag != TypeTag::date) return d;
+      const Civil& c = civil(d.v);
+      Sym r = of(TypeTag::number, z3::to_real(id == Builtin::year ? c.year : c.month));
+      r.present = d.present;
+      r.err = d.err;
+      return r;
+    }
+    case Builtin::round: {  // builtins.cpp round_fn(), Decimal::round(): half away from zero
+      Sym x = enc(e.args[0]), places = enc(e.args[1]);
+      if (x.tag != TypeTag::number || places.tag != TypeTag::number) {
+        Sym r = missing();
+        r.err = x.err || places.err;
+        return r;
+      }
+      z3::expr k = places.v.simplify();
+      if (!k.is_numeral()) throw Unsupported("`round` with places that are not a constant");
+      bool whole = k.denominator().get_numeral_int64() == 1;
+      std::int64_t p = whole ? k.numerator().get_numeral_int64() : 0;
+      bool bad_places = !whole || p > 30 || p < -30;
+      z3::expr scale = c_.real_val(1);
+      for (std::int64_t i = 0; i < (p < 0 ? -p : p); ++i) scale = scale * 10;
+      scale = (p < 0 ? 1 / scale : scale).simplify();
+      z3::expr half = c_.real_val(1, 2);
+      z3::expr scaled = x.v * scale;
+      z3::expr rounded = z3::ite(x.v >= 0, z3::to_real(floor_int(scaled + half)),
+                                 -z3::to_real(floor_int(-scaled + half)));
+      Sym r = strict2(x, places, TypeTag::number, bad_places ? x.v : rounded / scale);
+      r.err = x.err || places.err || (x.present && places.present && c_.bool_val(bad_places));
+      return r;
+    }
     case Builtin::change: {
       Sym l = list_arg();
       std::size_t field = e.args[1].index;
@@ -967,7 +1113,7 @@ Sym Encoder::call(const Expr& e) {
       z3::expr paid = covered_before(e, l, from.v);
       // Projection: the rest paid from `from` on. Otherwise the length-th covered day D, the one
       // day with covered(D + 1) >= length > covered(D) (covered days only grow with D).
-      z3::expr d = c_.int_const(fmt::format("exhausted_on#{}", fresh_++).c_str());
+      z3::expr d = c_.int_const(fresh_name("exhausted_on").c_str());
       z3::expr settled = ok && paid >= length.v;
       side_.push_back(z3::implies(
           settled, covered_before(e, l, d + 1) >= length.v && covered_before(e, l, d) < length.v));

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -88,6 +89,9 @@ class Encoder {
   const z3::expr_vector& side() const { return side_; }
 
  private:
+  struct Civil {
+    z3::expr year, month, day;
+  };
   z3::context& c_;
   const CheckedPolicy& p_;
   Bounds b_;
@@ -95,7 +99,11 @@ class Encoder {
   SymOutcome* out_ = nullptr;
   std::vector<Sym> items_;  // enclosing `where` items, innermost last
   int fresh_ = 0;
+  int instance_ = -1;  // set on the first fresh name
+  std::string fresh_name(const char* what);
   z3::expr_vector side_;
+  std::map<unsigned, Civil> civil_;  // by the day term's id
+  std::vector<z3::expr> civil_keys_;
 
   Sym scalar_var(const std::string& name, std::uint32_t type_id, bool required,
                  z3::expr_vector& domain);
@@ -116,6 +124,10 @@ class Encoder {
   Sym scale(const Sym& span, const z3::expr& factor, TypeTag tag);
   z3::expr map_numerals(const z3::expr& x, const std::function<z3::expr(const z3::expr&)>& f,
                         const char* what);
+  z3::expr leap_year(const z3::expr& year);
+  z3::expr days_in_month(const z3::expr& year, const z3::expr& month);
+  z3::expr days_from_civil_expr(const z3::expr& year, const z3::expr& month, const z3::expr& day);
+  const Civil& civil(const z3::expr& day);
   Sym add_months(const z3::expr& day, const z3::expr& months);
   Sym compact(const Sym& list, const std::vector<z3::expr>& keep);
   Sym enc(const Expr& e);

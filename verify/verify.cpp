@@ -33,9 +33,10 @@ struct Finding {
   std::string result;  // proved | violated | unknown | known_violation
   std::string detail;
   std::string cites;
-  std::string case_yaml;    // the counterexample
-  std::string case_path;    // where it was written
-  std::string suite_entry;  // --suggest-tests
+  std::string case_yaml;                // the counterexample
+  std::string case_path;                // where it was written
+  std::string suite_entry;              // --suggest-tests
+  std::vector<std::string> conditions;  // --against: the kinds of difference found
   double seconds = 0;
 };
 
@@ -246,24 +247,27 @@ std::string suite_entry(const Subject& s, const Finding& f, const Outcome& o,
   return out;
 }
 
-// The case's optional presences, list lengths and numbers, for a small, writable counterexample.
+// The case's optional presences, list lengths, numbers and dates (each with when it is written),
+// for a small, round counterexample.
 struct Shape {
-  std::vector<z3::expr> presences, lengths, numbers, dates;
+  std::vector<z3::expr> presences, lengths;
+  std::vector<std::pair<z3::expr, z3::expr>> numbers, dates;  // value, written
 };
 
-void collect(const Sym& s, Shape& out) {
+void collect(const Sym& s, const z3::expr& written, Shape& out) {
   if (s.list) {
     out.lengths.push_back(s.len);
-    for (const auto& item : s.items) collect(item, out);
+    for (std::size_t k = 0; k < s.items.size(); ++k)
+      collect(s.items[k], written && s.len > static_cast<int>(k), out);
     return;
   }
   if (!s.fields.empty()) {
-    for (const auto& f : s.fields) collect(f, out);
+    for (const auto& f : s.fields) collect(f, written, out);
     return;
   }
   if (!s.present.is_true()) out.presences.push_back(s.present);
-  if (s.tag == TypeTag::number) out.numbers.push_back(s.v);
-  if (s.tag == TypeTag::date) out.dates.push_back(s.v);
+  if (s.tag == TypeTag::number) out.numbers.push_back({s.v, written && s.present});
+  if (s.tag == TypeTag::date) out.dates.push_back({s.v, written && s.present});
 }
 
 z3::expr integral(const z3::expr& x) {
@@ -272,24 +276,109 @@ z3::expr integral(const z3::expr& x) {
   return z3::expr(x.ctx(), a);
 }
 
-// A model that satisfies `constraints` with as few facts as possible, numbers in hundredths and
-// dates on the first of a month where it can; nullopt if none is found in time.
-std::optional<z3::model> small_model(z3::context& c, const z3::expr_vector& constraints,
-                                     const SymCase& sc, unsigned timeout_ms) {
+// Shrinks the solver's model (the solver has just answered sat) within `budget` seconds: first
+// as few facts and list items as the solver allows, by unsat cores over "absent" / "at most k
+// items" assumptions, then each written date moved to the first of its year or month and each
+// number made whole or hundredths, where the solver still finds a case. Every step keeps the last
+// satisfying model, so the result is always a model of the query.
+z3::model small_model(z3::solver& solver, const SymCase& sc, double budget) {
+  z3::context& c = solver.ctx();
+  z3::model best = solver.get_model();
+  auto t0 = std::chrono::steady_clock::now();
+  auto left_ms = [&]() -> unsigned {
+    double left =
+        budget - std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return left <= 0 ? 0u : static_cast<unsigned>(left * 1000) + 1;
+  };
+  auto check = [&](const z3::expr_vector& assumptions) {
+    unsigned ms = left_ms();
+    if (ms == 0) return z3::unknown;
+    z3::params params(c);
+    params.set("timeout", ms);
+    solver.set(params);
+    return solver.check(assumptions);
+  };
   Shape shape;
-  for (const auto& f : sc.facts) collect(f, shape);
-  z3::optimize opt(c);
-  z3::params params(c);
-  params.set("timeout", timeout_ms);
-  opt.set(params);
-  for (const auto& k : constraints) opt.add(k);
-  for (const auto& n : shape.numbers) opt.add(integral(n * 100));
-  for (const auto& l : shape.lengths)  // each item fewer is worth more than a fact fewer
-    for (int k = 0; k < 4; ++k) opt.add_soft(l <= k, 4);
-  for (const auto& p : shape.presences) opt.add_soft(!p, 2);
-  for (const auto& n : shape.numbers) opt.add_soft(integral(n), 1);
-  if (opt.check() != z3::sat) return std::nullopt;
-  return opt.get_model();
+  for (const auto& f : sc.facts) collect(f, c.bool_val(true), shape);
+  solver.push();
+  // Phase 1: each wish (a fact absent, a list at most k items long) is assumed through its own
+  // flag; an unsat core names wishes that cannot all hold, and one of them is given up (a list
+  // then wishes for one item more).
+  struct Wish {
+    z3::expr flag;
+    const z3::expr* length;  // a list's length, or null for a presence
+    int items;
+  };
+  std::vector<Wish> wishes;
+  auto wish = [&](const z3::expr& length_or_presence, bool is_length, int items) {
+    z3::expr flag = c.bool_const(fmt::format("small#{}", wishes.size()).c_str());
+    solver.add(z3::implies(flag, is_length ? length_or_presence <= items : !length_or_presence));
+    wishes.push_back({flag, is_length ? &length_or_presence : nullptr, items});
+  };
+  for (const auto& l : shape.lengths) wish(l, true, 0);
+  for (const auto& p : shape.presences) wish(p, false, 0);
+  std::vector<bool> active(wishes.size(), true);
+  for (;;) {
+    z3::expr_vector assumptions(c);
+    for (std::size_t k = 0; k < wishes.size(); ++k)
+      if (active[k]) assumptions.push_back(wishes[k].flag);
+    z3::check_result r = check(assumptions);
+    if (r == z3::sat) {
+      best = solver.get_model();
+      for (std::size_t k = 0; k < wishes.size(); ++k)
+        if (active[k]) solver.add(wishes[k].flag);
+      break;
+    }
+    if (r != z3::unsat) break;
+    z3::expr_vector core = solver.unsat_core();
+    if (core.empty()) break;
+    // Prefer giving up a presence over an item (an item costs more than a fact).
+    std::size_t drop = wishes.size();
+    for (const auto& lit : core)
+      for (std::size_t k = 0; k < wishes.size(); ++k)
+        if (active[k] && z3::eq(lit, wishes[k].flag) &&
+            (drop == wishes.size() || (wishes[drop].length && !wishes[k].length)))
+          drop = k;
+    if (drop == wishes.size()) break;
+    active[drop] = false;
+    if (const z3::expr* length = wishes[drop].length; length && wishes[drop].items < 4)
+      wish(*length, true, wishes[drop].items + 1), active.push_back(true);
+  }
+  // Phase 2: round values, one at a time, kept when the solver still finds a case.
+  auto try_fix = [&](const z3::expr& condition) {
+    z3::expr flag = c.bool_const(fmt::format("round#{}", wishes.size()).c_str());
+    wishes.push_back({flag, nullptr, 0});
+    solver.add(z3::implies(flag, condition));
+    z3::expr_vector assumptions(c);
+    assumptions.push_back(flag);
+    if (check(assumptions) != z3::sat) return false;
+    best = solver.get_model();
+    solver.add(flag);
+    return true;
+  };
+  std::vector<std::pair<z3::expr, z3::expr>> dates = shape.dates;
+  dates.insert(dates.begin(), {sc.as_of, c.bool_val(true)});
+  for (const auto& [date, written] : dates) {
+    if (left_ms() == 0) break;
+    if (!best.eval(written, true).is_true()) continue;
+    auto day = static_cast<DayNumber>(best.eval(date, true).get_numeral_int64());
+    CivilDate civil = civil_from_days(day);
+    DayNumber year_start = days_from_civil(civil.year, 1, 1);  // the year the solver chose
+    DayNumber month_start = days_from_civil(civil.year, civil.month, 1);
+    // A value kept is fixed, so that the later steps' models do not move it again.
+    if (try_fix(date == c.int_val(year_start)) || try_fix(date == c.int_val(month_start))) continue;
+    solver.add(date == c.int_val(day));
+  }
+  for (const auto& [number, written] : shape.numbers) {
+    if (left_ms() == 0) break;
+    if (!best.eval(written, true).is_true()) continue;
+    // Small whole numbers first, then hundredths; large ones only if nothing small will do.
+    z3::expr small = number >= -1000000 && number <= 1000000;
+    if (try_fix(small && integral(number)) || try_fix(small && integral(number * 100))) continue;
+    if (!try_fix(integral(number))) try_fix(integral(number * 100));
+  }
+  solver.pop();
+  return best;
 }
 
 // Throws Unsupported when a part the goal reads is not encoded.
@@ -367,10 +456,14 @@ class Verifier {
         if (!goal_is_violation) f.detail = "no case within the bounds can do this";
         return finish(f, t0);
       }
-      z3::expr_vector all = solver.assertions();
-      auto small = small_model(c, all, sc, static_cast<unsigned>(o_.timeout_seconds * 1000));
-      z3::model m = small ? *small : solver.get_model();
+      // A witness (proved) is only replayed, never shown: shrunk only if it cannot be written.
+      z3::model m =
+          goal_is_violation ? small_model(solver, sc, minimise_budget()) : solver.get_model();
       auto text = case_from_model(m, s.policy, sc, "verify-" + sanitize(f.id));
+      if (!text && !goal_is_violation) {
+        m = small_model(solver, sc, minimise_budget());
+        text = case_from_model(m, s.policy, sc, "verify-" + sanitize(f.id));
+      }
       if (!text) {
         f.result = "unknown";
         f.detail = "the solver's case needs a number that is not a terminating decimal";
@@ -381,6 +474,7 @@ class Verifier {
       if (!rep) {
         f.result = "unknown";
         f.detail = "the solver's case does not load (encoding gap)";
+        f.case_yaml = *text;
         return finish(f, t0);
       }
       // Compare only what is encoded: a part not encoded is taken from the engine.
@@ -513,6 +607,9 @@ class Verifier {
   const VerifyOptions& o_;
   Bounds b_;
 
+  // Seconds spent shrinking one counterexample: a bounded share of the finding's timeout.
+  double minimise_budget() const { return std::min(o_.timeout_seconds / 2, 3.0); }
+
   static std::string sanitize(const std::string& id) {
     std::string out;
     for (char ch : id)
@@ -539,6 +636,58 @@ class Verifier {
       f.case_path = file.string();
     }
     findings.push_back(std::move(f));
+  }
+
+  // --against: the kinds of a difference, each a condition in words: the status and deciding rule
+  // under each policy (and, for the cutoff, which one is earlier or missing). Enumerated by
+  // blocking each kind found until the solver finds no other (the list is then complete) or the
+  // budget runs out.
+  std::vector<std::string> difference_kinds(z3::solver& solver, z3::model m, const SymOutcome& a,
+                                            const SymOutcome& b, int kind,
+                                            const std::string& other_path) {
+    z3::context& c = solver.ctx();
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::string> kinds;
+    auto same = [&](const Sym& s) {
+      if (!m.eval(s.present, true).is_true()) return !s.present;
+      return s.present && s.v == m.eval(s.v, true);
+    };
+    auto decided = [&](const SymOutcome& o) {
+      std::string status = m.eval(o.status.v, true).get_string();
+      std::string basis = model_text(m, o.basis);
+      return basis == "null" ? status : fmt::format("{} by `{}`", status, basis);
+    };
+    const Sym& ca = a.cutoff;
+    const Sym& cb = b.cutoff;
+    z3::expr relations[] = {ca.present && cb.present && ca.v < cb.v,
+                            ca.present && cb.present && ca.v > cb.v, ca.present && !cb.present,
+                            !ca.present && cb.present};
+    const char* relation_text[] = {"earlier here", "later here", "only here",
+                                   "only under the other"};
+    for (int n = 0; n < 8; ++n) {
+      std::string text = fmt::format("{} here, {} under {}", decided(a), decided(b), other_path);
+      z3::expr block = same(a.status) && same(a.basis) && same(b.status) && same(b.basis);
+      if (kind == 2) {
+        for (int r = 0; r < 4; ++r) {
+          if (!m.eval(relations[r], true).is_true()) continue;
+          text = fmt::format("coverage_cutoff {}: {}", relation_text[r], text);
+          block = block && relations[r];
+        }
+      }
+      kinds.push_back(text);
+      solver.add(!block);
+      double left = minimise_budget() -
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      z3::params params(c);
+      params.set("timeout", static_cast<unsigned>(std::max(left, 0.0) * 1000) + 1);
+      solver.set(params);
+      z3::check_result r = left > 0 ? solver.check() : z3::unknown;
+      if (r == z3::unsat) return kinds;  // every kind is listed
+      if (r != z3::sat) break;
+      m = solver.get_model();
+    }
+    kinds.push_back("(maybe more: the search stopped)");
+    return kinds;
   }
 
   // --against: one query per kind of difference (status, basis, cutoff).
@@ -592,9 +741,7 @@ class Verifier {
         f.result = "unknown";
         f.detail = "the solver gave up (" + solver.reason_unknown() + ")";
       } else {
-        z3::expr_vector all = solver.assertions();
-        auto small = small_model(c, all, sc, static_cast<unsigned>(o_.timeout_seconds * 1000));
-        z3::model m = small ? *small : solver.get_model();
+        z3::model m = small_model(solver, sc, minimise_budget());
         auto text = case_from_model(m, s.policy, sc, "verify-differs-" + std::string(kinds[k]));
         auto r1 = text ? replay(s, *text, nullptr) : std::nullopt;
         auto r2 = text ? replay(other, *text, nullptr) : std::nullopt;
@@ -606,6 +753,7 @@ class Verifier {
           f.result = e1 != e2 ? "violated" : "unknown";
           f.detail = fmt::format("{}: `{}` vs `{}`", e1 != e2 ? "differs" : "encoding gap", e1, e2);
           f.case_yaml = "# " + f.detail + "\n" + *text;
+          if (e1 != e2) f.conditions = difference_kinds(solver, m, out, *out2, k, other.path);
         }
       }
       finish(f, t0);
@@ -646,6 +794,7 @@ void print_text(const std::vector<Finding>& fs, bool suggest) {
     std::cout << fmt::format("{}: {}: {} — {}", f.at, f.result, f.id, f.title);
     if (!f.detail.empty()) std::cout << "\n    " << f.detail;
     if (!f.cites.empty()) std::cout << "\n    cites: " << f.cites;
+    for (const auto& when : f.conditions) std::cout << "\n    when: " << when;
     if (!f.case_path.empty()) std::cout << "\n    counterexample: " << f.case_path;
     std::cout << "\n";
     if (!f.case_yaml.empty() && f.result != "proved") {
@@ -669,6 +818,7 @@ nlohmann::json to_json(const Finding& f) {
                       {"at", f.at},          {"result", f.result}, {"detail", f.detail},
                       {"seconds", f.seconds}};
   if (!f.cites.empty()) j["cites"] = f.cites;
+  if (!f.conditions.empty()) j["conditions"] = f.conditions;
   if (!f.case_yaml.empty()) j["counterexample"] = f.case_yaml;
   if (!f.case_path.empty()) j["counterexample_file"] = f.case_path;
   if (!f.suite_entry.empty()) j["suggested_test"] = f.suite_entry;
@@ -689,10 +839,12 @@ nlohmann::json to_sarif(const std::vector<Finding>& fs) {
       col = std::atoi(file.substr(c2 + 1).c_str());
       file = file.substr(0, c1);
     }
+    std::string message = f.result + ": " + f.title + ". " + f.detail;
+    for (const auto& when : f.conditions) message += "\nwhen: " + when;
     results.push_back(
         {{"ruleId", f.id},
          {"level", f.result == "violated" ? "error" : "warning"},
-         {"message", {{"text", f.result + ": " + f.title + ". " + f.detail}}},
+         {"message", {{"text", message}}},
          {"locations",
           {{{"physicalLocation",
              {{"artifactLocation", {{"uri", file}}},

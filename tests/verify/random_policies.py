@@ -20,7 +20,9 @@ def bool_expr(r, depth=0):
     atoms = ["a.b", "a.n > t", "a.d <= injury.date + k", "any(items where v > t)",
              "count(items) >= 2", "a.d is present", "a.n is missing", "as_of >= injury.date + k",
              "(a.d between injury.date and as_of)", "last(items).v >= a.n",
-             "sum(items.v) > 3 * t", "a.d + 1 month > as_of", "days_between(injury.date, as_of) > 30"]
+             "sum(items.v) > 3 * t", "a.d + 1 month > as_of", "days_between(injury.date, as_of) > 30",
+             "year(a.d) >= 2001", "month(a.d + 1 month) == 3", "round(a.n / 4, 0) >= t",
+             "median(items.v) >= t", "avg(items.v) > t", "a.d + 1 year > as_of"]
     if depth > 2 or r.random() < 0.4:
         return r.choice(atoms)
     op = r.choice(["and", "or", "implies", "not", "??"])
@@ -33,7 +35,7 @@ def date_expr(r):
     return r.choice(["injury.date + k", "a.d", "a.d ?? injury.date", "earliest(a.d, injury.date + 30 days)",
                      "last(items).date", "first(items where v > t).date",
                      "if a.b then a.d else injury.date", "a.d + 1 month", "a.d - 2 months",
-                     "latest(items.date)", "injury.date + a.n * 1 day", "as_of"])
+                     "latest(items.date)", "injury.date + a.n * 1 day", "as_of", "a.d - 1 year"])
 
 
 def policy(r, index):
