@@ -1123,6 +1123,29 @@ Sym Encoder::call(const Expr& e) {
       r.err = l.err || length.err || from.err || (ok && paid < length.v && projected.err);
       return r;
     }
+    case Builtin::combined_rating: {  // builtins.cpp combined_rating_fn(), as a sound bound:
+      // with every rating within 0-100, each step c + r(100 - c)/100 (rounded) stays within
+      // 0-100 and nothing can fail; outside that range the value is free and an error possible.
+      Sym l = list_arg();
+      if (!l.list) throw Unsupported("`combined_rating` of a single value");
+      z3::expr count = c_.int_val(0);
+      z3::expr in_range = c_.bool_val(true);
+      for (std::size_t k = 0; k < l.items.size(); ++k) {
+        if (l.items[k].tag != TypeTag::number) continue;
+        z3::expr counted = in_list(l, k) && l.items[k].present;
+        count = count + z3::ite(counted, c_.int_val(1), c_.int_val(0));
+        in_range = in_range && z3::implies(counted, l.items[k].v >= 0 && l.items[k].v <= 100);
+      }
+      z3::expr value = c_.real_const(fresh_name("combined_rating").c_str());
+      z3::expr may_fail = c_.bool_const(fresh_name("combined_rating_fails").c_str());
+      side_.push_back(z3::implies(in_range, value >= 0 && value <= 100 && !may_fail));
+      if (std::find(bounded_.begin(), bounded_.end(), spec.name) == bounded_.end())
+        bounded_.emplace_back(spec.name);
+      Sym r = aggregate(l, TypeTag::number, value);
+      r.present = l.present && count > 0;
+      r.err = r.err || (r.present && may_fail);
+      return r;
+    }
     default:
       break;
   }

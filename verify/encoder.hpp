@@ -87,6 +87,9 @@ class Encoder {
   z3::context& ctx() { return c_; }
   // Definitions of the helper constants some built-ins introduce; assert them with the case.
   const z3::expr_vector& side() const { return side_; }
+  // Built-ins encoded by a sound bound rather than exactly (their value is any within it): a
+  // proof still holds, a case that depends on the bound may not replay (then `unknown`).
+  const std::vector<std::string>& bounded() const { return bounded_; }
 
  private:
   struct Civil {
@@ -102,6 +105,7 @@ class Encoder {
   int instance_ = -1;  // set on the first fresh name
   std::string fresh_name(const char* what);
   z3::expr_vector side_;
+  std::vector<std::string> bounded_;
   std::map<unsigned, Civil> civil_;  // by the day term's id
   std::vector<z3::expr> civil_keys_;
 

@@ -278,8 +278,8 @@ z3::expr integral(const z3::expr& x) {
 
 // Shrinks the solver's model (the solver has just answered sat) within `budget` seconds: first
 // as few facts and list items as the solver allows, by unsat cores over "absent" / "at most k
-// items" assumptions, then each written date moved to the first of its year or month and each
-// number made whole or hundredths, where the solver still finds a case. Every step keeps the last
+// items" assumptions, then each number made whole or hundredths and each written date moved to
+// the first of its year or month, where the solver still finds a case. Every step keeps the last
 // satisfying model, so the result is always a model of the query.
 z3::model small_model(z3::solver& solver, const SymCase& sc, double budget) {
   z3::context& c = solver.ctx();
@@ -356,6 +356,15 @@ z3::model small_model(z3::solver& solver, const SymCase& sc, double budget) {
     solver.add(flag);
     return true;
   };
+  // Numbers first: a number that is not a terminating decimal cannot be written as a case.
+  for (const auto& [number, written] : shape.numbers) {
+    if (left_ms() == 0) break;
+    if (!best.eval(written, true).is_true()) continue;
+    // Small whole numbers first, then hundredths; large ones only if nothing small will do.
+    z3::expr small = number >= -1000000 && number <= 1000000;
+    if (try_fix(small && integral(number)) || try_fix(small && integral(number * 100))) continue;
+    if (!try_fix(integral(number))) try_fix(integral(number * 100));
+  }
   std::vector<std::pair<z3::expr, z3::expr>> dates = shape.dates;
   dates.insert(dates.begin(), {sc.as_of, c.bool_val(true)});
   for (const auto& [date, written] : dates) {
@@ -369,13 +378,21 @@ z3::model small_model(z3::solver& solver, const SymCase& sc, double budget) {
     if (try_fix(date == c.int_val(year_start)) || try_fix(date == c.int_val(month_start))) continue;
     solver.add(date == c.int_val(day));
   }
+  // Out of budget with a number still unwritable: one last try, whatever the budget, for a
+  // case whose written numbers all have at most six decimals.
+  bool writable = true;
+  z3::expr all_short = c.bool_val(true);
   for (const auto& [number, written] : shape.numbers) {
-    if (left_ms() == 0) break;
     if (!best.eval(written, true).is_true()) continue;
-    // Small whole numbers first, then hundredths; large ones only if nothing small will do.
-    z3::expr small = number >= -1000000 && number <= 1000000;
-    if (try_fix(small && integral(number)) || try_fix(small && integral(number * 100))) continue;
-    if (!try_fix(integral(number))) try_fix(integral(number * 100));
+    all_short = all_short && z3::implies(written, integral(number * 1000000));
+    writable = writable && best.eval(integral(number * 1000000), true).is_true();
+  }
+  if (!writable) {
+    z3::params params(c);
+    params.set("timeout", 2000u);
+    solver.set(params);
+    solver.add(all_short);
+    if (solver.check() == z3::sat) best = solver.get_model();
   }
   solver.pop();
   return best;
@@ -421,6 +438,13 @@ class Verifier {
     }
     for (const auto& d : enc.side()) base.push_back(d);
 
+    // Why a solver's case may not replay: the built-ins encoded by a bound, not exactly.
+    auto bounded_note = [&]() {
+      std::string note;
+      for (const auto& name : enc.bounded())
+        note += (note.empty() ? "; bounded, not encoded exactly: built-in `" : ", `") + name + "`";
+      return note;
+    };
     auto query = [&](Finding f, const std::function<z3::expr()>& goal, bool goal_is_violation,
                      const Expr* holds, const std::function<std::string(const Replay&)>& confirm) {
       auto t0 = std::chrono::steady_clock::now();
@@ -473,7 +497,7 @@ class Verifier {
       auto rep = replay(s, *text, holds);
       if (!rep) {
         f.result = "unknown";
-        f.detail = "the solver's case does not load (encoding gap)";
+        f.detail = "the solver's case does not load (encoding gap)" + bounded_note();
         f.case_yaml = *text;
         return finish(f, t0);
       }
@@ -484,7 +508,8 @@ class Verifier {
       if (engine != model) {
         f.result = "unknown";
         f.detail = fmt::format("encoding gap: the solver predicted `{}`, the engine gives `{}`",
-                               model, engine);
+                               model, engine) +
+                   bounded_note();
         f.case_yaml = *text;
         return finish(f, t0);
       }
@@ -496,7 +521,8 @@ class Verifier {
       std::string why = confirm(*rep);
       if (why.empty()) {
         f.result = "unknown";
-        f.detail = "encoding gap: the engine does not show the violation on the solver's case";
+        f.detail = "encoding gap: the engine does not show the violation on the solver's case" +
+                   bounded_note();
         f.case_yaml = *text;
         return finish(f, t0);
       }
@@ -631,7 +657,8 @@ class Verifier {
     if (!f.case_yaml.empty() && !o_.counterexamples.empty() && f.result != "proved") {
       fs::create_directories(o_.counterexamples);
       fs::path file = fs::path(o_.counterexamples) /
-                      (fs::path(f.policy).stem().string() + "." + sanitize(f.id) + ".yaml");
+                      (fs::path(f.policy).stem().string() + "." + sanitize(f.id) +
+                       (f.result == "unknown" ? ".unknown.yaml" : ".yaml"));  // a gap's case
       std::ofstream(file) << f.case_yaml;
       f.case_path = file.string();
     }

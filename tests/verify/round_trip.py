@@ -21,6 +21,8 @@ def main():
         subprocess.run([mmi, "verify", policy, "--counterexamples", str(sub), "--format", "json"],
                        capture_output=True, text=True, timeout=600)
         for case in sorted(sub.glob("*.yaml")):
+            if case.name.endswith(".unknown.yaml"):
+                continue  # the case behind an encoding gap: it does not show a violation
             lines = case.read_text().splitlines()
             predicted = [l for l in lines if l.startswith("# predicted: ")]
             if not predicted:
