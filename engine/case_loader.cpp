@@ -366,12 +366,14 @@ struct YamlNode {
     return std::string_view(n.Scalar());
   }
   std::string show() const { return n.IsScalar() ? n.Scalar().substr(0, 60) : kind_name(); }
+  // A quoted scalar ("12", 'true') is text, as a JSON string is: never a number or a boolean.
+  bool quoted() const { return n.Tag() == "!"; }
   CaseNumber number() const {
-    if (!n.IsScalar()) return CaseNumber{CaseNumber::Status::syntax, {}, nullptr};
+    if (!n.IsScalar() || quoted()) return CaseNumber{CaseNumber::Status::syntax, {}, nullptr};
     return parse_case_number(n.Scalar());
   }
   std::optional<bool> boolean() const {
-    if (!n.IsScalar()) return std::nullopt;
+    if (!n.IsScalar() || quoted()) return std::nullopt;
     if (n.Scalar() == "true") return true;
     if (n.Scalar() == "false") return false;
     return std::nullopt;

@@ -268,6 +268,24 @@ for k, i in plain_of.items():
     check(f"differential line {k + 1}: same result as Python's reading", r == p,
           f"{lines[k][:200]}\n  mmi:    {json.dumps(r)[:400]}\n  python: {json.dumps(p)[:400]}")
 
+# A quoted YAML scalar is text, as a JSON string is: "12" is not a number, 'true' not a boolean.
+for body, at, found in [('benefits: {weekly_rate: "12"}', "benefits.weekly_rate", "a number, found `12`"),
+                        ("injury: {date: 2021-07-29, catastrophic: 'true'}", "injury.catastrophic",
+                         "true or false")]:
+    text = "id: Q\nas_of: 2025-06-01\n" + ("injury: {date: 2021-07-29}\n" if "injury" not in body else "") + body + "\n"
+    for doc in (text, text.replace('"12"', "12").replace("'true'", "true")):
+        path = os.path.join(tmp, "quoted.yaml")
+        with open(path, "w") as f:
+            f.write(doc)
+        p = subprocess.run([MMI, "eval", "-p", TX, "-c", path, "--format", "json"], capture_output=True)
+        r = json.loads(p.stdout.decode())
+        e = r.get("error") or {}
+        if doc == text:
+            check(f"quoted YAML scalar at {at} is text", r["status"] == "error" and e.get("code") == "E400"
+                  and e.get("at") == at and found in e.get("message", ""), json.dumps(r)[:400])
+        else:
+            check(f"plain YAML scalar at {at} is read", r["status"] != "error", json.dumps(r)[:400])
+
 if failures:
     print("\n".join(failures))
     sys.exit(1)
