@@ -1,0 +1,572 @@
+#include "engine/json_case_reader.hpp"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+namespace mmi {
+
+// The helpers below are `inline` so that -fPIC builds (which treat every external function as
+// interposable) still inline them: they run for every key and value of every case.
+
+std::optional<std::int64_t> parse_iso_span(std::string_view s, bool months) {
+  if (s.size() < 3 || s[0] != 'P') return std::nullopt;
+  std::int64_t total = 0, current = 0;
+  bool digits = false;
+  for (std::size_t i = 1; i < s.size(); ++i) {
+    char c = s[i];
+    if (c >= '0' && c <= '9') {
+      current = current * 10 + (c - '0');
+      digits = true;
+      if (current > 100'000'000) return std::nullopt;
+      continue;
+    }
+    if (!digits) return std::nullopt;
+    if (!months && c == 'D')
+      total += current;
+    else if (!months && c == 'W')
+      total += current * 7;
+    else if (months && c == 'M')
+      total += current;
+    else if (months && c == 'Y')
+      total += current * 12;
+    else
+      return std::nullopt;
+    current = 0;
+    digits = false;
+  }
+  if (digits) return std::nullopt;
+  return total;
+}
+
+void reset_case(CaseData& out, const CheckedPolicy& policy) {
+  out.id.clear();
+  out.as_of = 0;
+  out.has_as_of = false;
+  out.slots.assign(policy.slot_count, Value::missing());
+  out.lists.resize(policy.lists.size());
+  for (auto& l : out.lists) {
+    l.fields.clear();
+    l.items.clear();
+  }
+  out.texts.clear();
+  out.warnings.clear();
+  out.error.reset();
+}
+
+namespace {
+bool same_value(const Value& a, const Value& b) {
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+    case Kind::missing:
+      return true;
+    case Kind::record:
+      return a.aux == b.aux && a.exp == b.exp;  // the fields are compared with their list
+    case Kind::list:
+      return a.aux == b.aux;
+    case Kind::error:
+      return a.aux == b.aux;
+    default:
+      return scalar_equal(a, b);
+  }
+}
+bool same_error(const CaseError& a, const CaseError& b) {
+  return a.code == b.code && a.message == b.message && a.at == b.at;
+}
+}  // namespace
+
+bool same_case(const CaseData& a, const CaseData& b) {
+  auto same_values = [](const std::vector<Value>& x, const std::vector<Value>& y) {
+    return std::equal(x.begin(), x.end(), y.begin(), y.end(), same_value);
+  };
+  if (a.id != b.id || a.has_as_of != b.has_as_of || (a.has_as_of && a.as_of != b.as_of) ||
+      !same_values(a.slots, b.slots) || a.lists.size() != b.lists.size() ||
+      a.error.has_value() != b.error.has_value() || (a.error && !same_error(*a.error, *b.error)) ||
+      !std::equal(a.warnings.begin(), a.warnings.end(), b.warnings.begin(), b.warnings.end(),
+                  same_error))
+    return false;
+  for (std::size_t k = 0; k < a.lists.size(); ++k)
+    if (!same_values(a.lists[k].fields, b.lists[k].fields) ||
+        !same_values(a.lists[k].items, b.lists[k].items))
+      return false;
+  return true;
+}
+
+void sort_by_date(CaseList& l, const RecordLayout& layout, std::size_t n, SortScratch& scratch) {
+  std::uint32_t width = layout.width;
+  std::uint32_t off = layout.offsets[static_cast<std::size_t>(layout.date_field)];
+  auto key = [&](std::size_t k) {
+    const Value& v = l.fields[k * width + off];
+    return v.is_missing() ? INT64_MAX : v.i;
+  };
+  bool sorted = true;
+  for (std::size_t k = 1; k < n && sorted; ++k) sorted = key(k - 1) <= key(k);
+  if (sorted) return;
+  scratch.order.resize(n);
+  std::iota(scratch.order.begin(), scratch.order.end(), 0u);
+  std::stable_sort(scratch.order.begin(), scratch.order.end(),
+                   [&](auto x, auto y) { return key(x) < key(y); });
+  scratch.values.assign(l.fields.begin(), l.fields.end());
+  for (std::size_t k = 0; k < n; ++k)
+    std::copy_n(scratch.values.begin() + scratch.order[k] * width, width,
+                l.fields.begin() + k * width);
+}
+
+namespace {
+
+bool is_space(char c) {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+// Reads *p at `end` (the padding): lines rarely have spaces, so one compare usually decides.
+void skip_space(const char*& p, const char* end) {
+  while (static_cast<unsigned char>(*p) <= ' ' && p < end && is_space(*p)) ++p;
+}
+
+// Bytes a number token may hold (its grammar is checked by parse_case_number).
+constexpr bool number_byte(char c) {
+  return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+// The closing quote of the string whose text starts at `p`, or null when the text has an escape
+// or a control character, or is not closed before `end` (the full reader then reads it). Reads up
+// to 15 bytes past `end` (the padding).
+const char* string_end(const char* p, const char* end) {
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
+                control = _mm_set1_epi8(0x1F);
+  for (; p < end; p += 16) {
+    __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // bytes <= 0x1F (unsigned): max(chunk, 0x1F) == 0x1F
+    __m128i stop =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, backslash)),
+                     _mm_cmpeq_epi8(_mm_max_epu8(chunk, control), control));
+    if (int mask = _mm_movemask_epi8(stop)) {
+      const char* at = p + __builtin_ctz(static_cast<unsigned>(mask));
+      return at < end && *at == '"' ? at : nullptr;
+    }
+  }
+  return nullptr;
+#else
+  for (; p < end; ++p) {
+    unsigned char c = static_cast<unsigned char>(*p);
+    if (c == '"') return p;
+    if (c == '\\' || c < 0x20) return nullptr;
+  }
+  return nullptr;
+#endif
+}
+
+// A plain string at `p` (its opening quote): its text, p moved past the closing quote.
+bool read_string(const char*& p, const char* end, std::string_view& text) {
+  const char* close = string_end(p + 1, end);
+  if (!close) return false;
+  text = std::string_view(p + 1, static_cast<std::size_t>(close - p - 1));
+  p = close + 1;
+  return true;
+}
+
+bool read_atom(const char*& p, const char* end, const char* atom, std::size_t n) {
+  if (static_cast<std::size_t>(end - p) < n || std::memcmp(p, atom, n) != 0) return false;
+  p += n;
+  return true;
+}
+
+std::string_view read_number(const char*& p, const char* end) {
+  const char* start = p;
+  while (p < end && number_byte(*p)) ++p;
+  return std::string_view(start, static_cast<std::size_t>(p - start));
+}
+
+// `YYYY-MM-DD` → day number, as parse_iso_date, inline for the many dates of a case. Reads 16
+// bytes at s.data() (the padding).
+inline bool read_date(std::string_view s, DayNumber& day) {
+  if (s.size() != 10) return false;
+  std::uint64_t w;  // "YYYY-MM-", byte 0 lowest
+  std::uint16_t dd;
+  std::memcpy(&w, s.data(), 8);
+  std::memcpy(&dd, s.data() + 8, 2);
+  constexpr std::uint64_t kDigitHigh = 0x0030300030303030, kDigitNibbles = 0x00F0F000F0F0F0F0;
+  constexpr std::uint64_t kDashes = 0x2D00002D00000000, kDashBytes = 0xFF0000FF00000000;
+  // A byte is a digit when its high nibble is 3 both before and after adding 6 (0x30-0x39).
+  if ((w & kDashBytes) != kDashes || (w & kDigitNibbles) != kDigitHigh ||
+      ((w + 0x0006060006060606) & kDigitNibbles) != kDigitHigh || (dd & 0xF0F0) != 0x3030 ||
+      ((dd + 0x0606) & 0xF0F0) != 0x3030)
+    return false;
+  w -= 0x0030300030303030;
+  auto byte = [&](int k) { return static_cast<unsigned>((w >> (8 * k)) & 0xFF); };
+  int y = static_cast<int>(byte(0) * 1000 + byte(1) * 100 + byte(2) * 10 + byte(3));
+  unsigned m = byte(5) * 10 + byte(6);
+  unsigned d = ((dd & 0xFFu) - '0') * 10 + ((dd >> 8) - '0');
+  if (y < 1 || m < 1 || m > 12 || d < 1) return false;
+  if (d > 28) {
+    bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    unsigned last = m == 2 ? 28 + leap : 30 + ((m + (m >> 3)) & 1);
+    if (d > last) return false;
+  }
+  // days from 1970-01-01 (H. Hinnant's days_from_civil; y >= 1 here)
+  unsigned yy = static_cast<unsigned>(y) - (m <= 2);
+  unsigned era = yy / 400;
+  unsigned yoe = yy - era * 400;
+  unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  day = static_cast<DayNumber>(era * 146097 + doe) - 719468;
+  return true;
+}
+
+// A plain number at `p` (`-`, at most 18 digits, a fraction) → the value parse_case_number
+// gives, p moved past it; false for anything else (an exponent, leading zeros, a syntax error),
+// p unmoved, and parse_case_number then reads it.
+inline bool read_plain_number(const char*& p, const char* end, Value& value) {
+  const char* q = p;
+  bool negative = *q == '-';
+  q += negative;
+  const char* first = q;
+  std::uint64_t v = 0;
+  int exponent = 0;
+  while (q < end && static_cast<unsigned>(*q - '0') <= 9) v = v * 10 + unsigned(*q++ - '0');
+  std::ptrdiff_t digits = q - first;
+  if (digits == 0 || (*first == '0' && digits > 1)) return false;
+  if (q < end && *q == '.') {
+    const char* fraction = ++q;
+    while (q < end && static_cast<unsigned>(*q - '0') <= 9) v = v * 10 + unsigned(*q++ - '0');
+    exponent = static_cast<int>(fraction - q);
+    if (exponent == 0) return false;
+    digits -= exponent;
+  }
+  if (digits > 18 || (q < end && number_byte(*q))) return false;
+  p = q;
+  value = Value();
+  value.kind = mmi::Kind::number;
+  if (v == 0) return true;                  // 0, -0 and 0.00 are all the number 0
+  while (v % 10 == 0) v /= 10, ++exponent;  // 1.50 is 1.5 (Decimal::make)
+  value.coef = negative ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v);
+  value.exp = exponent;
+  return true;
+}
+
+}  // namespace
+
+JsonCaseReader::Name JsonCaseReader::name_of(std::string_view s) {
+  Name n;
+  std::memcpy(&n.w0, s.data(), std::min<std::size_t>(8, s.size()));
+  if (s.size() > 8) std::memcpy(&n.w1, s.data() + 8, std::min<std::size_t>(8, s.size() - 8));
+  n.length = static_cast<std::uint32_t>(s.size());
+  return n;
+}
+
+inline JsonCaseReader::Name JsonCaseReader::key_name(const char* key, std::size_t size) {
+  Name n;
+  std::memcpy(&n.w0, key, 8);
+  std::memcpy(&n.w1, key + 8, 8);
+  if (size < 8) {
+    n.w0 &= (std::uint64_t{1} << (8 * size)) - 1;
+    n.w1 = 0;
+  } else if (size < 16) {
+    n.w1 &= (std::uint64_t{1} << (8 * (size - 8))) - 1;
+  }
+  n.length = static_cast<std::uint32_t>(size);
+  return n;
+}
+
+inline std::uint64_t JsonCaseReader::hash(const Name& n) {
+  return ((n.w0 ^ (n.w1 << 1) ^ n.length) * 0x9E3779B97F4A7C15ull) >> 40;
+}
+
+JsonCaseReader::JsonCaseReader(const Graph& graph) : g_(graph) {
+  const CheckedPolicy& policy = graph.policy;
+  for (const auto& layout : policy.records) {
+    Layout l;
+    std::size_t size = 8;
+    while (size < 2 * layout.names.size()) size *= 2;
+    l.fits = layout.names.size() + 2 <= 64;
+    l.table.assign(l.fits ? size : 0, 0);
+    l.mask = size - 1;
+    for (std::size_t f = 0; f < layout.names.size(); ++f) {
+      const std::string& name = layout.names[f];
+      const TypeDesc& t = policy.types[layout.type_ids[f]];
+      Field field;
+      field.name = name_of(name);
+      field.offset = layout.offsets[f];
+      if (t.list) {
+        field.kind = Kind::list;
+        field.target = policy.facts[static_cast<std::size_t>(layout.facts[f])].list_index;
+      } else {
+        switch (t.tag) {
+          case TypeTag::record:
+            field.kind = Kind::record;
+            field.target = static_cast<std::uint32_t>(t.record);
+            break;
+          case TypeTag::boolean:
+            field.kind = Kind::boolean;
+            break;
+          case TypeTag::number:
+            field.kind = Kind::number;
+            break;
+          case TypeTag::text:
+            field.kind = Kind::text;
+            break;
+          case TypeTag::date:
+            field.kind = Kind::date;
+            if (name == "from") l.from = static_cast<std::int32_t>(field.offset);
+            if (name == "to") l.to = static_cast<std::int32_t>(field.offset);
+            break;
+          case TypeTag::duration:
+            field.kind = Kind::duration;
+            break;
+          case TypeTag::period:
+            field.kind = Kind::period;
+            break;
+          case TypeTag::enumeration:
+            field.kind = Kind::enumeration;
+            field.target = static_cast<std::uint32_t>(t.enumeration);
+            break;
+          default:
+            break;
+        }
+      }
+      if (layout.required[f]) l.required.push_back(field.offset);
+      l.fields.push_back(field);
+      if (!l.fits) continue;
+      std::uint64_t k = hash(field.name) & l.mask;
+      while (l.table[k]) k = (k + 1) & l.mask;
+      l.table[k] = static_cast<std::uint8_t>(f + 1);
+    }
+    if (l.from < 0 || l.to < 0) l.from = l.to = -1;
+    layouts_.push_back(std::move(l));
+  }
+  for (const auto& values : graph.enum_values) {
+    std::vector<Name> names;
+    for (auto v : values) names.push_back(name_of(v));
+    enum_names_.push_back(std::move(names));
+  }
+}
+
+inline bool JsonCaseReader::same(const Name& a, std::string_view a_text, const Name& b,
+                                 const char* b_text) {
+  return a.w0 == b.w0 && a.w1 == b.w1 && a.length == b.length &&
+         (a.length <= 16 || std::memcmp(a_text.data() + 16, b_text + 16, a.length - 16) == 0);
+}
+
+inline const JsonCaseReader::Field* JsonCaseReader::find_field(std::uint32_t layout_index,
+                                                               std::string_view key) const {
+  const Layout& l = layouts_[layout_index];
+  Name name = key_name(key.data(), key.size());
+  for (std::uint64_t k = hash(name) & l.mask; l.table[k]; k = (k + 1) & l.mask) {
+    const Field& field = l.fields[l.table[k] - 1u];
+    if (same(field.name, g_.policy.records[layout_index].names[l.table[k] - 1u], name, key.data()))
+      return &field;
+  }
+  return nullptr;
+}
+
+bool JsonCaseReader::read(const char* data, std::size_t size, CaseData& out) {
+  end_ = data + size;
+  // The full reader's first pass (simdjson stage 1) checks UTF-8 for the whole line; so does this.
+  if (!simdjson::validate_utf8(data, size)) return false;
+  reset_case(out, g_.policy);
+  const char* p = data;
+  skip_space(p, end_);
+  if (p >= end_ || *p != '{') return false;
+  if (!record(p, g_.policy.root_record, out.slots.data(), out, true)) return false;
+  skip_space(p, end_);
+  return p == end_;
+}
+
+bool JsonCaseReader::record(const char*& p, std::uint32_t layout_index, Value* base, CaseData& out,
+                            bool root) {
+  const Layout& l = layouts_[layout_index];
+  if (!l.fits) return false;
+  const std::size_t id_bit = l.fields.size(), as_of_bit = id_bit + 1;
+  std::uint64_t seen = 0;
+  ++p;  // '{'
+  skip_space(p, end_);
+  if (p < end_ && *p == '}') {
+    ++p;
+    return true;
+  }
+  for (;;) {
+    if (p >= end_ || *p != '"') return false;
+    std::string_view key;
+    if (!read_string(p, end_, key)) return false;
+    skip_space(p, end_);
+    if (p >= end_ || *p != ':') return false;
+    ++p;
+    skip_space(p, end_);
+    if (p >= end_) return false;
+    std::size_t bit;
+    if (root && key == "id") {
+      bit = id_bit;
+      if (*p == '"') {
+        std::string_view id;
+        if (!read_string(p, end_, id)) return false;
+        out.id.assign(id);
+      } else {
+        std::string_view token = read_number(p, end_);
+        if (token.empty() || parse_case_number(token).status != CaseNumber::Status::ok)
+          return false;
+        out.id.assign(token);
+      }
+    } else if (root && key == "as_of") {
+      bit = as_of_bit;
+      std::string_view text;
+      DayNumber day;
+      if (*p != '"' || !read_string(p, end_, text) || !read_date(text, day)) return false;
+      out.as_of = day;
+      out.has_as_of = true;
+    } else {
+      const Field* field = find_field(layout_index, key);
+      if (!field) return false;  // an unknown field: the full reader warns
+      bit = static_cast<std::size_t>(field - l.fields.data());
+      bool ok;
+      if (field->kind == Kind::list)
+        ok = list(p, field->target, out);
+      else if (field->kind == Kind::record)
+        ok = *p == '{' ? record(p, field->target, base + field->offset, out, false)
+                       : read_atom(p, end_, "null", 4);
+      else
+        ok = scalar(p, *field, base[field->offset], out);
+      if (!ok) return false;
+    }
+    if (seen & (std::uint64_t{1} << bit)) return false;  // a duplicate key
+    seen |= std::uint64_t{1} << bit;
+    skip_space(p, end_);
+    if (p >= end_) return false;
+    if (*p == ',') {
+      ++p;
+      skip_space(p, end_);
+      continue;
+    }
+    if (*p != '}') return false;
+    ++p;
+    break;
+  }
+  if (l.to >= 0) {  // `to` before `from` is an input error
+    const Value &from = base[l.from], &to = base[l.to];
+    if (!from.is_missing() && !to.is_missing() && to.i < from.i) return false;
+  }
+  return true;
+}
+
+inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseData& out) {
+  if (*p != '[') return read_atom(p, end_, "null", 4);
+  const ListInfo& info = g_.policy.lists[list_index];
+  const Layout& layout = layouts_[info.item_record];
+  const std::uint32_t width = g_.policy.records[info.item_record].width;
+  CaseList& l = out.lists[list_index];
+  l.fields.clear();
+  std::size_t n = 0;
+  ++p;
+  skip_space(p, end_);
+  if (p < end_ && *p == ']') {
+    ++p;
+  } else {
+    for (;;) {
+      if (p >= end_ || *p != '{' || n >= 100000) return false;
+      l.fields.resize((n + 1) * width, Value::missing());
+      Value* item = l.fields.data() + n * width;
+      if (!record(p, info.item_record, item, out, false)) return false;
+      for (std::uint32_t offset : layout.required)
+        if (item[offset].is_missing()) return false;
+      ++n;
+      skip_space(p, end_);
+      if (p >= end_) return false;
+      if (*p == ',') {
+        ++p;
+        skip_space(p, end_);
+        continue;
+      }
+      if (*p != ']') return false;
+      ++p;
+      break;
+    }
+  }
+  const RecordLayout& record_layout = g_.policy.records[info.item_record];
+  if (record_layout.date_field >= 0) sort_by_date(l, record_layout, n, sort_);
+  l.items.resize(n);
+  for (std::size_t k = 0; k < n; ++k)
+    l.items[k] =
+        Value::record(l.fields.data() + k * width, info.item_record, static_cast<std::int32_t>(k));
+  return true;
+}
+
+inline bool JsonCaseReader::scalar(const char*& p, const Field& field, Value& slot, CaseData& out) {
+  char c = *p;
+  if (c == 'n') {
+    slot = Value::missing();
+    return read_atom(p, end_, "null", 4);
+  }
+  if (c == '"') {
+    std::string_view s;
+    if (!read_string(p, end_, s)) return false;
+    switch (field.kind) {
+      case Kind::text:
+        slot = Value::string(out.keep(s));
+        return true;
+      case Kind::date: {
+        DayNumber day;
+        if (!read_date(s, day)) return false;
+        slot = Value::date(day);
+        return true;
+      }
+      case Kind::enumeration: {
+        Name name = key_name(s.data(), s.size());
+        const auto& names = enum_names_[field.target];
+        const auto& values = g_.enum_values[field.target];
+        for (std::size_t k = 0; k < names.size(); ++k)
+          if (same(names[k], values[k], name, s.data())) {
+            slot = Value::string(values[k]);
+            return true;
+          }
+        return false;
+      }
+      case Kind::duration:
+      case Kind::period: {
+        bool months = field.kind == Kind::period;
+        auto v = parse_iso_span(s, months);
+        if (!v || *v > 100'000'000 || *v < -100'000'000) return false;
+        slot = months ? Value::period(*v) : Value::duration(*v);
+        return true;
+      }
+      default:
+        break;
+    }
+    return false;
+  }
+  if (c == 't' || c == 'f') {
+    if (field.kind != Kind::boolean) return false;
+    bool value = c == 't';
+    slot = Value::boolean(value);
+    return value ? read_atom(p, end_, "true", 4) : read_atom(p, end_, "false", 5);
+  }
+  if (c == '-' || (c >= '0' && c <= '9')) {
+    if (field.kind == Kind::number && read_plain_number(p, end_, slot)) return true;
+    std::string_view token = read_number(p, end_);
+    CaseNumber n = parse_case_number(token);
+    if (n.status != CaseNumber::Status::ok) return false;
+    switch (field.kind) {
+      case Kind::number:
+        slot = Value::number(n.value);
+        return true;
+      case Kind::duration:
+      case Kind::period: {
+        if (!n.value.is_integer()) return false;
+        auto v = n.value.to_int64_floor();
+        if (!v || *v > 100'000'000 || *v < -100'000'000) return false;
+        slot = field.kind == Kind::period ? Value::period(*v) : Value::duration(*v);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+  return false;  // a mapping or list where a value belongs, or not JSON
+}
+
+}  // namespace mmi
