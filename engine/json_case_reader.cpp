@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <numeric>
 
@@ -127,6 +128,18 @@ bool is_space(char c) {
 // Reads *p at `end` (the padding): lines rarely have spaces, so one compare usually decides.
 void skip_space(const char*& p, const char* end) {
   while (static_cast<unsigned char>(*p) <= ' ' && p < end && is_space(*p)) ++p;
+}
+
+// Moves past `c` (and the spaces before it) when it comes next in the line. Lines rarely have
+// spaces between tokens: one compare usually decides.
+inline bool next_is(const char*& p, const char* end, char c) {
+  if (*p != c) [[unlikely]] {
+    skip_space(p, end);
+    if (*p != c) return false;
+  }
+  if (p >= end) return false;
+  ++p;
+  return true;
 }
 
 // Bytes a number token may hold (its grammar is checked by parse_case_number).
@@ -258,20 +271,30 @@ JsonCaseReader::Name JsonCaseReader::name_of(std::string_view s) {
   std::memcpy(&n.w0, s.data(), std::min<std::size_t>(8, s.size()));
   if (s.size() > 8) std::memcpy(&n.w1, s.data() + 8, std::min<std::size_t>(8, s.size() - 8));
   n.length = static_cast<std::uint32_t>(s.size());
+  n.text = s.data();
   return n;
 }
+
+namespace {
+// The bytes of the first two words a name of each length (16 and more: all) keeps.
+constexpr auto kNameMasks = [] {
+  std::array<std::array<std::uint64_t, 2>, 17> masks{};
+  for (std::size_t size = 0; size <= 16; ++size)
+    for (std::size_t byte = 0; byte < size; ++byte)
+      masks[size][byte / 8] |= std::uint64_t{0xFF} << (8 * (byte % 8));
+  return masks;
+}();
+}  // namespace
 
 inline JsonCaseReader::Name JsonCaseReader::key_name(const char* key, std::size_t size) {
   Name n;
   std::memcpy(&n.w0, key, 8);
   std::memcpy(&n.w1, key + 8, 8);
-  if (size < 8) {
-    n.w0 &= (std::uint64_t{1} << (8 * size)) - 1;
-    n.w1 = 0;
-  } else if (size < 16) {
-    n.w1 &= (std::uint64_t{1} << (8 * (size - 8))) - 1;
-  }
+  const auto& mask = kNameMasks[std::min<std::size_t>(size, 16)];
+  n.w0 &= mask[0];
+  n.w1 &= mask[1];
   n.length = static_cast<std::uint32_t>(size);
+  n.text = key;
   return n;
 }
 
@@ -348,10 +371,9 @@ JsonCaseReader::JsonCaseReader(const Graph& graph) : g_(graph) {
   }
 }
 
-inline bool JsonCaseReader::same(const Name& a, std::string_view a_text, const Name& b,
-                                 const char* b_text) {
+inline bool JsonCaseReader::same(const Name& a, const Name& b) {
   return a.w0 == b.w0 && a.w1 == b.w1 && a.length == b.length &&
-         (a.length <= 16 || std::memcmp(a_text.data() + 16, b_text + 16, a.length - 16) == 0);
+         (a.length <= 16 || std::memcmp(a.text + 16, b.text + 16, a.length - 16) == 0);
 }
 
 inline const JsonCaseReader::Field* JsonCaseReader::find_field(std::uint32_t layout_index,
@@ -360,8 +382,7 @@ inline const JsonCaseReader::Field* JsonCaseReader::find_field(std::uint32_t lay
   Name name = key_name(key.data(), key.size());
   for (std::uint64_t k = hash(name) & l.mask; l.table[k]; k = (k + 1) & l.mask) {
     const Field& field = l.fields[l.table[k] - 1u];
-    if (same(field.name, g_.policy.records[layout_index].names[l.table[k] - 1u], name, key.data()))
-      return &field;
+    if (same(field.name, name)) return &field;
   }
   return nullptr;
 }
@@ -386,18 +407,11 @@ bool JsonCaseReader::record(const char*& p, std::uint32_t layout_index, Value* b
   const std::size_t id_bit = l.fields.size(), as_of_bit = id_bit + 1;
   std::uint64_t seen = 0;
   ++p;  // '{'
-  skip_space(p, end_);
-  if (p < end_ && *p == '}') {
-    ++p;
-    return true;
-  }
+  if (next_is(p, end_, '}')) return true;
   for (;;) {
-    if (p >= end_ || *p != '"') return false;
+    if (*p != '"' || p >= end_) return false;
     std::string_view key;
-    if (!read_string(p, end_, key)) return false;
-    skip_space(p, end_);
-    if (p >= end_ || *p != ':') return false;
-    ++p;
+    if (!read_string(p, end_, key) || !next_is(p, end_, ':')) return false;
     skip_space(p, end_);
     if (p >= end_) return false;
     std::size_t bit;
@@ -436,15 +450,11 @@ bool JsonCaseReader::record(const char*& p, std::uint32_t layout_index, Value* b
     }
     if (seen & (std::uint64_t{1} << bit)) return false;  // a duplicate key
     seen |= std::uint64_t{1} << bit;
-    skip_space(p, end_);
-    if (p >= end_) return false;
-    if (*p == ',') {
-      ++p;
+    if (next_is(p, end_, ',')) {
       skip_space(p, end_);
       continue;
     }
-    if (*p != '}') return false;
-    ++p;
+    if (!next_is(p, end_, '}')) return false;
     break;
   }
   if (l.to >= 0) {  // `to` before `from` is an input error
@@ -458,37 +468,43 @@ inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseD
   if (*p != '[') return read_atom(p, end_, "null", 4);
   const ListInfo& info = g_.policy.lists[list_index];
   const Layout& layout = layouts_[info.item_record];
-  const std::uint32_t width = g_.policy.records[info.item_record].width;
+  const RecordLayout& record_layout = g_.policy.records[info.item_record];
+  const std::uint32_t width = record_layout.width;
+  std::int64_t date_at = -1;  // the offset of the date the list sorts on
+  if (record_layout.date_field >= 0)
+    date_at = record_layout.offsets[static_cast<std::size_t>(record_layout.date_field)];
   CaseList& l = out.lists[list_index];
-  l.fields.clear();
   std::size_t n = 0;
+  bool sorted = true;
+  std::int64_t last_date = INT64_MIN;
   ++p;
-  skip_space(p, end_);
-  if (p < end_ && *p == ']') {
-    ++p;
-  } else {
+  if (!next_is(p, end_, ']')) {
     for (;;) {
-      if (p >= end_ || *p != '{' || n >= 100000) return false;
-      l.fields.resize((n + 1) * width, Value::missing());
+      if (*p != '{' || p >= end_ || n >= 100000) return false;
+      if (l.fields.size() < (n + 1) * width)  // grow by doubling, not by an item
+        l.fields.resize(std::max<std::size_t>(2 * l.fields.size(), 8 * width));
       Value* item = l.fields.data() + n * width;
+      std::fill_n(item, width, Value::missing());
       if (!record(p, info.item_record, item, out, false)) return false;
       for (std::uint32_t offset : layout.required)
         if (item[offset].is_missing()) return false;
+      if (date_at >= 0) {  // items without a date sort last
+        const Value& date = item[date_at];
+        std::int64_t key = date.is_missing() ? INT64_MAX : date.i;
+        sorted = sorted && key >= last_date;
+        last_date = key;
+      }
       ++n;
-      skip_space(p, end_);
-      if (p >= end_) return false;
-      if (*p == ',') {
-        ++p;
+      if (next_is(p, end_, ',')) {
         skip_space(p, end_);
         continue;
       }
-      if (*p != ']') return false;
-      ++p;
+      if (!next_is(p, end_, ']')) return false;
       break;
     }
   }
-  const RecordLayout& record_layout = g_.policy.records[info.item_record];
-  if (record_layout.date_field >= 0) sort_by_date(l, record_layout, n, sort_);
+  l.fields.resize(n * width);
+  if (!sorted) sort_by_date(l, record_layout, n, sort_);
   l.items.resize(n);
   for (std::size_t k = 0; k < n; ++k)
     l.items[k] =
@@ -496,77 +512,77 @@ inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseD
   return true;
 }
 
-inline bool JsonCaseReader::scalar(const char*& p, const Field& field, Value& slot, CaseData& out) {
-  char c = *p;
-  if (c == 'n') {
+// Each kind takes the tokens its type allows; null is missing; anything else is declined.
+[[gnu::always_inline]] inline bool JsonCaseReader::scalar(const char*& p, const Field& field,
+                                                          Value& slot, CaseData& out) {
+  if (*p == 'n') {
     slot = Value::missing();
     return read_atom(p, end_, "null", 4);
   }
-  if (c == '"') {
-    std::string_view s;
-    if (!read_string(p, end_, s)) return false;
-    switch (field.kind) {
-      case Kind::text:
-        slot = Value::string(out.keep(s));
-        return true;
-      case Kind::date: {
-        DayNumber day;
-        if (!read_date(s, day)) return false;
-        slot = Value::date(day);
+  std::string_view s;
+  switch (field.kind) {
+    case Kind::date: {
+      DayNumber day;
+      if (*p != '"' || !read_string(p, end_, s) || !read_date(s, day)) return false;
+      slot = Value::date(day);
+      return true;
+    }
+    case Kind::number:
+      if (read_plain_number(p, end_, slot)) return true;
+      break;
+    case Kind::enumeration: {
+      if (*p != '"' || !read_string(p, end_, s)) return false;
+      Name name = key_name(s.data(), s.size());
+      const auto& names = enum_names_[field.target];
+      for (std::size_t k = 0; k < names.size(); ++k)
+        if (same(names[k], name)) {
+          slot = Value::string(g_.enum_values[field.target][k]);
+          return true;
+        }
+      return false;
+    }
+    case Kind::boolean:
+      if (*p == 't' && read_atom(p, end_, "true", 4)) {
+        slot = Value::boolean(true);
         return true;
       }
-      case Kind::enumeration: {
-        Name name = key_name(s.data(), s.size());
-        const auto& names = enum_names_[field.target];
-        const auto& values = g_.enum_values[field.target];
-        for (std::size_t k = 0; k < names.size(); ++k)
-          if (same(names[k], values[k], name, s.data())) {
-            slot = Value::string(values[k]);
-            return true;
-          }
-        return false;
+      if (*p == 'f' && read_atom(p, end_, "false", 5)) {
+        slot = Value::boolean(false);
+        return true;
       }
-      case Kind::duration:
-      case Kind::period: {
+      return false;
+    case Kind::text:
+      if (*p != '"' || !read_string(p, end_, s)) return false;
+      slot = Value::string(out.keep(s));
+      return true;
+    case Kind::duration:
+    case Kind::period:
+      if (*p != '"') break;
+      {
         bool months = field.kind == Kind::period;
+        if (!read_string(p, end_, s)) return false;
         auto v = parse_iso_span(s, months);
         if (!v || *v > 100'000'000 || *v < -100'000'000) return false;
         slot = months ? Value::period(*v) : Value::duration(*v);
         return true;
       }
-      default:
-        break;
-    }
-    return false;
+    default:
+      return false;
   }
-  if (c == 't' || c == 'f') {
-    if (field.kind != Kind::boolean) return false;
-    bool value = c == 't';
-    slot = Value::boolean(value);
-    return value ? read_atom(p, end_, "true", 4) : read_atom(p, end_, "false", 5);
+  // A number that is not plain (an exponent, many digits), or a duration or period in days or
+  // months.
+  if (*p != '-' && static_cast<unsigned>(*p - '0') > 9) return false;
+  CaseNumber n = parse_case_number(read_number(p, end_));
+  if (n.status != CaseNumber::Status::ok) return false;
+  if (field.kind == Kind::number) {
+    slot = Value::number(n.value);
+    return true;
   }
-  if (c == '-' || (c >= '0' && c <= '9')) {
-    if (field.kind == Kind::number && read_plain_number(p, end_, slot)) return true;
-    std::string_view token = read_number(p, end_);
-    CaseNumber n = parse_case_number(token);
-    if (n.status != CaseNumber::Status::ok) return false;
-    switch (field.kind) {
-      case Kind::number:
-        slot = Value::number(n.value);
-        return true;
-      case Kind::duration:
-      case Kind::period: {
-        if (!n.value.is_integer()) return false;
-        auto v = n.value.to_int64_floor();
-        if (!v || *v > 100'000'000 || *v < -100'000'000) return false;
-        slot = field.kind == Kind::period ? Value::period(*v) : Value::duration(*v);
-        return true;
-      }
-      default:
-        return false;
-    }
-  }
-  return false;  // a mapping or list where a value belongs, or not JSON
+  if (!n.value.is_integer()) return false;
+  auto v = n.value.to_int64_floor();
+  if (!v || *v > 100'000'000 || *v < -100'000'000) return false;
+  slot = field.kind == Kind::period ? Value::period(*v) : Value::duration(*v);
+  return true;
 }
 
 }  // namespace mmi

@@ -54,6 +54,7 @@ class JsonCaseReader {
   struct Name {
     std::uint64_t w0 = 0, w1 = 0;
     std::uint32_t length = 0;
+    const char* text = nullptr;  // the whole name (compared past 16 bytes)
   };
   // What a record field holds and where it goes, compiled from the layout.
   struct Field {
@@ -78,8 +79,7 @@ class JsonCaseReader {
 
   static Name name_of(std::string_view s);
   static Name key_name(const char* key, std::size_t size);  // reads 16 bytes (padding)
-  // a (whose text is a_text) == b (read from b_text, with padding)
-  static bool same(const Name& a, std::string_view a_text, const Name& b, const char* b_text);
+  static bool same(const Name& a, const Name& b);
   static std::uint64_t hash(const Name& n);
   const Field* find_field(std::uint32_t layout, std::string_view key) const;
   bool record(const char*& p, std::uint32_t layout, Value* base, CaseData& out, bool root);
