@@ -198,38 +198,41 @@ std::string_view read_number(const char*& p, const char* end) {
 }
 
 // `YYYY-MM-DD` → day number, as parse_iso_date, inline for the many dates of a case. Reads 16
-// bytes at s.data() (the padding).
-inline bool read_date(std::string_view s, DayNumber& day) {
+// bytes at s.data() (the padding). Dates of a case often share their month: `month` keeps the
+// last one read.
+inline bool read_date(std::string_view s, DayNumber& day, JsonCaseReader::Month& month) {
   if (s.size() != 10) return false;
   std::uint64_t w;  // "YYYY-MM-", byte 0 lowest
   std::uint16_t dd;
   std::memcpy(&w, s.data(), 8);
   std::memcpy(&dd, s.data() + 8, 2);
-  constexpr std::uint64_t kDigitHigh = 0x0030300030303030, kDigitNibbles = 0x00F0F000F0F0F0F0;
-  constexpr std::uint64_t kDashes = 0x2D00002D00000000, kDashBytes = 0xFF0000FF00000000;
   // A byte is a digit when its high nibble is 3 both before and after adding 6 (0x30-0x39).
-  if ((w & kDashBytes) != kDashes || (w & kDigitNibbles) != kDigitHigh ||
-      ((w + 0x0006060006060606) & kDigitNibbles) != kDigitHigh || (dd & 0xF0F0) != 0x3030 ||
-      ((dd + 0x0606) & 0xF0F0) != 0x3030)
-    return false;
-  w -= 0x0030300030303030;
-  auto byte = [&](int k) { return static_cast<unsigned>((w >> (8 * k)) & 0xFF); };
-  int y = static_cast<int>(byte(0) * 1000 + byte(1) * 100 + byte(2) * 10 + byte(3));
-  unsigned m = byte(5) * 10 + byte(6);
+  if ((dd & 0xF0F0) != 0x3030 || ((dd + 0x0606) & 0xF0F0) != 0x3030) return false;
   unsigned d = ((dd & 0xFFu) - '0') * 10 + ((dd >> 8) - '0');
-  if (y < 1 || m < 1 || m > 12 || d < 1) return false;
-  if (d > 28) {
+  if (w != month.key) {
+    constexpr std::uint64_t kDigitHigh = 0x0030300030303030, kDigitNibbles = 0x00F0F000F0F0F0F0;
+    constexpr std::uint64_t kDashes = 0x2D00002D00000000, kDashBytes = 0xFF0000FF00000000;
+    if ((w & kDashBytes) != kDashes || (w & kDigitNibbles) != kDigitHigh ||
+        ((w + 0x0006060006060606) & kDigitNibbles) != kDigitHigh)
+      return false;
+    std::uint64_t v = w - kDigitHigh;
+    auto byte = [&](int k) { return static_cast<unsigned>((v >> (8 * k)) & 0xFF); };
+    unsigned y = byte(0) * 1000 + byte(1) * 100 + byte(2) * 10 + byte(3);
+    unsigned m = byte(5) * 10 + byte(6);
+    if (y < 1 || m < 1 || m > 12) return false;
     bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    unsigned last = m == 2 ? 28 + leap : 30 + ((m + (m >> 3)) & 1);
-    if (d > last) return false;
+    // days from 1970-01-01 to the month's first day (H. Hinnant's days_from_civil; y >= 1)
+    unsigned yy = y - (m <= 2);
+    unsigned era = yy / 400;
+    unsigned yoe = yy - era * 400;
+    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    month.key = w;
+    month.first = static_cast<DayNumber>(era * 146097 + doe) - 719468;
+    month.days = m == 2 ? 28 + leap : 30 + ((m + (m >> 3)) & 1);
   }
-  // days from 1970-01-01 (H. Hinnant's days_from_civil; y >= 1 here)
-  unsigned yy = static_cast<unsigned>(y) - (m <= 2);
-  unsigned era = yy / 400;
-  unsigned yoe = yy - era * 400;
-  unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  day = static_cast<DayNumber>(era * 146097 + doe) - 719468;
+  if (d < 1 || d > month.days) return false;
+  day = month.first + static_cast<DayNumber>(d) - 1;
   return true;
 }
 
@@ -431,7 +434,7 @@ bool JsonCaseReader::record(const char*& p, std::uint32_t layout_index, Value* b
       bit = as_of_bit;
       std::string_view text;
       DayNumber day;
-      if (*p != '"' || !read_string(p, end_, text) || !read_date(text, day)) return false;
+      if (*p != '"' || !read_string(p, end_, text) || !read_date(text, day, month_)) return false;
       out.as_of = day;
       out.has_as_of = true;
     } else {
@@ -523,7 +526,7 @@ inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseD
   switch (field.kind) {
     case Kind::date: {
       DayNumber day;
-      if (*p != '"' || !read_string(p, end_, s) || !read_date(s, day)) return false;
+      if (*p != '"' || !read_string(p, end_, s) || !read_date(s, day, month_)) return false;
       slot = Value::date(day);
       return true;
     }

@@ -37,6 +37,13 @@ class JsonCaseReader {
   // read it.
   bool read(const char* data, std::size_t size, CaseData& out);
 
+  // The month of the last date read: `YYYY-MM-` as a word, its first day and length.
+  struct Month {
+    std::uint64_t key = 0;
+    DayNumber first = 0;
+    unsigned days = 0;
+  };
+
  private:
   enum class Kind : std::uint8_t {
     list,
@@ -75,6 +82,7 @@ class JsonCaseReader {
   std::vector<Layout> layouts_;
   std::vector<std::vector<Name>> enum_names_;  // per enum, as Graph::enum_values
   SortScratch sort_;
+  Month month_;
   const char* end_ = nullptr;
 
   static Name name_of(std::string_view s);
