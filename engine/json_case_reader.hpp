@@ -75,6 +75,7 @@ class JsonCaseReader {
     std::vector<std::uint8_t> table;      // hash of a key → field + 1, 0 when free
     std::uint64_t mask = 0;               // table size - 1
     std::vector<std::uint32_t> required;  // offsets of required fields (list items)
+    std::vector<std::uint8_t> order;      // the fields of the last mapping read, in key order
     std::int32_t from = -1, to = -1;      // offsets of a `from`/`to` date pair, -1 when none
     bool fits = true;                     // few enough fields for the one-bit duplicate check
   };
