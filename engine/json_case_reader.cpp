@@ -503,6 +503,7 @@ inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseD
   if (record_layout.date_field >= 0)
     date_at = record_layout.offsets[static_cast<std::size_t>(record_layout.date_field)];
   CaseList& l = out.lists[list_index];
+  l.fields.clear();
   std::size_t n = 0;
   bool sorted = true;
   std::int64_t last_date = INT64_MIN;
@@ -510,10 +511,11 @@ inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseD
   if (!next_is(p, end_, ']')) {
     for (;;) {
       if (*p != '{' || p >= end_ || n >= 100000) return false;
-      if (l.fields.size() < (n + 1) * width)  // grow by doubling, not by an item
+      // Grown by doubling, not by an item. The list was emptied above, so every item's fields
+      // are freshly made here: missing until the item gives them.
+      if (l.fields.size() < (n + 1) * width)
         l.fields.resize(std::max<std::size_t>(2 * l.fields.size(), 8 * width));
       Value* item = l.fields.data() + n * width;
-      std::fill_n(item, width, Value::missing());
       if (!record(p, info.item_record, item, out, false)) return false;
       for (std::uint32_t offset : layout.required)
         if (item[offset].is_missing()) return false;
