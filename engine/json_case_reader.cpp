@@ -320,6 +320,7 @@ JsonCaseReader::JsonCaseReader(const Graph& graph) : g_(graph) {
       Field field;
       field.name = name_of(name);
       field.offset = layout.offsets[f];
+      field.index = static_cast<std::uint32_t>(f);
       if (t.list) {
         field.kind = Kind::list;
         field.target = policy.facts[static_cast<std::size_t>(layout.facts[f])].list_index;
@@ -437,7 +438,7 @@ bool JsonCaseReader::record(const char*& p, std::uint32_t layout_index, Value* b
       } else {
         field = find_field(layout_index, key);
         if (!field) return false;  // an unknown field: the full reader warns
-        auto f = static_cast<std::uint8_t>(field - l.fields.data());
+        auto f = static_cast<std::uint8_t>(field->index);
         if (position < l.order.size())
           l.order[position] = f;
         else if (position == l.order.size())
@@ -449,7 +450,7 @@ bool JsonCaseReader::record(const char*& p, std::uint32_t layout_index, Value* b
     skip_space(p, end_);
     if (p >= end_) return false;
     if (field) {
-      bit = static_cast<std::size_t>(field - l.fields.data());
+      bit = field->index;
       bool ok;
       if (field->kind == Kind::list)
         ok = list(p, field->target, out);
@@ -511,10 +512,9 @@ inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseD
   if (!next_is(p, end_, ']')) {
     for (;;) {
       if (*p != '{' || p >= end_ || n >= 100000) return false;
-      // Grown by doubling, not by an item. The list was emptied above, so every item's fields
-      // are freshly made here: missing until the item gives them.
-      if (l.fields.size() < (n + 1) * width)
-        l.fields.resize(std::max<std::size_t>(2 * l.fields.size(), 8 * width));
+      // The list was emptied above: the item's fields are made here, missing (Value()) until
+      // the item gives them.
+      l.fields.resize((n + 1) * width);
       Value* item = l.fields.data() + n * width;
       if (!record(p, info.item_record, item, out, false)) return false;
       for (std::uint32_t offset : layout.required)

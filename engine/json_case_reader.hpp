@@ -69,6 +69,7 @@ class JsonCaseReader {
     Kind kind = Kind::other;
     std::uint32_t offset = 0;  // slot in the record
     std::uint32_t target = 0;  // list, record layout or enum
+    std::uint32_t index = 0;   // in the layout
   };
   struct Layout {
     std::vector<Field> fields;
