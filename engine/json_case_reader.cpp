@@ -321,42 +321,17 @@ JsonCaseReader::JsonCaseReader(const Graph& graph) : g_(graph) {
       field.name = name_of(name);
       field.offset = layout.offsets[f];
       field.index = static_cast<std::uint32_t>(f);
-      if (t.list) {
-        field.kind = Kind::list;
+      field.tag = t.tag;
+      field.list = t.list;
+      if (t.list)
         field.target = policy.facts[static_cast<std::size_t>(layout.facts[f])].list_index;
-      } else {
-        switch (t.tag) {
-          case TypeTag::record:
-            field.kind = Kind::record;
-            field.target = static_cast<std::uint32_t>(t.record);
-            break;
-          case TypeTag::boolean:
-            field.kind = Kind::boolean;
-            break;
-          case TypeTag::number:
-            field.kind = Kind::number;
-            break;
-          case TypeTag::text:
-            field.kind = Kind::text;
-            break;
-          case TypeTag::date:
-            field.kind = Kind::date;
-            if (name == "from") l.from = static_cast<std::int32_t>(field.offset);
-            if (name == "to") l.to = static_cast<std::int32_t>(field.offset);
-            break;
-          case TypeTag::duration:
-            field.kind = Kind::duration;
-            break;
-          case TypeTag::period:
-            field.kind = Kind::period;
-            break;
-          case TypeTag::enumeration:
-            field.kind = Kind::enumeration;
-            field.target = static_cast<std::uint32_t>(t.enumeration);
-            break;
-          default:
-            break;
-        }
+      else if (t.tag == TypeTag::record)
+        field.target = static_cast<std::uint32_t>(t.record);
+      else if (t.tag == TypeTag::enumeration)
+        field.target = static_cast<std::uint32_t>(t.enumeration);
+      if (t.tag == TypeTag::date && !t.list) {
+        if (name == "from") l.from = static_cast<std::int32_t>(field.offset);
+        if (name == "to") l.to = static_cast<std::int32_t>(field.offset);
       }
       if (layout.required[f]) l.required.push_back(field.offset);
       l.fields.push_back(field);
@@ -452,9 +427,9 @@ bool JsonCaseReader::record(const char*& p, std::uint32_t layout_index, Value* b
     if (field) {
       bit = field->index;
       bool ok;
-      if (field->kind == Kind::list)
+      if (field->list)
         ok = list(p, field->target, out);
-      else if (field->kind == Kind::record)
+      else if (field->tag == TypeTag::record)
         ok = *p == '{' ? record(p, field->target, base + field->offset, out, false)
                        : read_atom(p, end_, "null", 4);
       else
@@ -551,17 +526,17 @@ inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseD
     return read_atom(p, end_, "null", 4);
   }
   std::string_view s;
-  switch (field.kind) {
-    case Kind::date: {
+  switch (field.tag) {
+    case TypeTag::date: {
       DayNumber day;
       if (*p != '"' || !read_string(p, end_, s) || !read_date(s, day, month_)) return false;
       slot = Value::date(day);
       return true;
     }
-    case Kind::number:
+    case TypeTag::number:
       if (read_plain_number(p, end_, slot)) return true;
       break;
-    case Kind::enumeration: {
+    case TypeTag::enumeration: {
       if (*p != '"' || !read_string(p, end_, s)) return false;
       Name name = key_name(s.data(), s.size());
       const auto& names = enum_names_[field.target];
@@ -572,7 +547,7 @@ inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseD
         }
       return false;
     }
-    case Kind::boolean:
+    case TypeTag::boolean:
       if (*p == 't' && read_atom(p, end_, "true", 4)) {
         slot = Value::boolean(true);
         return true;
@@ -582,15 +557,15 @@ inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseD
         return true;
       }
       return false;
-    case Kind::text:
+    case TypeTag::text:
       if (*p != '"' || !read_string(p, end_, s)) return false;
       slot = Value::string(out.keep(s));
       return true;
-    case Kind::duration:
-    case Kind::period:
+    case TypeTag::duration:
+    case TypeTag::period:
       if (*p != '"') break;
       {
-        bool months = field.kind == Kind::period;
+        bool months = field.tag == TypeTag::period;
         if (!read_string(p, end_, s)) return false;
         auto v = parse_iso_span(s, months);
         if (!v || *v > 100'000'000 || *v < -100'000'000) return false;
@@ -605,14 +580,14 @@ inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseD
   if (*p != '-' && static_cast<unsigned>(*p - '0') > 9) return false;
   CaseNumber n = parse_case_number(read_number(p, end_));
   if (n.status != CaseNumber::Status::ok) return false;
-  if (field.kind == Kind::number) {
+  if (field.tag == TypeTag::number) {
     slot = Value::number(n.value);
     return true;
   }
   if (!n.value.is_integer()) return false;
   auto v = n.value.to_int64_floor();
   if (!v || *v > 100'000'000 || *v < -100'000'000) return false;
-  slot = field.kind == Kind::period ? Value::period(*v) : Value::duration(*v);
+  slot = field.tag == TypeTag::period ? Value::period(*v) : Value::duration(*v);
   return true;
 }
 

@@ -45,18 +45,6 @@ class JsonCaseReader {
   };
 
  private:
-  enum class Kind : std::uint8_t {
-    list,
-    record,
-    boolean,
-    number,
-    text,
-    date,
-    duration,
-    period,
-    enumeration,
-    other  // left to the full reader
-  };
   // A name as two zero-padded 8-byte words and its length: most compares are two loads.
   struct Name {
     std::uint64_t w0 = 0, w1 = 0;
@@ -66,7 +54,8 @@ class JsonCaseReader {
   // What a record field holds and where it goes, compiled from the layout.
   struct Field {
     Name name;
-    Kind kind = Kind::other;
+    TypeTag tag = TypeTag::error;  // of the field, or of a list's items
+    bool list = false;
     std::uint32_t offset = 0;  // slot in the record
     std::uint32_t target = 0;  // list, record layout or enum
     std::uint32_t index = 0;   // in the layout
