@@ -260,8 +260,9 @@ inline bool read_plain_number(const char*& p, const char* end, Value& value) {
   p = q;
   value = Value();
   value.kind = mmi::Kind::number;
-  if (v == 0) return true;                  // 0, -0 and 0.00 are all the number 0
-  while (v % 10 == 0) v /= 10, ++exponent;  // 1.50 is 1.5 (Decimal::make)
+  if (v == 0) return true;  // 0, -0 and 0.00 are all the number 0
+  if (q[-1] == '0')         // 1.50 is 1.5 (Decimal::make)
+    while (v % 10 == 0) v /= 10, ++exponent;
   value.coef = negative ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v);
   value.exp = exponent;
   return true;
