@@ -405,7 +405,7 @@ bool JsonCaseReader::record(const char*& p, std::uint32_t layout_index, Value* b
         }
       }
     }
-    std::size_t bit;
+    std::size_t bit = 0;  // of the field, or of `id` / `as_of`, in `seen`
     if (!field) {
       std::string_view key;
       if (!read_string(p, end_, key)) return false;
