@@ -320,6 +320,10 @@ JsonCaseReader::JsonCaseReader(const Graph& graph) : g_(graph) {
       const TypeDesc& t = policy.types[layout.type_ids[f]];
       Field field;
       field.name = name_of(name);
+      if (name.size() + 2 <= 16) {
+        field.quoted = name_of(name + "\":");
+        field.quoted.text = nullptr;  // compared in its two words only
+      }
       field.offset = layout.offsets[f];
       field.index = static_cast<std::uint32_t>(f);
       field.tag = t.tag;
@@ -394,14 +398,16 @@ bool JsonCaseReader::record(const char*& p, std::uint32_t layout_index, Value* b
     // Items of a list mostly give their keys in the order the item before did: try that key
     // first, a compare in place instead of a scan and a lookup.
     const Field* field = nullptr;
+    bool colon = false;  // read with the key
     if (position < l.order.size()) {
       const Field& guess = l.fields[l.order[position]];
-      std::size_t size = guess.name.length;
-      if (size <= 16 && p + size + 1 < end_ && p[size + 1] == '"') {
-        Name name = key_name(p + 1, size);
-        if (name.w0 == guess.name.w0 && name.w1 == guess.name.w1) {
+      const Name& want = guess.quoted;  // `name":`
+      if (want.length && p + want.length < end_) {
+        Name got = key_name(p + 1, want.length);
+        if (got.w0 == want.w0 && got.w1 == want.w1) {
           field = &guess;
-          p += size + 2;
+          p += want.length + 1;
+          colon = true;
         }
       }
     }
@@ -422,7 +428,7 @@ bool JsonCaseReader::record(const char*& p, std::uint32_t layout_index, Value* b
       }
     }
     ++position;
-    if (!next_is(p, end_, ':')) return false;
+    if (!colon && !next_is(p, end_, ':')) return false;
     skip_space(p, end_);
     if (p >= end_) return false;
     if (field) {

@@ -54,6 +54,7 @@ class JsonCaseReader {
   // What a record field holds and where it goes, compiled from the layout.
   struct Field {
     Name name;
+    Name quoted;  // the name, its closing quote and `:` when that fits 16 bytes, else length 0
     TypeTag tag = TypeTag::error;  // of the field, or of a list's items
     bool list = false;
     std::uint32_t offset = 0;  // slot in the record

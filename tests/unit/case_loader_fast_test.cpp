@@ -74,6 +74,15 @@ TEST_CASE("the one-pass reader loads plain lines as the full reader does", "[cas
   }
   CHECK(tx.plain(" " + spaced + "\r\n"));
   CHECK(tx.same(" " + spaced + "\r\n"));
+  // spaces before the colons and separators too (the key-order guess then falls back)
+  std::string wide;
+  for (char c : kTexas) {
+    if (c == ':' || c == ',' || c == '}' || c == ']') wide += "\n ";
+    wide += c;
+  }
+  CHECK(tx.plain(wide));
+  CHECK(tx.same(wide));
+  CHECK(tx.same(kTexas));  // and the guess works again after it
 
   Both fl(policy("us-fl.yaml"));
   CHECK(fl.plain(kFlorida));
