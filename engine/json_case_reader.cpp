@@ -429,8 +429,7 @@ bool JsonCaseReader::record(const char*& p, std::uint32_t layout_index, Value* b
     }
     ++position;
     if (!colon && !next_is(p, end_, ':')) return false;
-    skip_space(p, end_);
-    if (p >= end_) return false;
+    skip_space(p, end_);  // each value's reader checks the end of the line itself
     if (field) {
       bit = field->index;
       bool ok;
