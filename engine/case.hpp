@@ -65,7 +65,14 @@ constexpr std::size_t kJsonPadding = 64;
 struct CaseOptions {
   bool strict = false;        // unknown fields are errors
   bool ignore_dates = false;  // evaluate cases whose as_of is outside effective/expires
+  // Plain JSON lines through the one-pass reader (engine/json_case_reader.hpp); false: always the
+  // full reader (tests and the fuzzer compare the two).
+  bool fast_json = true;
 };
+
+// Whether two loaded cases are the same: id, as_of, every slot and list item (text by content),
+// warnings and error. For tests comparing two ways of loading a case.
+bool same_case(const CaseData& a, const CaseData& b);
 
 // Loads cases into CaseData. JSON is strict RFC 8259 (docs/cli.md "Case input rules"): one value
 // per text, every value validated, duplicate keys rejected (E406), a leading BOM skipped.

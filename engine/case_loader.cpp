@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "engine/case.hpp"
+#include "engine/json_case_reader.hpp"
 #include "rules/yaml_util.hpp"
 
 namespace mmi {
@@ -398,37 +399,6 @@ struct YamlNode {
   }
 };
 
-// "P14D", "P2W" → days; "P1Y2M" → months.
-std::optional<std::int64_t> parse_iso_span(std::string_view s, bool months) {
-  if (s.size() < 3 || s[0] != 'P') return std::nullopt;
-  std::int64_t total = 0, current = 0;
-  bool digits = false;
-  for (std::size_t i = 1; i < s.size(); ++i) {
-    char c = s[i];
-    if (c >= '0' && c <= '9') {
-      current = current * 10 + (c - '0');
-      digits = true;
-      if (current > 100'000'000) return std::nullopt;
-      continue;
-    }
-    if (!digits) return std::nullopt;
-    if (!months && c == 'D')
-      total += current;
-    else if (!months && c == 'W')
-      total += current * 7;
-    else if (months && c == 'M')
-      total += current;
-    else if (months && c == 'Y')
-      total += current * 12;
-    else
-      return std::nullopt;
-    current = 0;
-    digits = false;
-  }
-  if (digits) return std::nullopt;
-  return total;
-}
-
 }  // namespace
 
 struct CaseLoader::Impl {
@@ -470,8 +440,8 @@ struct CaseLoader::Impl {
   std::string padded;
   std::string_view json_text;         // the JSON being read (positions are counted in it)
   std::uint64_t yaml_first_line = 1;  // line of a YAML document's first line in its input
-  std::vector<std::uint32_t> order;   // scratch for sorting
-  std::vector<Value> sort_scratch;
+  SortScratch sort_scratch;
+  JsonCaseReader fast;  // plain lines; everything else is read here
   std::vector<std::pair<std::string_view, const char*>> unread_keys;  // scratch, per depth below
 
   // Records with date fields `from` and `to` (facts.md: `to` before `from` is an input error).
@@ -480,7 +450,7 @@ struct CaseLoader::Impl {
   };
   std::vector<DateRange> date_ranges;  // per record layout
 
-  Impl(const Graph& graph, CaseOptions o) : g(graph), options(o) {
+  Impl(const Graph& graph, CaseOptions o) : g(graph), options(o), fast(graph) {
     for (const auto& layout : graph.policy.records) {
       std::vector<FieldKey> keys;
       DateRange range;
@@ -933,7 +903,7 @@ struct CaseLoader::Impl {
         bad);
     if (!well_formed) return ok ? malformed(out, bad) : false;
     if (!ok) return false;
-    if (layout.date_field >= 0) sort_by_date(l, layout, n);
+    if (layout.date_field >= 0) sort_by_date(l, layout, n, sort_scratch);
     l.items.resize(n);
     for (std::size_t k = 0; k < n; ++k)
       l.items[k] = Value::record(l.fields.data() + k * width, info.item_record,
@@ -941,38 +911,8 @@ struct CaseLoader::Impl {
     return true;
   }
 
-  // Stable sort of the items by their date; items without a date go last.
-  void sort_by_date(CaseList& l, const RecordLayout& layout, std::size_t n) {
-    std::uint32_t width = layout.width;
-    std::uint32_t off = layout.offsets[static_cast<std::size_t>(layout.date_field)];
-    bool sorted = true;
-    auto key = [&](std::size_t k) {
-      const Value& v = l.fields[k * width + off];
-      return v.is_missing() ? INT64_MAX : v.i;
-    };
-    for (std::size_t k = 1; k < n && sorted; ++k) sorted = key(k - 1) <= key(k);
-    if (sorted) return;
-    order.resize(n);
-    std::iota(order.begin(), order.end(), 0u);
-    std::stable_sort(order.begin(), order.end(), [&](auto x, auto y) { return key(x) < key(y); });
-    sort_scratch.assign(l.fields.begin(), l.fields.end());
-    for (std::size_t k = 0; k < n; ++k)
-      std::copy_n(sort_scratch.begin() + order[k] * width, width, l.fields.begin() + k * width);
-  }
-
   void reset(CaseData& out) {
-    out.id.clear();
-    out.as_of = 0;
-    out.has_as_of = false;
-    out.slots.assign(P().slot_count, Value::missing());
-    out.lists.resize(P().lists.size());
-    for (auto& l : out.lists) {
-      l.fields.clear();
-      l.items.clear();
-    }
-    out.texts.clear();
-    out.warnings.clear();
-    out.error.reset();
+    reset_case(out, P());
     parts.clear();
     unread_keys.clear();
     wide_seen.clear();
@@ -1005,6 +945,7 @@ bool CaseLoader::load_json(std::string_view json, CaseData& out, bool padded) {
     data = im.padded.data();
   }
   im.json_text = std::string_view(data, json.size());
+  if (im.options.fast_json && im.fast.read(data, json.size(), out)) return true;
   auto syntax_error = [&](const char* at, const std::string& what) {
     im.reset(out);
     return im.syntax_fail(out, at, what);

@@ -2,7 +2,8 @@
 // YAML (as `mmi eval -c case.yaml` reads it), against the compiled policies/us-tx.yaml and the
 // list-heavy policies/examples/acme-tx-plateau.yaml. Every input must give a result or a case
 // error, never a crash, a hang or a sanitizer report — and as JSON it must be read as a strict
-// JSON parser reads it, or rejected (fuzz/case_oracle.hpp): a difference aborts.
+// JSON parser reads it, or rejected (fuzz/case_oracle.hpp), and loaded the same by the one-pass
+// reader of plain lines and by the full reader: a difference aborts.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -53,6 +54,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::abort();
     }
     session.load_json(text);
+    // The one-pass reader of plain lines and the full reader must load a line the same way.
+    mmi::CaseOptions full_only;
+    full_only.fast_json = false;
+    mmi::Session full(graph, full_only);
+    full.load_json(text);
+    if (!mmi::same_case(session.case_data(), full.case_data())) {
+      std::fprintf(stderr, "case_fuzz: the one-pass JSON reader and the full reader differ\n");
+      std::abort();
+    }
     evaluate(session);
 
     mmi::DiagnosticList diags;

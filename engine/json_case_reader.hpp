@@ -1,0 +1,90 @@
+// The JSON fast path of CaseLoader: reads a case line in one pass over its bytes, driven by the
+// policy's record layouts, when the line is plain — every key declared, no escapes, no
+// duplicates, every value of its declared type. Anything else (an error, an unknown field, an
+// escaped string) makes it decline, and CaseLoader's full reader reads the line again and says
+// exactly what is wrong. A line it accepts is one the full reader accepts, loaded the same way.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "engine/case.hpp"
+
+namespace mmi {
+
+// "P14D", "P2W" → days; "P1Y2M" → months (duration and period facts given as text).
+std::optional<std::int64_t> parse_iso_span(std::string_view s, bool months);
+
+// Empties `out` for a case of `policy` (capacities kept).
+void reset_case(CaseData& out, const CheckedPolicy& policy);
+
+// Scratch for sorting a dated list, reused from case to case.
+struct SortScratch {
+  std::vector<std::uint32_t> order;
+  std::vector<Value> values;
+};
+// Stable sort of a list's first `n` items by their date; items without a date go last.
+void sort_by_date(CaseList& list, const RecordLayout& layout, std::size_t n, SortScratch& scratch);
+
+class JsonCaseReader {
+ public:
+  explicit JsonCaseReader(const Graph& graph);
+
+  // Loads the JSON text [data, data + size) — with kJsonPadding readable bytes after it — into
+  // `out` and returns true, or returns false (out then half-written) when the full reader must
+  // read it.
+  bool read(const char* data, std::size_t size, CaseData& out);
+
+  // The month of the last date read: `YYYY-MM-` as a word, its first day and length.
+  struct Month {
+    std::uint64_t key = 0;
+    DayNumber first = 0;
+    unsigned days = 0;
+  };
+
+ private:
+  // A name as two zero-padded 8-byte words and its length: most compares are two loads.
+  struct Name {
+    std::uint64_t w0 = 0, w1 = 0;
+    std::uint32_t length = 0;
+    const char* text = nullptr;  // the whole name (compared past 16 bytes)
+  };
+  // What a record field holds and where it goes, compiled from the layout.
+  struct Field {
+    Name name;
+    Name quoted;  // the name, its closing quote and `:` when that fits 16 bytes, else length 0
+    TypeTag tag = TypeTag::error;  // of the field, or of a list's items
+    bool list = false;
+    std::uint32_t offset = 0;  // slot in the record
+    std::uint32_t target = 0;  // list, record layout or enum
+    std::uint32_t index = 0;   // in the layout
+  };
+  struct Layout {
+    std::vector<Field> fields;
+    std::vector<std::uint8_t> table;      // hash of a key → field + 1, 0 when free
+    std::uint64_t mask = 0;               // table size - 1
+    std::vector<std::uint32_t> required;  // offsets of required fields (list items)
+    std::vector<std::uint8_t> order;      // the fields of the last mapping read, in key order
+    std::int32_t from = -1, to = -1;      // offsets of a `from`/`to` date pair, -1 when none
+    bool fits = true;                     // few enough fields for the one-bit duplicate check
+  };
+  const Graph& g_;
+  std::vector<Layout> layouts_;
+  std::vector<std::vector<Name>> enum_names_;  // per enum, as Graph::enum_values
+  SortScratch sort_;
+  Month month_;
+  const char* end_ = nullptr;
+
+  static Name name_of(std::string_view s);
+  static Name key_name(const char* key, std::size_t size);  // reads 16 bytes (padding)
+  static bool same(const Name& a, const Name& b);
+  static std::uint64_t hash(const Name& n);
+  const Field* find_field(std::uint32_t layout, std::string_view key) const;
+  bool record(const char*& p, std::uint32_t layout, Value* base, CaseData& out, bool root);
+  bool list(const char*& p, std::uint32_t list_index, CaseData& out);
+  bool scalar(const char*& p, const Field& field, Value& slot, CaseData& out);
+};
+
+}  // namespace mmi
