@@ -10,8 +10,8 @@ namespace mmi {
 
 namespace {
 
-Value arg(EvalState& s, const Node& n, std::uint32_t k) {
-  return s.operand(n, k);
+Value arg(const EvalState& s, const Node&, std::uint32_t k) {
+  return s.arg(k);
 }
 
 // The list argument, or the value to return instead (missing or an error).

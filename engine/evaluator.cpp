@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "engine/eval_state.hpp"
 
@@ -45,14 +46,219 @@ int compare_values(const Value& a, const Value& b) {
   return a.i < b.i ? -1 : (a.i > b.i ? 1 : 0);
 }
 
+// Builds an EvalState's program from its graph (see Instr in eval_state.hpp).
+class ProgramBuilder {
+ public:
+  explicit ProgramBuilder(EvalState& s) : s_(s), g_(s.g) {}
+
+  void build() {
+    const std::size_t n = g_.nodes.size();
+    need_.assign(n, 0);
+    for (std::uint32_t i = 0; i < n; ++i) need_[i] = item_need(i);
+    s_.regs.resize(std::max<std::size_t>(n, 1));  // never empty: steps name register 0
+    s_.node_reg.assign(n, kNone);
+    constant_.assign(n, false);
+    block_ = &s_.main;
+    for (const GraphStep& step : g_.policy.order) {
+      if (step.kind == GraphStep::Kind::let) {
+        global(g_.let_roots[step.index]);
+        continue;
+      }
+      const RuleRoots& roots = g_.rule_roots[step.index];
+      Instr in;
+      in.code = kRuleStep;
+      in.index = step.index;
+      in.a = global(roots.when);
+      if (roots.unless != kNone) in.b = global(roots.unless);
+      in.c = global(roots.date);
+      s_.main.push_back(in);
+    }
+    Instr decide;
+    decide.code = kDecideStep;
+    s_.main.push_back(decide);
+    if (g_.cutoff_root != kNone) {
+      Instr in;
+      in.code = kCutoffStep;
+      in.a = global(g_.cutoff_root);
+      s_.main.push_back(in);
+    }
+    for (std::uint32_t k = 0; k < g_.output_roots.size(); ++k) {
+      Instr in;
+      in.code = kOutputStep;
+      in.index = k;
+      in.a = global(g_.output_roots[k]);
+      s_.main.push_back(in);
+    }
+    block_ = &s_.covered;
+    if (g_.covered_from_root != kNone) s_.covered_reg = global(g_.covered_from_root);
+    // Folding ran instructions: leave nothing of it behind.
+    s_.errors.clear();
+    s_.arena.reset();
+  }
+
+ private:
+  EvalState& s_;
+  const Graph& g_;
+  std::vector<std::uint32_t> need_;  // `where` levels whose items a node reads
+  std::vector<bool> constant_;       // per global register
+  std::vector<Instr>* block_ = nullptr;
+  // A `where` condition's block: its per-item nodes and their registers.
+  struct Block {
+    std::unordered_map<std::uint32_t, std::uint32_t> regs;
+    std::vector<Instr> code;
+  };
+
+  // Operands come before their users in the graph, so needs are known bottom-up.
+  std::uint32_t item_need(std::uint32_t i) const {
+    const Node& n = g_.nodes[i];
+    if (n.op == Op::item_field) return n.scope + 1u;
+    if (n.op == Op::where) {
+      std::uint32_t cond = need_[g_.operand(n, 1)];
+      return std::max(need_[g_.operand(n, 0)], cond > 0 ? cond - 1 : 0);
+    }
+    std::uint32_t need = 0;
+    g_.for_each_operand(n, [&](std::uint32_t k) { need = std::max(need, need_[k]); });
+    return need;
+  }
+
+  static bool pure(Op op) {
+    switch (op) {
+      case Op::neg:
+      case Op::not_:
+      case Op::and_:
+      case Op::or_:
+      case Op::coalesce:
+      case Op::if_:
+      case Op::eq:
+      case Op::ne:
+      case Op::lt:
+      case Op::le:
+      case Op::gt:
+      case Op::ge:
+      case Op::add:
+      case Op::sub:
+      case Op::mul:
+      case Op::div:
+      case Op::in:
+      case Op::not_in:
+      case Op::between:
+      case Op::is_missing:
+      case Op::is_present:
+      case Op::list:
+      case Op::call:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  Instr make(std::uint32_t i, const std::vector<std::uint32_t>& operands) {
+    const Node& n = g_.nodes[i];
+    Instr in;
+    in.code = op_code(n.op);
+    in.scope = n.scope;
+    in.count = static_cast<std::uint16_t>(operands.size());
+    if (operands.size() > 0) in.a = operands[0];
+    if (operands.size() > 1) in.b = operands[1];
+    if (operands.size() > 2) in.c = operands[2];
+    in.index = n.index;
+    in.layout = n.layout;
+    in.node = i;
+    in.ops = static_cast<std::uint32_t>(s_.operand_regs.size());
+    s_.operand_regs.insert(s_.operand_regs.end(), operands.begin(), operands.end());
+    return in;
+  }
+
+  // The block of a `where` condition that reads the items: into `code`, its range in `in`.
+  std::uint32_t condition(std::uint32_t cond, Instr& in) {
+    if (need_[cond] == 0) return global(cond);  // the same for every item: computed once, outside
+    Block b;
+    std::uint32_t reg = local(cond, b);
+    in.sub_begin = static_cast<std::uint32_t>(s_.code.size());
+    s_.code.insert(s_.code.end(), b.code.begin(), b.code.end());
+    in.sub_end = static_cast<std::uint32_t>(s_.code.size());
+    return reg;
+  }
+
+  // A node read outside any item, computed once per evaluation into register i.
+  std::uint32_t global(std::uint32_t i) {
+    if (s_.node_reg[i] != kNone) return s_.node_reg[i];
+    const Node& n = g_.nodes[i];
+    if (n.op == Op::constant) {
+      s_.regs[i] = n.constant;
+      constant_[i] = true;
+      return s_.node_reg[i] = i;
+    }
+    if (n.op == Op::let) return s_.node_reg[i] = global(g_.let_roots[n.index]);
+    std::vector<std::uint32_t> operands;
+    Instr sub;
+    if (n.op == Op::where) {
+      operands.push_back(global(g_.operand(n, 0)));
+      operands.push_back(condition(g_.operand(n, 1), sub));
+    } else {
+      g_.for_each_operand(n, [&](std::uint32_t k) { operands.push_back(global(k)); });
+    }
+    Instr in = make(i, operands);
+    in.dst = i;
+    in.sub_begin = sub.sub_begin;
+    in.sub_end = sub.sub_end;
+    s_.node_reg[i] = i;
+    if (fold(in, operands)) return i;
+    block_->push_back(in);
+    return i;
+  }
+
+  // A node read per item of the `where` whose condition block `b` is.
+  std::uint32_t local(std::uint32_t i, Block& b) {
+    if (need_[i] == 0) return global(i);
+    if (auto it = b.regs.find(i); it != b.regs.end()) return it->second;
+    const Node& n = g_.nodes[i];
+    std::vector<std::uint32_t> operands;
+    Instr sub;
+    if (n.op == Op::where) {
+      operands.push_back(local(g_.operand(n, 0), b));
+      operands.push_back(condition(g_.operand(n, 1), sub));
+    } else {
+      g_.for_each_operand(n, [&](std::uint32_t k) { operands.push_back(local(k, b)); });
+    }
+    Instr in = make(i, operands);
+    in.dst = static_cast<std::uint32_t>(s_.regs.size());
+    in.sub_begin = sub.sub_begin;
+    in.sub_end = sub.sub_end;
+    s_.regs.emplace_back();
+    b.code.push_back(in);
+    b.regs.emplace(i, in.dst);
+    return in.dst;
+  }
+
+  // A pure node of constants is computed now, once: its register keeps the value. Only scalars
+  // and constant lists fold (lists built per evaluation live in the arena, reset per case).
+  bool fold(const Instr& in, const std::vector<std::uint32_t>& operands) {
+    const Node& n = g_.nodes[in.node];
+    if (!pure(n.op) || operands.empty()) return false;
+    for (std::uint32_t r : operands)
+      if (r >= constant_.size() || !constant_[r]) return false;
+    s_.exec(&in, &in + 1);
+    Value& v = s_.regs[in.dst];
+    if (v.kind == Kind::error || v.kind == Kind::record) return false;
+    if (v.kind == Kind::list) {
+      if (n.op != Op::list) return false;
+      auto items = std::make_unique<Value[]>(std::max<std::uint32_t>(1, v.aux));
+      std::copy(v.items, v.items + v.aux, items.get());
+      v = Value::list(items.get(), v.aux);
+      s_.folded_lists.push_back(std::move(items));
+    }
+    constant_[in.dst] = true;
+    return true;
+  }
+};
+
 EvalState::EvalState(std::shared_ptr<const Graph> gr) : graph(std::move(gr)), g(*graph) {
-  lets.resize(g.let_roots.size());
-  memo.resize(g.memo_count);
-  memo_gen.assign(g.memo_count, 0);
   items.reserve(16);
   out.outputs.resize(g.output_roots.size());
   out.rules.resize(g.rule_roots.size());
   out.rule_dates.resize(g.rule_roots.size());
+  ProgramBuilder(*this).build();
 }
 
 Value EvalState::param_value(std::uint32_t p, std::int64_t day) const {
@@ -71,187 +277,302 @@ Value EvalState::checked_date(std::int64_t day, std::uint32_t node) {
   return Value::date(day);
 }
 
-Value EvalState::compute(const Node& n, std::uint32_t i) {
-  switch (n.op) {
-    case Op::constant:
-      return n.constant;
-    case Op::fact:
-      return c->slots[n.index];
-    case Op::fact_list: {
-      const CaseList& l = c->lists[n.index];
-      return Value::list(l.items.data(), static_cast<std::uint32_t>(l.items.size()));
-    }
-    case Op::benefit_periods:
-      return benefit_periods(n);
-    case Op::fact_record:
-      return Value::record(c->slots.data() + n.index, n.layout, -1);
-    case Op::item_field: {
-      const Value& item = items[items.size() - 1 - n.scope];
-      if (n.layout != kNone) return Value::record(item.items + n.index, n.layout, -1);
-      return item.items[n.index];
-    }
-    case Op::parameter:
-      return param_value(n.index, as_of);
-    case Op::parameter_at: {
-      Value d = operand(n, 0);
-      if (d.kind != Kind::date) return d.kind == Kind::error ? d : Value::missing();
-      return param_value(n.index, d.i);
-    }
-    case Op::let:
-      return lets[n.index];
-    case Op::rule_fired: {
-      RuleState s = out.rules[n.index];
-      if (s == RuleState::unknown) return Value::missing();
-      return Value::boolean(s == RuleState::fired);
-    }
-    case Op::rule_date:
-      return out.rule_dates[n.index];
-    case Op::as_of:
-      return Value::date(as_of);
-    case Op::status:
-      return status_v;
-    case Op::decision_date:
-      return date_v;
-    case Op::basis:
-      return basis_v;
-    case Op::coverage_cutoff:
-      return out.coverage_cutoff;
-    case Op::field: {
-      Value r = operand(n, 0);
-      if (r.kind != Kind::record) return r.kind == Kind::error ? r : Value::missing();
-      if (n.layout != kNone) return Value::record(r.items + n.index, n.layout, -1);
-      return r.items[n.index];
-    }
-    case Op::project: {
-      Value l = operand(n, 0);
-      if (l.kind != Kind::list) return l.kind == Kind::error ? l : Value::missing();
-      Value* dst = arena.alloc(l.aux);
-      for (std::uint32_t k = 0; k < l.aux; ++k) {
-        const Value& rec = l.items[k];
-        if (rec.kind != Kind::record)
-          dst[k] = Value::missing();
-        else if (n.layout != kNone)
-          dst[k] = Value::record(rec.items + n.index, n.layout, -1);
+// The interpreter loop: each instruction reads its operands' registers and writes its own.
+void EvalState::exec(const Instr* p, const Instr* end) {
+  Value* R = regs.data();
+  for (; p != end; ++p) {
+    const Instr& in = *p;
+    Value& dst = R[in.dst];
+    switch (in.code) {
+      case op_code(Op::constant):
+        dst = g.nodes[in.node].constant;
+        break;
+      case op_code(Op::fact):
+        dst = c->slots[in.index];
+        break;
+      case op_code(Op::fact_list): {
+        const CaseList& l = c->lists[in.index];
+        dst = Value::list(l.items.data(), static_cast<std::uint32_t>(l.items.size()));
+        break;
+      }
+      case op_code(Op::benefit_periods):
+        dst = benefit_periods(g.nodes[in.node]);
+        break;
+      case op_code(Op::fact_record):
+        dst = Value::record(c->slots.data() + in.index, in.layout, -1);
+        break;
+      case op_code(Op::item_field): {
+        const Value& item = items[items.size() - 1 - in.scope];
+        if (in.layout != kNone)
+          dst = Value::record(item.items + in.index, in.layout, -1);
         else
-          dst[k] = rec.items[n.index];
+          dst = item.items[in.index];
+        break;
       }
-      return Value::list(dst, l.aux);
-    }
-    case Op::neg: {
-      Value v = operand(n, 0);
-      if (v.kind == Kind::number) return Value::number(-v.as_number());
-      if (v.kind == Kind::duration || v.kind == Kind::period) return Value::integral(v.kind, -v.i);
-      return v;
-    }
-    case Op::not_: {
-      Value v = operand(n, 0);
-      if (v.kind == Kind::boolean) return Value::boolean(!v.b);
-      return v;
-    }
-    case Op::and_: {
-      Value x = operand(n, 0);
-      if (x.kind == Kind::error || x.is_false()) return x;
-      Value y = operand(n, 1);
-      if (y.kind == Kind::error || y.is_false()) return y;
-      if (x.is_true() && y.is_true()) return x;
-      return Value::missing();
-    }
-    case Op::or_: {
-      Value x = operand(n, 0);
-      if (x.kind == Kind::error || x.is_true()) return x;
-      Value y = operand(n, 1);
-      if (y.kind == Kind::error || y.is_true()) return y;
-      if (x.is_false() && y.is_false()) return x;
-      return Value::missing();
-    }
-    case Op::coalesce: {
-      Value x = operand(n, 0);
-      if (x.kind != Kind::missing) return x;
-      return operand(n, 1);
-    }
-    case Op::if_: {
-      Value cond = operand(n, 0);
-      if (cond.kind == Kind::boolean) return operand(n, cond.b ? 1 : 2);
-      return cond;
-    }
-    case Op::eq:
-    case Op::ne: {
-      Value x = operand(n, 0), y = operand(n, 1), r;
-      if (absent(x, y, r)) return r;
-      bool eq = scalar_equal(x, y);
-      return Value::boolean(n.op == Op::eq ? eq : !eq);
-    }
-    case Op::lt:
-    case Op::le:
-    case Op::gt:
-    case Op::ge: {
-      Value x = operand(n, 0), y = operand(n, 1), r;
-      if (absent(x, y, r)) return r;
-      int c3 = compare_values(x, y);
-      bool b = n.op == Op::lt   ? c3 < 0
-               : n.op == Op::le ? c3 <= 0
-               : n.op == Op::gt ? c3 > 0
-                                : c3 >= 0;
-      return Value::boolean(b);
-    }
-    case Op::add:
-    case Op::sub:
-    case Op::mul:
-    case Op::div: {
-      Value x = operand(n, 0), y = operand(n, 1), r;
-      if (absent(x, y, r)) return r;
-      return arithmetic(n.op, x, y, i);
-    }
-    case Op::in:
-    case Op::not_in: {
-      Value x = operand(n, 0), l = operand(n, 1), r;
-      if (absent(x, l, r)) return r;
-      bool found = false;
-      for (std::uint32_t k = 0; k < l.aux && !found; ++k)
-        found = l.items[k].kind == x.kind && scalar_equal(l.items[k], x);
-      return Value::boolean(n.op == Op::in ? found : !found);
-    }
-    case Op::between: {
-      // A comparison: any missing operand makes it missing (language.md §4).
-      Value x = operand(n, 0), lo = operand(n, 1), hi = operand(n, 2);
-      if (x.kind == Kind::error) return x;
-      if (lo.kind == Kind::error) return lo;
-      if (hi.kind == Kind::error) return hi;
-      if (x.is_missing() || lo.is_missing() || hi.is_missing()) return Value::missing();
-      return Value::boolean(compare_values(lo, x) <= 0 && compare_values(x, hi) <= 0);
-    }
-    case Op::is_missing:
-    case Op::is_present: {
-      Value v = operand(n, 0);
-      if (v.kind == Kind::error) return v;
-      return Value::boolean((v.kind == Kind::missing) == (n.op == Op::is_missing));
-    }
-    case Op::where: {
-      Value l = operand(n, 0);
-      if (l.kind != Kind::list) return l.kind == Kind::error ? l : Value::missing();
-      Value* dst = arena.alloc(l.aux);
-      std::uint32_t kept = 0;
-      for (std::uint32_t k = 0; k < l.aux; ++k) {
-        items.push_back(l.items[k]);
-        Value keep = operand(n, 1);
-        items.pop_back();
-        if (keep.kind == Kind::error) return keep;
-        if (keep.is_true()) dst[kept++] = l.items[k];
+      case op_code(Op::parameter):
+        dst = param_value(in.index, as_of);
+        break;
+      case op_code(Op::parameter_at): {
+        const Value& d = R[in.a];
+        if (d.kind == Kind::date)
+          dst = param_value(in.index, d.i);
+        else
+          dst = d.kind == Kind::error ? d : Value::missing();
+        break;
       }
-      return Value::list(dst, kept);
-    }
-    case Op::list: {
-      Value* dst = arena.alloc(n.operand_count);
-      for (std::uint32_t k = 0; k < n.operand_count; ++k) {
-        dst[k] = operand(n, k);
-        if (dst[k].kind == Kind::error) return dst[k];
+      case op_code(Op::let):  // never an instruction: a let is its root's register
+        break;
+      case op_code(Op::rule_fired): {
+        RuleState s = out.rules[in.index];
+        dst = s == RuleState::unknown ? Value::missing() : Value::boolean(s == RuleState::fired);
+        break;
       }
-      return Value::list(dst, n.operand_count);
+      case op_code(Op::rule_date):
+        dst = out.rule_dates[in.index];
+        break;
+      case op_code(Op::as_of):
+        dst = Value::date(as_of);
+        break;
+      case op_code(Op::status):
+        dst = status_v;
+        break;
+      case op_code(Op::decision_date):
+        dst = date_v;
+        break;
+      case op_code(Op::basis):
+        dst = basis_v;
+        break;
+      case op_code(Op::coverage_cutoff):
+        dst = out.coverage_cutoff;
+        break;
+      case op_code(Op::field): {
+        const Value& r = R[in.a];
+        if (r.kind != Kind::record)
+          dst = r.kind == Kind::error ? r : Value::missing();
+        else if (in.layout != kNone)
+          dst = Value::record(r.items + in.index, in.layout, -1);
+        else
+          dst = r.items[in.index];
+        break;
+      }
+      case op_code(Op::project): {
+        const Value l = R[in.a];
+        if (l.kind != Kind::list) {
+          dst = l.kind == Kind::error ? l : Value::missing();
+          break;
+        }
+        Value* items_out = arena.alloc(l.aux);
+        for (std::uint32_t k = 0; k < l.aux; ++k) {
+          const Value& rec = l.items[k];
+          if (rec.kind != Kind::record)
+            items_out[k] = Value::missing();
+          else if (in.layout != kNone)
+            items_out[k] = Value::record(rec.items + in.index, in.layout, -1);
+          else
+            items_out[k] = rec.items[in.index];
+        }
+        dst = Value::list(items_out, l.aux);
+        break;
+      }
+      case op_code(Op::neg): {
+        const Value& v = R[in.a];
+        if (v.kind == Kind::number)
+          dst = Value::number(-v.as_number());
+        else if (v.kind == Kind::duration || v.kind == Kind::period)
+          dst = Value::integral(v.kind, -v.i);
+        else
+          dst = v;
+        break;
+      }
+      case op_code(Op::not_): {
+        const Value& v = R[in.a];
+        if (v.kind == Kind::boolean)
+          dst = Value::boolean(!v.b);
+        else
+          dst = v;
+        break;
+      }
+      case op_code(Op::and_): {
+        const Value& x = R[in.a];
+        const Value& y = R[in.b];
+        if (x.kind == Kind::error || x.is_false())
+          dst = x;
+        else if (y.kind == Kind::error || y.is_false())
+          dst = y;
+        else if (x.is_true() && y.is_true())
+          dst = x;
+        else
+          dst = Value::missing();
+        break;
+      }
+      case op_code(Op::or_): {
+        const Value& x = R[in.a];
+        const Value& y = R[in.b];
+        if (x.kind == Kind::error || x.is_true())
+          dst = x;
+        else if (y.kind == Kind::error || y.is_true())
+          dst = y;
+        else if (x.is_false() && y.is_false())
+          dst = x;
+        else
+          dst = Value::missing();
+        break;
+      }
+      case op_code(Op::coalesce): {
+        const Value& x = R[in.a];
+        dst = x.kind != Kind::missing ? x : R[in.b];
+        break;
+      }
+      case op_code(Op::if_): {
+        const Value& cond = R[in.a];
+        dst = cond.kind == Kind::boolean ? R[cond.b ? in.b : in.c] : cond;
+        break;
+      }
+      case op_code(Op::eq):
+      case op_code(Op::ne): {
+        const Value& x = R[in.a];
+        const Value& y = R[in.b];
+        Value r;
+        if (absent(x, y, r)) {
+          dst = r;
+          break;
+        }
+        bool eq = scalar_equal(x, y);
+        dst = Value::boolean(in.code == op_code(Op::eq) ? eq : !eq);
+        break;
+      }
+      case op_code(Op::lt):
+      case op_code(Op::le):
+      case op_code(Op::gt):
+      case op_code(Op::ge): {
+        const Value& x = R[in.a];
+        const Value& y = R[in.b];
+        Value r;
+        if (absent(x, y, r)) {
+          dst = r;
+          break;
+        }
+        int c3 = compare_values(x, y);
+        bool b = in.code == op_code(Op::lt)   ? c3 < 0
+                 : in.code == op_code(Op::le) ? c3 <= 0
+                 : in.code == op_code(Op::gt) ? c3 > 0
+                                              : c3 >= 0;
+        dst = Value::boolean(b);
+        break;
+      }
+      case op_code(Op::add):
+      case op_code(Op::sub):
+      case op_code(Op::mul):
+      case op_code(Op::div): {
+        const Value& x = R[in.a];
+        const Value& y = R[in.b];
+        Value r;
+        if (absent(x, y, r))
+          dst = r;
+        else
+          dst = arithmetic(static_cast<Op>(in.code), x, y, in.node);
+        break;
+      }
+      case op_code(Op::in):
+      case op_code(Op::not_in): {
+        const Value& x = R[in.a];
+        const Value& l = R[in.b];
+        Value r;
+        if (absent(x, l, r)) {
+          dst = r;
+          break;
+        }
+        bool found = false;
+        for (std::uint32_t k = 0; k < l.aux && !found; ++k)
+          found = l.items[k].kind == x.kind && scalar_equal(l.items[k], x);
+        dst = Value::boolean(in.code == op_code(Op::in) ? found : !found);
+        break;
+      }
+      case op_code(Op::between): {
+        // A comparison: any missing operand makes it missing (language.md §4).
+        const Value& x = R[in.a];
+        const Value& lo = R[in.b];
+        const Value& hi = R[in.c];
+        if (x.kind == Kind::error)
+          dst = x;
+        else if (lo.kind == Kind::error)
+          dst = lo;
+        else if (hi.kind == Kind::error)
+          dst = hi;
+        else if (x.is_missing() || lo.is_missing() || hi.is_missing())
+          dst = Value::missing();
+        else
+          dst = Value::boolean(compare_values(lo, x) <= 0 && compare_values(x, hi) <= 0);
+        break;
+      }
+      case op_code(Op::is_missing):
+      case op_code(Op::is_present): {
+        const Value& v = R[in.a];
+        if (v.kind == Kind::error)
+          dst = v;
+        else
+          dst = Value::boolean((v.kind == Kind::missing) == (in.code == op_code(Op::is_missing)));
+        break;
+      }
+      case op_code(Op::where):
+        dst = where(in);
+        break;
+      case op_code(Op::list):
+        dst = list(in);
+        break;
+      case op_code(Op::call):
+        args_ = operand_regs.data() + in.ops;
+        dst = call(g.nodes[in.node], in.node);
+        break;
+      case kRuleStep:
+        rule_step(in);
+        break;
+      case kDecideStep:
+        if (!out.error) decide();
+        break;
+      case kCutoffStep:
+        if (!out.error) {
+          out.coverage_cutoff = R[in.a];
+          set_error(out.coverage_cutoff);
+        }
+        break;
+      case kOutputStep:
+        if (!out.error) {
+          out.outputs[in.index] = R[in.a];
+          set_error(out.outputs[in.index]);
+        }
+        break;
     }
-    case Op::call:
-      return call(n, i);
   }
-  return Value::missing();
+}
+
+// The items the condition keeps: its block runs once per item.
+Value EvalState::where(const Instr& in) {
+  const Value l = regs[in.a];
+  if (l.kind != Kind::list) return l.kind == Kind::error ? l : Value::missing();
+  Value* kept_items = arena.alloc(l.aux);
+  std::uint32_t kept = 0;
+  const Instr* begin = code.data() + in.sub_begin;
+  const Instr* end = code.data() + in.sub_end;
+  for (std::uint32_t k = 0; k < l.aux; ++k) {
+    items.push_back(l.items[k]);
+    exec(begin, end);
+    const Value& keep = regs[in.b];
+    items.pop_back();
+    if (keep.kind == Kind::error) return keep;
+    if (keep.is_true()) kept_items[kept++] = l.items[k];
+  }
+  return Value::list(kept_items, kept);
+}
+
+Value EvalState::list(const Instr& in) {
+  Value* out_items = arena.alloc(in.count);
+  const std::uint32_t* ops = operand_regs.data() + in.ops;
+  for (std::uint32_t k = 0; k < in.count; ++k) {
+    out_items[k] = regs[ops[k]];
+    if (out_items[k].kind == Kind::error) return out_items[k];
+  }
+  return Value::list(out_items, in.count);
 }
 
 Value EvalState::arithmetic(Op op, const Value& x, const Value& y, std::uint32_t node) {
@@ -334,10 +655,6 @@ Value EvalState::scale(const Value& span, const Decimal& factor, std::uint32_t n
 void EvalState::reset_for(const CaseData& data, const EvalOptions& options) {
   c = &data;
   as_of = options.as_of ? *options.as_of : data.as_of;
-  if (++gen == 0) {
-    std::fill(memo_gen.begin(), memo_gen.end(), 0);
-    gen = 1;
-  }
   arena.reset();
   errors.clear();
   items.clear();
@@ -358,15 +675,16 @@ void EvalState::set_error(const Value& v) {
   out.error = errors[v.aux];
 }
 
-void EvalState::eval_rule(std::uint32_t r) {
-  const RuleRoots& roots = g.rule_roots[r];
-  Value when = eval(roots.when);
+// A rule from its when, unless and mmi_date (all computed: reading them changes nothing).
+void EvalState::rule_step(const Instr& in) {
+  std::uint32_t r = in.index;
+  const Value& when = regs[in.a];
   if (when.kind == Kind::error) return set_error(when);
   RuleState state;
   if (when.is_false()) {
     state = RuleState::not_fired;
   } else {
-    Value unless = roots.unless == kNone ? Value::boolean(false) : eval(roots.unless);
+    Value unless = in.b == kNone ? Value::boolean(false) : regs[in.b];
     if (unless.kind == Kind::error) return set_error(unless);
     if (unless.is_true())
       state = RuleState::not_fired;
@@ -377,7 +695,7 @@ void EvalState::eval_rule(std::uint32_t r) {
   }
   if (state == RuleState::fired) {
     // A rule that fires without a date stays fired but cannot decide (see decide()).
-    Value date = eval(roots.date);
+    const Value& date = regs[in.c];
     if (date.kind == Kind::error) return set_error(date);
     if (date.kind == Kind::date) out.rule_dates[r] = date;
   }
@@ -430,21 +748,7 @@ const Outcome& EvalState::run(const CaseData& data, const EvalOptions& options) 
     out.error = EvalError{data.error->code, data.error->message, data.error->at};
     return out;
   }
-  for (const GraphStep& step : g.policy.order) {
-    if (step.kind == GraphStep::Kind::let)
-      lets[step.index] = eval(g.let_roots[step.index]);
-    else
-      eval_rule(step.index);
-  }
-  if (!out.error) decide();
-  if (!out.error && g.cutoff_root != kNone) {
-    out.coverage_cutoff = eval(g.cutoff_root);
-    set_error(out.coverage_cutoff);
-  }
-  for (std::size_t k = 0; k < g.output_roots.size() && !out.error; ++k) {
-    out.outputs[k] = eval(g.output_roots[k]);
-    set_error(out.outputs[k]);
-  }
+  exec(main.data(), main.data() + main.size());
   if (out.error) {
     out.status = Status::error;
     out.mmi_date = out.coverage_cutoff = Value::missing();
@@ -464,10 +768,14 @@ const Outcome& Evaluator::evaluate(const CaseData& c, const EvalOptions& options
 const Outcome& Evaluator::outcome() const {
   return s_->out;
 }
+Value EvalState::covered_from() {
+  if (covered_reg == kNone || out.status == Status::error) return Value::missing();
+  exec(covered.data(), covered.data() + covered.size());
+  return regs[covered_reg];
+}
+
 Value Evaluator::covered_from() {
-  const Graph& g = s_->g;
-  if (g.covered_from_root == kNone || s_->out.status == Status::error) return Value::missing();
-  return s_->eval(g.covered_from_root);
+  return s_->covered_from();
 }
 const Graph& Evaluator::graph() const {
   return s_->g;
