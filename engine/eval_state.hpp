@@ -75,6 +75,10 @@ constexpr std::uint8_t kRuleStep = 200;  // index = rule; a, b, c = when, unless
 constexpr std::uint8_t kDecideStep = 201;
 constexpr std::uint8_t kCutoffStep = 202;  // a = the cutoff
 constexpr std::uint8_t kOutputStep = 203;  // index = output; a = its value
+// `list where field == x` and `list where field in x` (x the same for every item), the commonest
+// conditions, run without a block: a = the list, b = x, index = the field's offset.
+constexpr std::uint8_t kWhereEq = 204;
+constexpr std::uint8_t kWhereIn = 205;
 
 struct EvalState {
   std::shared_ptr<const Graph> graph;
@@ -152,6 +156,8 @@ struct EvalState {
   friend class ProgramBuilder;
   Value arithmetic(Op op, const Value& x, const Value& y, std::uint32_t node);
   Value where(const Instr& in);
+  template <bool kIn>
+  Value where_field(const Instr& in);
   Value list(const Instr& in);
   Value checked_span(Kind kind, std::int64_t x, std::int64_t y, bool subtract, std::uint32_t node);
   Value add_period(std::int64_t day, std::int64_t months, std::uint32_t node);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <unordered_map>
 
 #include "engine/eval_state.hpp"
@@ -169,6 +170,33 @@ class ProgramBuilder {
     return in;
   }
 
+  // A condition `field == x` or `field in x` on the item's own field, x the same for every item:
+  // the where runs as one instruction (kWhereEq, kWhereIn) with `field`'s offset in `index`.
+  bool field_test(std::uint32_t cond, std::uint8_t& code, std::uint32_t& field, std::uint32_t& x) {
+    const Node& c = g_.nodes[cond];
+    if ((c.op != Op::eq && c.op != Op::in) || c.operand_count != 2) return false;
+    const Node& f = g_.nodes[g_.operand(c, 0)];
+    if (f.op != Op::item_field || f.scope != 0 || f.layout != kNone) return false;
+    if (need_[g_.operand(c, 1)] != 0) return false;
+    code = c.op == Op::eq ? kWhereEq : kWhereIn;
+    field = f.index;
+    x = g_.operand(c, 1);
+    return true;
+  }
+
+  // `where` as one fused instruction when field_test() allows; `list` is the list's register.
+  bool fused_where(std::uint32_t i, std::uint32_t list, Instr& in) {
+    const Node& n = g_.nodes[i];
+    std::uint8_t code;
+    std::uint32_t field, x;
+    if (!field_test(g_.operand(n, 1), code, field, x)) return false;
+    std::vector<std::uint32_t> operands{list, global(x)};
+    in = make(i, operands);
+    in.code = code;
+    in.index = field;
+    return true;
+  }
+
   // The block of a `where` condition that reads the items: into `code`, its range in `in`.
   std::uint32_t condition(std::uint32_t cond, Instr& in) {
     if (need_[cond] == 0) return global(cond);  // the same for every item: computed once, outside
@@ -194,6 +222,12 @@ class ProgramBuilder {
     Instr sub;
     if (n.op == Op::where) {
       operands.push_back(global(g_.operand(n, 0)));
+      if (Instr fused; fused_where(i, operands[0], fused)) {
+        fused.dst = i;
+        s_.node_reg[i] = i;
+        block_->push_back(fused);
+        return i;
+      }
       operands.push_back(condition(g_.operand(n, 1), sub));
     } else {
       g_.for_each_operand(n, [&](std::uint32_t k) { operands.push_back(global(k)); });
@@ -215,13 +249,21 @@ class ProgramBuilder {
     const Node& n = g_.nodes[i];
     std::vector<std::uint32_t> operands;
     Instr sub;
+    Instr in;
     if (n.op == Op::where) {
       operands.push_back(local(g_.operand(n, 0), b));
+      if (fused_where(i, operands[0], in)) {
+        in.dst = static_cast<std::uint32_t>(s_.regs.size());
+        s_.regs.emplace_back();
+        b.code.push_back(in);
+        b.regs.emplace(i, in.dst);
+        return in.dst;
+      }
       operands.push_back(condition(g_.operand(n, 1), sub));
     } else {
       g_.for_each_operand(n, [&](std::uint32_t k) { operands.push_back(local(k, b)); });
     }
-    Instr in = make(i, operands);
+    in = make(i, operands);
     in.dst = static_cast<std::uint32_t>(s_.regs.size());
     in.sub_begin = sub.sub_begin;
     in.sub_end = sub.sub_end;
@@ -467,10 +509,16 @@ void EvalState::exec(const Instr* p, const Instr* end) {
         const Value& x = R[in.a];
         const Value& y = R[in.b];
         Value r;
-        if (absent(x, y, r))
+        if (absent(x, y, r)) {
           dst = r;
-        else
+        } else if (x.kind == Kind::date && y.kind == Kind::duration &&
+                   in.code != op_code(Op::mul) && in.code != op_code(Op::div)) {
+          // date ± days, the commonest arithmetic, without the call
+          std::int64_t day = in.code == op_code(Op::add) ? x.i + y.i : x.i - y.i;
+          dst = day_in_range(day) ? Value::date(day) : checked_date(day, in.node);
+        } else {
           dst = arithmetic(static_cast<Op>(in.code), x, y, in.node);
+        }
         break;
       }
       case op_code(Op::in):
@@ -517,6 +565,12 @@ void EvalState::exec(const Instr* p, const Instr* end) {
       case op_code(Op::where):
         dst = where(in);
         break;
+      case kWhereEq:
+        dst = where_field<false>(in);
+        break;
+      case kWhereIn:
+        dst = where_field<true>(in);
+        break;
       case op_code(Op::list):
         dst = list(in);
         break;
@@ -561,6 +615,33 @@ Value EvalState::where(const Instr& in) {
     items.pop_back();
     if (keep.kind == Kind::error) return keep;
     if (keep.is_true()) kept_items[kept++] = l.items[k];
+  }
+  return Value::list(kept_items, kept);
+}
+
+// kWhereEq / kWhereIn: as where() with the condition `field == x` / `field in x`, inline.
+template <bool kIn>
+Value EvalState::where_field(const Instr& in) {
+  const Value l = regs[in.a];
+  if (l.kind != Kind::list) return l.kind == Kind::error ? l : Value::missing();
+  const Value& x = regs[in.b];
+  Value* kept_items = arena.alloc(l.aux);
+  std::uint32_t kept = 0;
+  for (std::uint32_t k = 0; k < l.aux; ++k) {
+    const Value& field = l.items[k].items[in.index];
+    Value keep;
+    if (absent(field, x, keep)) {
+      if (keep.kind == Kind::error) return keep;
+      continue;
+    }
+    bool found = false;
+    if constexpr (kIn) {
+      for (std::uint32_t j = 0; j < x.aux && !found; ++j)
+        found = x.items[j].kind == field.kind && scalar_equal(x.items[j], field);
+    } else {
+      found = scalar_equal(field, x);
+    }
+    if (found) kept_items[kept++] = l.items[k];
   }
   return Value::list(kept_items, kept);
 }
@@ -665,8 +746,9 @@ void EvalState::reset_for(const CaseData& data, const EvalOptions& options) {
   out.coverage_cutoff = Value::missing();
   out.error.reset();
   std::fill(out.rules.begin(), out.rules.end(), RuleState::unknown);
-  std::fill(out.rule_dates.begin(), out.rule_dates.end(), Value::missing());
-  std::fill(out.outputs.begin(), out.outputs.end(), Value::missing());
+  // Value is trivially copyable and all-zero bytes are `missing`.
+  std::memset(static_cast<void*>(out.rule_dates.data()), 0, out.rule_dates.size() * sizeof(Value));
+  std::memset(static_cast<void*>(out.outputs.data()), 0, out.outputs.size() * sizeof(Value));
   status_v = date_v = basis_v = Value::missing();
 }
 

@@ -12,12 +12,6 @@ void json_string(std::string& out, std::string_view s) {
   append_json_string(out, s);
 }
 
-void key(std::string& out, std::string_view k) {
-  out += '"';
-  out += k;
-  out += "\":";
-}
-
 void header(std::string& out, const Graph& g, std::string_view case_id, bool has_id) {
   out += "{\"case\":";
   if (has_id)
@@ -33,68 +27,54 @@ void append_result_json(std::string& out, const Graph& g, const CaseData& c, con
                         const std::vector<std::string>& missing) {
   const CheckedPolicy& p = g.policy;
   header(out, g, c.id, !c.id.empty());
-  out += ',';
-  key(out, "as_of");
+  // Keys are literal fragments (a result is written per case: no per-key escaping).
   if (c.has_as_of || o.as_of != 0) {
-    out += '"';
-    append_date(out, o.as_of);
-    out += '"';
+    out += ",\"as_of\":";
+    append_json_date(out, o.as_of);
   } else {
-    out += "null";
+    out += ",\"as_of\":null";
   }
-  out += ',';
-  key(out, "status");
+  out += ",\"status\":";
   json_string(out, to_string(o.status));
-  out += ',';
-  key(out, "mmi_date");
+  out += ",\"mmi_date\":";
   append_json_value(out, o.mmi_date, g);
-  out += ',';
-  key(out, "basis");
+  out += ",\"basis\":";
   if (o.basis >= 0)
     json_string(out, p.rules[static_cast<std::size_t>(o.basis)].id);
   else
     out += "null";
-  out += ',';
-  key(out, "coverage_cutoff");
+  out += ",\"coverage_cutoff\":";
   append_json_value(out, o.coverage_cutoff, g);
-  out += ',';
-  key(out, "outputs");
-  out += '{';
+  out += ",\"outputs\":{";
   for (std::size_t k = 0; k < p.outputs.size(); ++k) {
     if (k) out += ',';
     out += g.json_output_keys[k];
     append_json_value(out, o.status == Status::error ? Value::missing() : o.outputs[k], g);
   }
-  out += "},";
-  key(out, "rules");
-  out += '{';
+  out += "},\"rules\":{";
+  static constexpr std::string_view kStates[] = {
+      "not_fired\",\"mmi_date\":", "fired\",\"mmi_date\":", "unknown\",\"mmi_date\":"};
+  static_assert(static_cast<int>(RuleState::not_fired) == 0 &&
+                static_cast<int>(RuleState::fired) == 1 && static_cast<int>(RuleState::unknown) == 2);
   for (std::size_t r = 0; r < p.rules.size(); ++r) {
     if (r) out += ',';
     out += g.json_rule_keys[r];
-    out += to_string(o.rules[r]);
-    out += "\",\"mmi_date\":";
+    out += kStates[static_cast<int>(o.rules[r])];
     append_json_value(out, o.rule_dates[r], g);
     out += g.json_rule_tails[r];
   }
-  out += "},";
-  key(out, "missing");
-  out += '[';
+  out += "},\"missing\":[";
   for (std::size_t k = 0; k < missing.size(); ++k) {
     if (k) out += ',';
     json_string(out, missing[k]);
   }
   out += ']';
   if (o.error) {
-    out += ',';
-    key(out, "error");
-    out += '{';
-    key(out, "code");
+    out += ",\"error\":{\"code\":";
     json_string(out, code_name(o.error->code));
-    out += ',';
-    key(out, "message");
+    out += ",\"message\":";
     json_string(out, o.error->message);
-    out += ',';
-    key(out, "at");
+    out += ",\"at\":";
     json_string(out, o.error->at);
     out += '}';
   }
