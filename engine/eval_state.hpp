@@ -65,6 +65,12 @@ struct Instr {
   std::uint32_t node = 0;                    // the graph node (payload, error locations)
   std::uint32_t ops = 0;                     // every operand's register: EvalState::operand_regs
   std::uint32_t sub_begin = 0, sub_end = 0;  // where: the condition's per-item block in `code`
+  std::uint32_t pre_begin = 0, pre_end = 0;  // where: item fields copied per item, in `preloads`
+};
+
+// A field of the `where` item copied into a register before the condition's block runs.
+struct Preload {
+  std::uint32_t offset, reg;
 };
 
 constexpr std::uint8_t op_code(Op op) {
@@ -99,6 +105,7 @@ struct EvalState {
   std::vector<std::uint32_t> node_reg;      // a node's register after run() (kNone: per item)
   std::vector<std::uint32_t> operand_regs;  // Instr::ops
   std::vector<Instr> code;                  // the `where` blocks
+  std::vector<Preload> preloads;            // Instr::pre_begin…pre_end
   std::vector<Instr> main;                  // lets, rules, decision, cutoff, outputs
   std::vector<Instr> covered;               // covered_from, run on demand
   std::uint32_t covered_reg = kNone;

@@ -202,8 +202,16 @@ class ProgramBuilder {
     if (need_[cond] == 0) return global(cond);  // the same for every item: computed once, outside
     Block b;
     std::uint32_t reg = local(cond, b);
+    // The item's own plain fields are copied by the where loop itself, not dispatched one by one.
+    in.pre_begin = static_cast<std::uint32_t>(s_.preloads.size());
     in.sub_begin = static_cast<std::uint32_t>(s_.code.size());
-    s_.code.insert(s_.code.end(), b.code.begin(), b.code.end());
+    for (const Instr& k : b.code) {
+      if (k.code == op_code(Op::item_field) && k.scope == 0 && k.layout == kNone)
+        s_.preloads.push_back({k.index, k.dst});
+      else
+        s_.code.push_back(k);
+    }
+    in.pre_end = static_cast<std::uint32_t>(s_.preloads.size());
     in.sub_end = static_cast<std::uint32_t>(s_.code.size());
     return reg;
   }
@@ -236,6 +244,8 @@ class ProgramBuilder {
     in.dst = i;
     in.sub_begin = sub.sub_begin;
     in.sub_end = sub.sub_end;
+    in.pre_begin = sub.pre_begin;
+    in.pre_end = sub.pre_end;
     s_.node_reg[i] = i;
     if (fold(in, operands)) return i;
     block_->push_back(in);
@@ -267,6 +277,8 @@ class ProgramBuilder {
     in.dst = static_cast<std::uint32_t>(s_.regs.size());
     in.sub_begin = sub.sub_begin;
     in.sub_end = sub.sub_end;
+    in.pre_begin = sub.pre_begin;
+    in.pre_end = sub.pre_end;
     s_.regs.emplace_back();
     b.code.push_back(in);
     b.regs.emplace(i, in.dst);
@@ -494,7 +506,9 @@ void EvalState::exec(const Instr* p, const Instr* end) {
           dst = r;
           break;
         }
-        int c3 = compare_values(x, y);
+        // Dates, durations and periods (most comparisons) compare as integers, inline.
+        int c3 = x.kind >= Kind::date && x.kind <= Kind::period ? (x.i > y.i) - (x.i < y.i)
+                                                                 : compare_values(x, y);
         bool b = in.code == op_code(Op::lt)   ? c3 < 0
                  : in.code == op_code(Op::le) ? c3 <= 0
                  : in.code == op_code(Op::gt) ? c3 > 0
@@ -608,11 +622,18 @@ Value EvalState::where(const Instr& in) {
   std::uint32_t kept = 0;
   const Instr* begin = code.data() + in.sub_begin;
   const Instr* end = code.data() + in.sub_end;
+  const Preload* pre_begin = preloads.data() + in.pre_begin;
+  const Preload* pre_end = preloads.data() + in.pre_end;
+  Value* R = regs.data();
   for (std::uint32_t k = 0; k < l.aux; ++k) {
-    items.push_back(l.items[k]);
-    exec(begin, end);
-    const Value& keep = regs[in.b];
-    items.pop_back();
+    const Value* fields = l.items[k].items;
+    for (const Preload* f = pre_begin; f != pre_end; ++f) R[f->reg] = fields[f->offset];
+    if (begin != end) {
+      items.push_back(l.items[k]);
+      exec(begin, end);
+      items.pop_back();
+    }
+    const Value& keep = R[in.b];
     if (keep.kind == Kind::error) return keep;
     if (keep.is_true()) kept_items[kept++] = l.items[k];
   }
