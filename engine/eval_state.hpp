@@ -58,11 +58,11 @@ int compare_values(const Value& a, const Value& b);
 struct Instr {
   std::uint8_t code = 0;  // an Op, or a step (kRuleStep…)
   std::uint8_t scope = 0;
-  std::uint16_t count = 0;                   // operands
-  std::uint32_t dst = 0;                     // the register written
+  std::uint16_t count = 0;                        // operands
+  std::uint32_t dst = 0;                          // the register written
   std::uint32_t a = kNone, b = kNone, c = kNone;  // the first three operands' registers
-  std::uint32_t index = 0, layout = kNone;   // the node's payload (a step's rule or output)
-  std::uint32_t node = 0;                    // the graph node (payload, error locations)
+  std::uint32_t index = 0, layout = kNone;        // the node's payload (a step's rule or output)
+  std::uint32_t node = 0;                         // the graph node (payload, error locations)
   std::uint32_t ops = 0;                     // every operand's register: EvalState::operand_regs
   std::uint32_t sub_begin = 0, sub_end = 0;  // where: the condition's per-item block in `code`
   std::uint32_t pre_begin = 0, pre_end = 0;  // where: item fields copied per item, in `preloads`
@@ -76,15 +76,17 @@ struct Preload {
 constexpr std::uint8_t op_code(Op op) {
   return static_cast<std::uint8_t>(op);
 }
-// Steps of the decision, in the program after the nodes they read.
-constexpr std::uint8_t kRuleStep = 200;  // index = rule; a, b, c = when, unless, mmi_date
-constexpr std::uint8_t kDecideStep = 201;
-constexpr std::uint8_t kCutoffStep = 202;  // a = the cutoff
-constexpr std::uint8_t kOutputStep = 203;  // index = output; a = its value
+// Steps of the decision, in the program after the nodes they read; codes follow Op's.
+constexpr std::uint8_t kRuleStep = op_code(Op::call) + 1;  // index = rule; a, b, c = when, unless,
+                                                           // mmi_date
+constexpr std::uint8_t kDecideStep = kRuleStep + 1;
+constexpr std::uint8_t kCutoffStep = kRuleStep + 2;  // a = the cutoff
+constexpr std::uint8_t kOutputStep = kRuleStep + 3;  // index = output; a = its value
 // `list where field == x` and `list where field in x` (x the same for every item), the commonest
 // conditions, run without a block: a = the list, b = x, index = the field's offset.
-constexpr std::uint8_t kWhereEq = 204;
-constexpr std::uint8_t kWhereIn = 205;
+constexpr std::uint8_t kWhereEq = kRuleStep + 4;
+constexpr std::uint8_t kWhereIn = kRuleStep + 5;
+constexpr std::uint8_t kEnd = kRuleStep + 6;  // every block ends with one
 
 struct EvalState {
   std::shared_ptr<const Graph> graph;
@@ -136,7 +138,7 @@ struct EvalState {
     return false;
   }
 
-  void exec(const Instr* p, const Instr* end);                 // evaluator.cpp
+  void exec(const Instr* p);                                   // evaluator.cpp: up to kEnd
   Value call(const Node& n, std::uint32_t i);                  // builtins.cpp
   Value benefit_periods(const Node& n);                        // case_model.cpp
   Value param_value(std::uint32_t p, std::int64_t day) const;  // evaluator.cpp

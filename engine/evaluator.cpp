@@ -59,6 +59,9 @@ class ProgramBuilder {
     s_.regs.resize(std::max<std::size_t>(n, 1));  // never empty: steps name register 0
     s_.node_reg.assign(n, kNone);
     constant_.assign(n, false);
+    Instr end;
+    end.code = kEnd;
+    s_.code.push_back(end);  // block 0: the empty block of a condition computed outside
     block_ = &s_.main;
     for (const GraphStep& step : g_.policy.order) {
       if (step.kind == GraphStep::Kind::let) {
@@ -90,8 +93,10 @@ class ProgramBuilder {
       in.a = global(g_.output_roots[k]);
       s_.main.push_back(in);
     }
+    s_.main.push_back(end);
     block_ = &s_.covered;
     if (g_.covered_from_root != kNone) s_.covered_reg = global(g_.covered_from_root);
+    s_.covered.push_back(end);
     // Folding ran instructions: leave nothing of it behind.
     s_.errors.clear();
     s_.arena.reset();
@@ -211,6 +216,9 @@ class ProgramBuilder {
       else
         s_.code.push_back(k);
     }
+    Instr end;
+    end.code = kEnd;
+    s_.code.push_back(end);
     in.pre_end = static_cast<std::uint32_t>(s_.preloads.size());
     in.sub_end = static_cast<std::uint32_t>(s_.code.size());
     return reg;
@@ -292,7 +300,9 @@ class ProgramBuilder {
     if (!pure(n.op) || operands.empty()) return false;
     for (std::uint32_t r : operands)
       if (r >= constant_.size() || !constant_[r]) return false;
-    s_.exec(&in, &in + 1);
+    Instr once[2] = {in, Instr{}};
+    once[1].code = kEnd;
+    s_.exec(once);
     Value& v = s_.regs[in.dst];
     if (v.kind == Kind::error || v.kind == Kind::record) return false;
     if (v.kind == Kind::list) {
@@ -331,287 +341,374 @@ Value EvalState::checked_date(std::int64_t day, std::uint32_t node) {
   return Value::date(day);
 }
 
-// The interpreter loop: each instruction reads its operands' registers and writes its own.
-void EvalState::exec(const Instr* p, const Instr* end) {
+// The interpreter: each instruction reads its operands' registers and writes its own. Threaded
+// dispatch (one indirect jump per instruction, through a table in code order) up to kEnd.
+void EvalState::exec(const Instr* p) {
+  static const void* const kDispatch[] = {&&op_constant,
+                                          &&op_fact,
+                                          &&op_fact_list,
+                                          &&op_benefit_periods,
+                                          &&op_fact_record,
+                                          &&op_item_field,
+                                          &&op_parameter,
+                                          &&op_parameter_at,
+                                          &&op_let,
+                                          &&op_rule_fired,
+                                          &&op_rule_date,
+                                          &&op_as_of,
+                                          &&op_status,
+                                          &&op_decision_date,
+                                          &&op_basis,
+                                          &&op_coverage_cutoff,
+                                          &&op_field,
+                                          &&op_project,
+                                          &&op_neg,
+                                          &&op_not_,
+                                          &&op_and_,
+                                          &&op_or_,
+                                          &&op_coalesce,
+                                          &&op_if_,
+                                          &&op_eq,
+                                          &&op_ne,
+                                          &&op_lt,
+                                          &&op_le,
+                                          &&op_gt,
+                                          &&op_ge,
+                                          &&op_add,
+                                          &&op_sub,
+                                          &&op_mul,
+                                          &&op_div,
+                                          &&op_in,
+                                          &&op_not_in,
+                                          &&op_between,
+                                          &&op_is_missing,
+                                          &&op_is_present,
+                                          &&op_where,
+                                          &&op_list,
+                                          &&op_call,
+                                          &&step_rule,
+                                          &&step_decide,
+                                          &&step_cutoff,
+                                          &&step_output,
+                                          &&where_eq,
+                                          &&where_in,
+                                          &&end};
+  static_assert(sizeof(kDispatch) / sizeof(kDispatch[0]) == kEnd + 1);
+  // The table's order is the codes' order: an Op added or moved must be added here in its place.
+  constexpr Op kOrder[] = {Op::constant,    Op::fact,
+                           Op::fact_list,   Op::benefit_periods,
+                           Op::fact_record, Op::item_field,
+                           Op::parameter,   Op::parameter_at,
+                           Op::let,         Op::rule_fired,
+                           Op::rule_date,   Op::as_of,
+                           Op::status,      Op::decision_date,
+                           Op::basis,       Op::coverage_cutoff,
+                           Op::field,       Op::project,
+                           Op::neg,         Op::not_,
+                           Op::and_,        Op::or_,
+                           Op::coalesce,    Op::if_,
+                           Op::eq,          Op::ne,
+                           Op::lt,          Op::le,
+                           Op::gt,          Op::ge,
+                           Op::add,         Op::sub,
+                           Op::mul,         Op::div,
+                           Op::in,          Op::not_in,
+                           Op::between,     Op::is_missing,
+                           Op::is_present,  Op::where,
+                           Op::list,        Op::call};
+  static_assert(sizeof(kOrder) / sizeof(kOrder[0]) == kRuleStep);
+  static_assert([&] {
+    for (std::uint8_t k = 0; k < kRuleStep; ++k)
+      if (op_code(kOrder[k]) != k) return false;
+    return true;
+  }());
   Value* R = regs.data();
-  for (; p != end; ++p) {
-    const Instr& in = *p;
-    Value& dst = R[in.dst];
-    switch (in.code) {
-      case op_code(Op::constant):
-        dst = g.nodes[in.node].constant;
-        break;
-      case op_code(Op::fact):
-        dst = c->slots[in.index];
-        break;
-      case op_code(Op::fact_list): {
-        const CaseList& l = c->lists[in.index];
-        dst = Value::list(l.items.data(), static_cast<std::uint32_t>(l.items.size()));
-        break;
-      }
-      case op_code(Op::benefit_periods):
-        dst = benefit_periods(g.nodes[in.node]);
-        break;
-      case op_code(Op::fact_record):
-        dst = Value::record(c->slots.data() + in.index, in.layout, -1);
-        break;
-      case op_code(Op::item_field): {
-        const Value& item = items[items.size() - 1 - in.scope];
-        if (in.layout != kNone)
-          dst = Value::record(item.items + in.index, in.layout, -1);
-        else
-          dst = item.items[in.index];
-        break;
-      }
-      case op_code(Op::parameter):
-        dst = param_value(in.index, as_of);
-        break;
-      case op_code(Op::parameter_at): {
-        const Value& d = R[in.a];
-        if (d.kind == Kind::date)
-          dst = param_value(in.index, d.i);
-        else
-          dst = d.kind == Kind::error ? d : Value::missing();
-        break;
-      }
-      case op_code(Op::let):  // never an instruction: a let is its root's register
-        break;
-      case op_code(Op::rule_fired): {
-        RuleState s = out.rules[in.index];
-        dst = s == RuleState::unknown ? Value::missing() : Value::boolean(s == RuleState::fired);
-        break;
-      }
-      case op_code(Op::rule_date):
-        dst = out.rule_dates[in.index];
-        break;
-      case op_code(Op::as_of):
-        dst = Value::date(as_of);
-        break;
-      case op_code(Op::status):
-        dst = status_v;
-        break;
-      case op_code(Op::decision_date):
-        dst = date_v;
-        break;
-      case op_code(Op::basis):
-        dst = basis_v;
-        break;
-      case op_code(Op::coverage_cutoff):
-        dst = out.coverage_cutoff;
-        break;
-      case op_code(Op::field): {
-        const Value& r = R[in.a];
-        if (r.kind != Kind::record)
-          dst = r.kind == Kind::error ? r : Value::missing();
-        else if (in.layout != kNone)
-          dst = Value::record(r.items + in.index, in.layout, -1);
-        else
-          dst = r.items[in.index];
-        break;
-      }
-      case op_code(Op::project): {
-        const Value l = R[in.a];
-        if (l.kind != Kind::list) {
-          dst = l.kind == Kind::error ? l : Value::missing();
-          break;
-        }
-        Value* items_out = arena.alloc(l.aux);
-        for (std::uint32_t k = 0; k < l.aux; ++k) {
-          const Value& rec = l.items[k];
-          if (rec.kind != Kind::record)
-            items_out[k] = Value::missing();
-          else if (in.layout != kNone)
-            items_out[k] = Value::record(rec.items + in.index, in.layout, -1);
-          else
-            items_out[k] = rec.items[in.index];
-        }
-        dst = Value::list(items_out, l.aux);
-        break;
-      }
-      case op_code(Op::neg): {
-        const Value& v = R[in.a];
-        if (v.kind == Kind::number)
-          dst = Value::number(-v.as_number());
-        else if (v.kind == Kind::duration || v.kind == Kind::period)
-          dst = Value::integral(v.kind, -v.i);
-        else
-          dst = v;
-        break;
-      }
-      case op_code(Op::not_): {
-        const Value& v = R[in.a];
-        if (v.kind == Kind::boolean)
-          dst = Value::boolean(!v.b);
-        else
-          dst = v;
-        break;
-      }
-      case op_code(Op::and_): {
-        const Value& x = R[in.a];
-        const Value& y = R[in.b];
-        if (x.kind == Kind::error || x.is_false())
-          dst = x;
-        else if (y.kind == Kind::error || y.is_false())
-          dst = y;
-        else if (x.is_true() && y.is_true())
-          dst = x;
-        else
-          dst = Value::missing();
-        break;
-      }
-      case op_code(Op::or_): {
-        const Value& x = R[in.a];
-        const Value& y = R[in.b];
-        if (x.kind == Kind::error || x.is_true())
-          dst = x;
-        else if (y.kind == Kind::error || y.is_true())
-          dst = y;
-        else if (x.is_false() && y.is_false())
-          dst = x;
-        else
-          dst = Value::missing();
-        break;
-      }
-      case op_code(Op::coalesce): {
-        const Value& x = R[in.a];
-        dst = x.kind != Kind::missing ? x : R[in.b];
-        break;
-      }
-      case op_code(Op::if_): {
-        const Value& cond = R[in.a];
-        dst = cond.kind == Kind::boolean ? R[cond.b ? in.b : in.c] : cond;
-        break;
-      }
-      case op_code(Op::eq):
-      case op_code(Op::ne): {
-        const Value& x = R[in.a];
-        const Value& y = R[in.b];
-        Value r;
-        if (absent(x, y, r)) {
-          dst = r;
-          break;
-        }
-        bool eq = scalar_equal(x, y);
-        dst = Value::boolean(in.code == op_code(Op::eq) ? eq : !eq);
-        break;
-      }
-      case op_code(Op::lt):
-      case op_code(Op::le):
-      case op_code(Op::gt):
-      case op_code(Op::ge): {
-        const Value& x = R[in.a];
-        const Value& y = R[in.b];
-        Value r;
-        if (absent(x, y, r)) {
-          dst = r;
-          break;
-        }
-        // Dates, durations and periods (most comparisons) compare as integers, inline.
-        int c3 = x.kind >= Kind::date && x.kind <= Kind::period ? (x.i > y.i) - (x.i < y.i)
-                                                                 : compare_values(x, y);
-        bool b = in.code == op_code(Op::lt)   ? c3 < 0
-                 : in.code == op_code(Op::le) ? c3 <= 0
-                 : in.code == op_code(Op::gt) ? c3 > 0
-                                              : c3 >= 0;
-        dst = Value::boolean(b);
-        break;
-      }
-      case op_code(Op::add):
-      case op_code(Op::sub):
-      case op_code(Op::mul):
-      case op_code(Op::div): {
-        const Value& x = R[in.a];
-        const Value& y = R[in.b];
-        Value r;
-        if (absent(x, y, r)) {
-          dst = r;
-        } else if (x.kind == Kind::date && y.kind == Kind::duration &&
-                   in.code != op_code(Op::mul) && in.code != op_code(Op::div)) {
-          // date ± days, the commonest arithmetic, without the call
-          std::int64_t day = in.code == op_code(Op::add) ? x.i + y.i : x.i - y.i;
-          dst = day_in_range(day) ? Value::date(day) : checked_date(day, in.node);
-        } else {
-          dst = arithmetic(static_cast<Op>(in.code), x, y, in.node);
-        }
-        break;
-      }
-      case op_code(Op::in):
-      case op_code(Op::not_in): {
-        const Value& x = R[in.a];
-        const Value& l = R[in.b];
-        Value r;
-        if (absent(x, l, r)) {
-          dst = r;
-          break;
-        }
-        bool found = false;
-        for (std::uint32_t k = 0; k < l.aux && !found; ++k)
-          found = l.items[k].kind == x.kind && scalar_equal(l.items[k], x);
-        dst = Value::boolean(in.code == op_code(Op::in) ? found : !found);
-        break;
-      }
-      case op_code(Op::between): {
-        // A comparison: any missing operand makes it missing (language.md §4).
-        const Value& x = R[in.a];
-        const Value& lo = R[in.b];
-        const Value& hi = R[in.c];
-        if (x.kind == Kind::error)
-          dst = x;
-        else if (lo.kind == Kind::error)
-          dst = lo;
-        else if (hi.kind == Kind::error)
-          dst = hi;
-        else if (x.is_missing() || lo.is_missing() || hi.is_missing())
-          dst = Value::missing();
-        else
-          dst = Value::boolean(compare_values(lo, x) <= 0 && compare_values(x, hi) <= 0);
-        break;
-      }
-      case op_code(Op::is_missing):
-      case op_code(Op::is_present): {
-        const Value& v = R[in.a];
-        if (v.kind == Kind::error)
-          dst = v;
-        else
-          dst = Value::boolean((v.kind == Kind::missing) == (in.code == op_code(Op::is_missing)));
-        break;
-      }
-      case op_code(Op::where):
-        dst = where(in);
-        break;
-      case kWhereEq:
-        dst = where_field<false>(in);
-        break;
-      case kWhereIn:
-        dst = where_field<true>(in);
-        break;
-      case op_code(Op::list):
-        dst = list(in);
-        break;
-      case op_code(Op::call):
-        args_ = operand_regs.data() + in.ops;
-        dst = call(g.nodes[in.node], in.node);
-        break;
-      case kRuleStep:
-        rule_step(in);
-        break;
-      case kDecideStep:
-        if (!out.error) decide();
-        break;
-      case kCutoffStep:
-        if (!out.error) {
-          out.coverage_cutoff = R[in.a];
-          set_error(out.coverage_cutoff);
-        }
-        break;
-      case kOutputStep:
-        if (!out.error) {
-          out.outputs[in.index] = R[in.a];
-          set_error(out.outputs[in.index]);
-        }
-        break;
-    }
+  Value* dst;
+#define MMI_NEXT()            \
+  do {                        \
+    ++p;                      \
+    dst = R + p->dst;         \
+    goto* kDispatch[p->code]; \
+  } while (false)
+  dst = R + p->dst;
+  goto* kDispatch[p->code];
+  {
+  op_constant:
+    *dst = g.nodes[p->node].constant;
+    MMI_NEXT();
+  op_fact:
+    *dst = c->slots[p->index];
+    MMI_NEXT();
+  op_fact_list : {
+    const CaseList& l = c->lists[p->index];
+    *dst = Value::list(l.items.data(), static_cast<std::uint32_t>(l.items.size()));
+    MMI_NEXT();
   }
+  op_benefit_periods:
+    *dst = benefit_periods(g.nodes[p->node]);
+    MMI_NEXT();
+  op_fact_record:
+    *dst = Value::record(c->slots.data() + p->index, p->layout, -1);
+    MMI_NEXT();
+  op_item_field : {
+    const Value& item = items[items.size() - 1 - p->scope];
+    if (p->layout != kNone)
+      *dst = Value::record(item.items + p->index, p->layout, -1);
+    else
+      *dst = item.items[p->index];
+    MMI_NEXT();
+  }
+  op_parameter:
+    *dst = param_value(p->index, as_of);
+    MMI_NEXT();
+  op_parameter_at : {
+    const Value& d = R[p->a];
+    if (d.kind == Kind::date)
+      *dst = param_value(p->index, d.i);
+    else
+      *dst = d.kind == Kind::error ? d : Value::missing();
+    MMI_NEXT();
+  }
+  op_let:  // never an instruction: a let is its root's register
+    MMI_NEXT();
+  op_rule_fired : {
+    RuleState s = out.rules[p->index];
+    *dst = s == RuleState::unknown ? Value::missing() : Value::boolean(s == RuleState::fired);
+    MMI_NEXT();
+  }
+  op_rule_date:
+    *dst = out.rule_dates[p->index];
+    MMI_NEXT();
+  op_as_of:
+    *dst = Value::date(as_of);
+    MMI_NEXT();
+  op_status:
+    *dst = status_v;
+    MMI_NEXT();
+  op_decision_date:
+    *dst = date_v;
+    MMI_NEXT();
+  op_basis:
+    *dst = basis_v;
+    MMI_NEXT();
+  op_coverage_cutoff:
+    *dst = out.coverage_cutoff;
+    MMI_NEXT();
+  op_field : {
+    const Value& r = R[p->a];
+    if (r.kind != Kind::record)
+      *dst = r.kind == Kind::error ? r : Value::missing();
+    else if (p->layout != kNone)
+      *dst = Value::record(r.items + p->index, p->layout, -1);
+    else
+      *dst = r.items[p->index];
+    MMI_NEXT();
+  }
+  op_project : {
+    const Value l = R[p->a];
+    if (l.kind != Kind::list) {
+      *dst = l.kind == Kind::error ? l : Value::missing();
+      MMI_NEXT();
+    }
+    Value* items_out = arena.alloc(l.aux);
+    for (std::uint32_t k = 0; k < l.aux; ++k) {
+      const Value& rec = l.items[k];
+      if (rec.kind != Kind::record)
+        items_out[k] = Value::missing();
+      else if (p->layout != kNone)
+        items_out[k] = Value::record(rec.items + p->index, p->layout, -1);
+      else
+        items_out[k] = rec.items[p->index];
+    }
+    *dst = Value::list(items_out, l.aux);
+    MMI_NEXT();
+  }
+  op_neg : {
+    const Value& v = R[p->a];
+    if (v.kind == Kind::number)
+      *dst = Value::number(-v.as_number());
+    else if (v.kind == Kind::duration || v.kind == Kind::period)
+      *dst = Value::integral(v.kind, -v.i);
+    else
+      *dst = v;
+    MMI_NEXT();
+  }
+  op_not_ : {
+    const Value& v = R[p->a];
+    if (v.kind == Kind::boolean)
+      *dst = Value::boolean(!v.b);
+    else
+      *dst = v;
+    MMI_NEXT();
+  }
+  op_and_ : {
+    const Value& x = R[p->a];
+    const Value& y = R[p->b];
+    if (x.kind == Kind::error || x.is_false())
+      *dst = x;
+    else if (y.kind == Kind::error || y.is_false())
+      *dst = y;
+    else if (x.is_true() && y.is_true())
+      *dst = x;
+    else
+      *dst = Value::missing();
+    MMI_NEXT();
+  }
+  op_or_ : {
+    const Value& x = R[p->a];
+    const Value& y = R[p->b];
+    if (x.kind == Kind::error || x.is_true())
+      *dst = x;
+    else if (y.kind == Kind::error || y.is_true())
+      *dst = y;
+    else if (x.is_false() && y.is_false())
+      *dst = x;
+    else
+      *dst = Value::missing();
+    MMI_NEXT();
+  }
+  op_coalesce : {
+    const Value& x = R[p->a];
+    *dst = x.kind != Kind::missing ? x : R[p->b];
+    MMI_NEXT();
+  }
+  op_if_ : {
+    const Value& cond = R[p->a];
+    *dst = cond.kind == Kind::boolean ? R[cond.b ? p->b : p->c] : cond;
+    MMI_NEXT();
+  }
+  op_eq:
+  op_ne : {
+    const Value& x = R[p->a];
+    const Value& y = R[p->b];
+    Value r;
+    if (absent(x, y, r)) {
+      *dst = r;
+      MMI_NEXT();
+    }
+    bool eq = scalar_equal(x, y);
+    *dst = Value::boolean(p->code == op_code(Op::eq) ? eq : !eq);
+    MMI_NEXT();
+  }
+  op_lt:
+  op_le:
+  op_gt:
+  op_ge : {
+    const Value& x = R[p->a];
+    const Value& y = R[p->b];
+    Value r;
+    if (absent(x, y, r)) {
+      *dst = r;
+      MMI_NEXT();
+    }
+    // Dates, durations and periods (most comparisons) compare as integers, inline.
+    int c3 = x.kind >= Kind::date && x.kind <= Kind::period ? (x.i > y.i) - (x.i < y.i)
+                                                            : compare_values(x, y);
+    bool b = p->code == op_code(Op::lt)   ? c3 < 0
+             : p->code == op_code(Op::le) ? c3 <= 0
+             : p->code == op_code(Op::gt) ? c3 > 0
+                                          : c3 >= 0;
+    *dst = Value::boolean(b);
+    MMI_NEXT();
+  }
+  op_add:
+  op_sub:
+  op_mul:
+  op_div : {
+    const Value& x = R[p->a];
+    const Value& y = R[p->b];
+    Value r;
+    if (absent(x, y, r)) {
+      *dst = r;
+    } else if (x.kind == Kind::date && y.kind == Kind::duration && p->code != op_code(Op::mul) &&
+               p->code != op_code(Op::div)) {
+      // date ± days, the commonest arithmetic, without the call
+      std::int64_t day = p->code == op_code(Op::add) ? x.i + y.i : x.i - y.i;
+      *dst = day_in_range(day) ? Value::date(day) : checked_date(day, p->node);
+    } else {
+      *dst = arithmetic(static_cast<Op>(p->code), x, y, p->node);
+    }
+    MMI_NEXT();
+  }
+  op_in:
+  op_not_in : {
+    const Value& x = R[p->a];
+    const Value& l = R[p->b];
+    Value r;
+    if (absent(x, l, r)) {
+      *dst = r;
+      MMI_NEXT();
+    }
+    bool found = false;
+    for (std::uint32_t k = 0; k < l.aux && !found; ++k)
+      found = l.items[k].kind == x.kind && scalar_equal(l.items[k], x);
+    *dst = Value::boolean(p->code == op_code(Op::in) ? found : !found);
+    MMI_NEXT();
+  }
+  op_between : {
+    // A comparison: any missing operand makes it missing (language.md §4).
+    const Value& x = R[p->a];
+    const Value& lo = R[p->b];
+    const Value& hi = R[p->c];
+    if (x.kind == Kind::error)
+      *dst = x;
+    else if (lo.kind == Kind::error)
+      *dst = lo;
+    else if (hi.kind == Kind::error)
+      *dst = hi;
+    else if (x.is_missing() || lo.is_missing() || hi.is_missing())
+      *dst = Value::missing();
+    else
+      *dst = Value::boolean(compare_values(lo, x) <= 0 && compare_values(x, hi) <= 0);
+    MMI_NEXT();
+  }
+  op_is_missing:
+  op_is_present : {
+    const Value& v = R[p->a];
+    if (v.kind == Kind::error)
+      *dst = v;
+    else
+      *dst = Value::boolean((v.kind == Kind::missing) == (p->code == op_code(Op::is_missing)));
+    MMI_NEXT();
+  }
+  op_where:
+    *dst = where(*p);
+    MMI_NEXT();
+  where_eq:
+    *dst = where_field<false>(*p);
+    MMI_NEXT();
+  where_in:
+    *dst = where_field<true>(*p);
+    MMI_NEXT();
+  op_list:
+    *dst = list(*p);
+    MMI_NEXT();
+  op_call:
+    args_ = operand_regs.data() + p->ops;
+    *dst = call(g.nodes[p->node], p->node);
+    MMI_NEXT();
+  step_rule:
+    rule_step(*p);
+    MMI_NEXT();
+  step_decide:
+    if (!out.error) decide();
+    MMI_NEXT();
+  step_cutoff:
+    if (!out.error) {
+      out.coverage_cutoff = R[p->a];
+      set_error(out.coverage_cutoff);
+    }
+    MMI_NEXT();
+  step_output:
+    if (!out.error) {
+      out.outputs[p->index] = R[p->a];
+      set_error(out.outputs[p->index]);
+    }
+    MMI_NEXT();
+  }
+end:
+  return;
+#undef MMI_NEXT
 }
 
 // The items the condition keeps: its block runs once per item.
@@ -621,16 +718,15 @@ Value EvalState::where(const Instr& in) {
   Value* kept_items = arena.alloc(l.aux);
   std::uint32_t kept = 0;
   const Instr* begin = code.data() + in.sub_begin;
-  const Instr* end = code.data() + in.sub_end;
   const Preload* pre_begin = preloads.data() + in.pre_begin;
   const Preload* pre_end = preloads.data() + in.pre_end;
   Value* R = regs.data();
   for (std::uint32_t k = 0; k < l.aux; ++k) {
     const Value* fields = l.items[k].items;
     for (const Preload* f = pre_begin; f != pre_end; ++f) R[f->reg] = fields[f->offset];
-    if (begin != end) {
+    if (begin->code != kEnd) {
       items.push_back(l.items[k]);
-      exec(begin, end);
+      exec(begin);
       items.pop_back();
     }
     const Value& keep = R[in.b];
@@ -851,7 +947,7 @@ const Outcome& EvalState::run(const CaseData& data, const EvalOptions& options) 
     out.error = EvalError{data.error->code, data.error->message, data.error->at};
     return out;
   }
-  exec(main.data(), main.data() + main.size());
+  exec(main.data());
   if (out.error) {
     out.status = Status::error;
     out.mmi_date = out.coverage_cutoff = Value::missing();
@@ -873,7 +969,7 @@ const Outcome& Evaluator::outcome() const {
 }
 Value EvalState::covered_from() {
   if (covered_reg == kNone || out.status == Status::error) return Value::missing();
-  exec(covered.data(), covered.data() + covered.size());
+  exec(covered.data());
   return regs[covered_reg];
 }
 

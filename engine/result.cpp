@@ -66,7 +66,8 @@ void append_result_json(std::string& out, const Graph& g, const CaseData& c, con
   }
   out += "},\"rules\":{"sv;
   static_assert(static_cast<int>(RuleState::not_fired) == 0 &&
-                static_cast<int>(RuleState::fired) == 1 && static_cast<int>(RuleState::unknown) == 2);
+                static_cast<int>(RuleState::fired) == 1 &&
+                static_cast<int>(RuleState::unknown) == 2);
   for (std::size_t r = 0; r < p.rules.size(); ++r) {
     std::size_t piece = r * 3 + static_cast<std::size_t>(o.rules[r]);
     if (o.rule_dates[r].is_missing()) {

@@ -871,10 +871,11 @@ TEST_CASE("eval: a node read at two `where` levels keeps each level's value", "[
       "rules:\n  - id: r1\n    when: true\n    mmi_date: 2024-01-01\n"
       "decision:\n  hit: earliest\noutputs:\n"
       "  kept: count(xs where date > d and count(ys where date > d and u < v) >= 1)\n";
-  Run r = run_policy(body,
-                     R"({"id":"N","as_of":"2024-06-01","d":"2024-01-31","xs":[{"date":"2024-01-01","v":5},)"
-                     R"({"date":"2024-03-01","v":5}],"ys":[{"date":"2024-02-01","u":1},)"
-                     R"({"date":"2024-04-01","u":1}]})",
-                     facts);
+  Run r = run_policy(
+      body,
+      R"({"id":"N","as_of":"2024-06-01","d":"2024-01-31","xs":[{"date":"2024-01-01","v":5},)"
+      R"({"date":"2024-03-01","v":5}],"ys":[{"date":"2024-02-01","u":1},)"
+      R"({"date":"2024-04-01","u":1}]})",
+      facts);
   CHECK_THAT(r.json, Contains(R"("outputs":{"kept":1})"));
 }

@@ -29,9 +29,21 @@ TEST_CASE("value_json: dates match civil_from_days for every day of 0001-9999", 
 TEST_CASE("value_json: numbers are written as Decimal writes them", "[result]") {
   mmi::Graph g;
   const __int128 big = static_cast<__int128>(1) << 63;
-  const __int128 coefficients[] = {0,       1,       -1,      7,       10,      -10,
-                                   12345,   -12345,  100,     big - 1, -(big - 1), big,
-                                   -big,    big * 1000 + 7, -(big * 1000 + 7)};
+  const __int128 coefficients[] = {0,
+                                   1,
+                                   -1,
+                                   7,
+                                   10,
+                                   -10,
+                                   12345,
+                                   -12345,
+                                   100,
+                                   big - 1,
+                                   -(big - 1),
+                                   big,
+                                   -big,
+                                   big * 1000 + 7,
+                                   -(big * 1000 + 7)};
   const int exponents[] = {0, 1, 3, -1, -2, -5, -7, -25};
   for (__int128 coef : coefficients)
     for (int exp : exponents) {
