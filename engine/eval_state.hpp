@@ -63,8 +63,9 @@ struct Instr {
   std::uint32_t a = kNone, b = kNone, c = kNone;  // the first three operands' registers
   std::uint32_t index = 0, layout = kNone;        // the node's payload (a step's rule or output)
   std::uint32_t node = 0;                         // the graph node (payload, error locations)
-  std::uint32_t ops = 0;                     // every operand's register: EvalState::operand_regs
-  std::uint32_t sub_begin = 0, sub_end = 0;  // where: the condition's per-item block in `code`
+  std::uint32_t ops = 0;        // every operand's register: EvalState::operand_regs
+  std::uint32_t sub_begin = 0;  // where: the condition's per-item block in `code` (to its kEnd;
+                                // 0: the empty block, the condition read no item)
   std::uint32_t pre_begin = 0, pre_end = 0;  // where: item fields copied per item, in `preloads`
 };
 

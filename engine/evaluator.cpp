@@ -220,7 +220,6 @@ class ProgramBuilder {
     end.code = kEnd;
     s_.code.push_back(end);
     in.pre_end = static_cast<std::uint32_t>(s_.preloads.size());
-    in.sub_end = static_cast<std::uint32_t>(s_.code.size());
     return reg;
   }
 
@@ -251,7 +250,6 @@ class ProgramBuilder {
     Instr in = make(i, operands);
     in.dst = i;
     in.sub_begin = sub.sub_begin;
-    in.sub_end = sub.sub_end;
     in.pre_begin = sub.pre_begin;
     in.pre_end = sub.pre_end;
     s_.node_reg[i] = i;
@@ -284,7 +282,6 @@ class ProgramBuilder {
     in = make(i, operands);
     in.dst = static_cast<std::uint32_t>(s_.regs.size());
     in.sub_begin = sub.sub_begin;
-    in.sub_end = sub.sub_end;
     in.pre_begin = sub.pre_begin;
     in.pre_end = sub.pre_end;
     s_.regs.emplace_back();
