@@ -98,6 +98,14 @@ struct EvalState {
   Arena arena;
   // Scratch space for built-ins that sort (kept across evaluations: no allocation once warm).
   std::vector<std::pair<std::int64_t, std::int64_t>> spans;
+  // What `spans` holds: the list (items, size), its from/to offsets, and the evaluation (a list
+  // of this evaluation is never changed; the next one may reuse its arena address).
+  struct SpansOf {
+    const Value* items = nullptr;
+    std::uint32_t size = 0, from = kNone, to = kNone;
+    std::uint64_t evaluation = 0;
+  } spans_of;
+  std::uint64_t evaluation = 0;  // counts run()s
   std::vector<Decimal> numbers;
   std::vector<EvalError> errors;
   Outcome out;

@@ -849,6 +849,7 @@ Value EvalState::scale(const Value& span, const Decimal& factor, std::uint32_t n
 
 void EvalState::reset_for(const CaseData& data, const EvalOptions& options) {
   c = &data;
+  ++evaluation;
   as_of = options.as_of ? *options.as_of : data.as_of;
   arena.reset();
   errors.clear();
