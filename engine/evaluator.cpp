@@ -861,9 +861,11 @@ void EvalState::reset_for(const CaseData& data, const EvalOptions& options) {
   out.coverage_cutoff = Value::missing();
   out.error.reset();
   std::fill(out.rules.begin(), out.rules.end(), RuleState::unknown);
-  // Value is trivially copyable and all-zero bytes are `missing`.
-  std::memset(static_cast<void*>(out.rule_dates.data()), 0, out.rule_dates.size() * sizeof(Value));
-  std::memset(static_cast<void*>(out.outputs.data()), 0, out.outputs.size() * sizeof(Value));
+  // Value is trivially copyable and all-zero bytes are `missing` (no memset of an empty vector's
+  // null data).
+  for (std::vector<Value>* values : {&out.rule_dates, &out.outputs})
+    if (!values->empty())
+      std::memset(static_cast<void*>(values->data()), 0, values->size() * sizeof(Value));
   status_v = date_v = basis_v = Value::missing();
 }
 
