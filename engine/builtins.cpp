@@ -10,8 +10,8 @@ namespace mmi {
 
 namespace {
 
-Value arg(EvalState& s, const Node& n, std::uint32_t k) {
-  return s.operand(n, k);
+Value arg(const EvalState& s, const Node&, std::uint32_t k) {
+  return s.arg(k);
 }
 
 // The list argument, or the value to return instead (missing or an error).
@@ -255,6 +255,13 @@ constexpr std::int64_t kOpenEnd = std::int64_t{1} << 40;  // a period without `t
 // False (with `instead`) if L is missing or an error.
 bool merged_spans(EvalState& s, const Node& n, const Value& l, Value& instead) {
   if (!as_list(l, instead)) return false;
+  // Several interval built-ins of a policy often read the same periods: merge them once.
+  EvalState::SpansOf key{l.items, l.aux, n.field, n.field2, s.evaluation};
+  const EvalState::SpansOf& held = s.spans_of;
+  if (key.items == held.items && key.size == held.size && key.from == held.from &&
+      key.to == held.to && key.evaluation == held.evaluation)
+    return true;
+  s.spans_of = key;
   s.spans.clear();
   for (std::uint32_t k = 0; k < l.aux; ++k) {
     const Value& item = l.items[k];

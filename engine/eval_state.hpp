@@ -50,23 +50,78 @@ class Arena {
 // Orders two present values of one kind.
 int compare_values(const Value& a, const Value& b);
 
+// One step of the evaluation program (engine/evaluator.cpp): a graph node computed into a
+// register from the registers of its operands, or one of the steps of the decision below. The
+// program is the graph in evaluation order with no recursion: operands are computed before their
+// users, each node once per evaluation (nodes read per `where` item once per item, in the where's
+// own block), constant sub-expressions folded when the program is built.
+struct Instr {
+  std::uint8_t code = 0;  // an Op, or a step (kRuleStep…)
+  std::uint8_t scope = 0;
+  std::uint16_t count = 0;                        // operands
+  std::uint32_t dst = 0;                          // the register written
+  std::uint32_t a = kNone, b = kNone, c = kNone;  // the first three operands' registers
+  std::uint32_t index = 0, layout = kNone;        // the node's payload (a step's rule or output)
+  std::uint32_t node = 0;                         // the graph node (payload, error locations)
+  std::uint32_t ops = 0;        // every operand's register: EvalState::operand_regs
+  std::uint32_t sub_begin = 0;  // where: the condition's per-item block in `code` (to its kEnd;
+                                // 0: the empty block, the condition read no item)
+  std::uint32_t pre_begin = 0, pre_end = 0;  // where: item fields copied per item, in `preloads`
+};
+
+// A field of the `where` item copied into a register before the condition's block runs.
+struct Preload {
+  std::uint32_t offset, reg;
+};
+
+constexpr std::uint8_t op_code(Op op) {
+  return static_cast<std::uint8_t>(op);
+}
+// Steps of the decision, in the program after the nodes they read; codes follow Op's.
+constexpr std::uint8_t kRuleStep = op_code(Op::call) + 1;  // index = rule; a, b, c = when, unless,
+                                                           // mmi_date
+constexpr std::uint8_t kDecideStep = kRuleStep + 1;
+constexpr std::uint8_t kCutoffStep = kRuleStep + 2;  // a = the cutoff
+constexpr std::uint8_t kOutputStep = kRuleStep + 3;  // index = output; a = its value
+// `list where field == x` and `list where field in x` (x the same for every item), the commonest
+// conditions, run without a block: a = the list, b = x, index = the field's offset.
+constexpr std::uint8_t kWhereEq = kRuleStep + 4;
+constexpr std::uint8_t kWhereIn = kRuleStep + 5;
+constexpr std::uint8_t kEnd = kRuleStep + 6;  // every block ends with one
+
 struct EvalState {
   std::shared_ptr<const Graph> graph;
   const Graph& g;
   const CaseData* c = nullptr;
   DayNumber as_of = 0;
-  std::vector<Value> lets;
-  std::vector<Value> memo;
-  std::vector<std::uint32_t> memo_gen;
-  std::uint32_t gen = 0;
   std::vector<Value> items;  // enclosing `where` items, innermost last
   Arena arena;
   // Scratch space for built-ins that sort (kept across evaluations: no allocation once warm).
   std::vector<std::pair<std::int64_t, std::int64_t>> spans;
+  // What `spans` holds: the list (items, size), its from/to offsets, and the evaluation (a list
+  // of this evaluation is never changed; the next one may reuse its arena address).
+  struct SpansOf {
+    const Value* items = nullptr;
+    std::uint32_t size = 0, from = kNone, to = kNone;
+    std::uint64_t evaluation = 0;
+  } spans_of;
+  std::uint64_t evaluation = 0;  // counts run()s
   std::vector<Decimal> numbers;
   std::vector<EvalError> errors;
   Outcome out;
   Value status_v, date_v, basis_v;
+
+  // ---- the program (built once per evaluator from the graph) ----
+  std::vector<Value> regs;                  // registers: node i's is i; per-item nodes' follow
+  std::vector<std::uint32_t> node_reg;      // a node's register after run() (kNone: per item)
+  std::vector<std::uint32_t> operand_regs;  // Instr::ops
+  std::vector<Instr> code;                  // the `where` blocks
+  std::vector<Preload> preloads;            // Instr::pre_begin…pre_end
+  std::vector<Instr> main;                  // lets, rules, decision, cutoff, outputs
+  std::vector<Instr> covered;               // covered_from, run on demand
+  std::uint32_t covered_reg = kNone;
+  std::vector<std::unique_ptr<Value[]>> folded_lists;  // constant lists' items
+  const std::uint32_t* args_ = nullptr;  // the running instruction's operand registers
 
   explicit EvalState(std::shared_ptr<const Graph> gr);
 
@@ -75,33 +130,14 @@ struct EvalState {
     return Value::error(static_cast<std::uint32_t>(errors.size() - 1));
   }
 
-  __attribute__((always_inline)) inline Value operand(const Node& n, std::uint32_t k) {
-    return eval(g.operand(n, k));
+  // While an instruction runs: its k-th operand (built-ins read their arguments this way).
+  const Value& arg(std::uint32_t k) const { return regs[args_[k]]; }
+  // After run(): the value node i had (nodes read per `where` item have none: missing).
+  Value value_of(std::uint32_t i) const {
+    std::uint32_t r = node_reg[i];
+    return r == kNone ? Value::missing() : regs[r];
   }
-
-  __attribute__((always_inline)) inline Value eval(std::uint32_t i) {
-    const Node& n = g.nodes[i];
-    // Leaves are half the nodes: answer them here, without a call into compute().
-    switch (n.op) {
-      case Op::constant:
-        return n.constant;
-      case Op::fact:
-        return c->slots[n.index];
-      case Op::let:
-        return lets[n.index];
-      default:
-        break;
-    }
-    if (n.memo >= 0) {
-      auto m = static_cast<std::size_t>(n.memo);
-      if (memo_gen[m] == gen) return memo[m];
-      Value v = compute(n, i);
-      memo[m] = v;
-      memo_gen[m] = gen;
-      return v;
-    }
-    return compute(n, i);
-  }
+  Value operand_value(const Node& n, std::uint32_t k) const { return value_of(g.operand(n, k)); }
 
   // Propagation shared by strict operators: the first error, else missing if any is missing.
   static bool absent(const Value& x, const Value& y, Value& result) {
@@ -111,12 +147,13 @@ struct EvalState {
     return false;
   }
 
-  Value compute(const Node& n, std::uint32_t i);               // evaluator.cpp
+  void exec(const Instr* p);                                   // evaluator.cpp: up to kEnd
   Value call(const Node& n, std::uint32_t i);                  // builtins.cpp
   Value benefit_periods(const Node& n);                        // case_model.cpp
   Value param_value(std::uint32_t p, std::int64_t day) const;  // evaluator.cpp
   Value checked_date(std::int64_t day, std::uint32_t node);    // evaluator.cpp
   const Outcome& run(const CaseData& data, const EvalOptions& options);
+  Value covered_from();
 
   // ---- why is a rule unknown? (missing.cpp) ----
   std::set<std::string> found;
@@ -134,13 +171,18 @@ struct EvalState {
   Explanation explain(std::uint32_t i, int depth);
 
  private:
+  friend class ProgramBuilder;
   Value arithmetic(Op op, const Value& x, const Value& y, std::uint32_t node);
+  Value where(const Instr& in);
+  template <bool kIn>
+  Value where_field(const Instr& in);
+  Value list(const Instr& in);
   Value checked_span(Kind kind, std::int64_t x, std::int64_t y, bool subtract, std::uint32_t node);
   Value add_period(std::int64_t day, std::int64_t months, std::uint32_t node);
   Value scale(const Value& span, const Decimal& factor, std::uint32_t node);
   void reset_for(const CaseData& data, const EvalOptions& options);
   void set_error(const Value& v);
-  void eval_rule(std::uint32_t r);
+  void rule_step(const Instr& in);
   void decide();
 };
 

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
+#include <unordered_map>
 
 #include "engine/eval_state.hpp"
 
@@ -45,14 +47,279 @@ int compare_values(const Value& a, const Value& b) {
   return a.i < b.i ? -1 : (a.i > b.i ? 1 : 0);
 }
 
+// Builds an EvalState's program from its graph (see Instr in eval_state.hpp).
+class ProgramBuilder {
+ public:
+  explicit ProgramBuilder(EvalState& s) : s_(s), g_(s.g) {}
+
+  void build() {
+    const std::size_t n = g_.nodes.size();
+    need_.assign(n, 0);
+    for (std::uint32_t i = 0; i < n; ++i) need_[i] = item_need(i);
+    s_.regs.resize(std::max<std::size_t>(n, 1));  // never empty: steps name register 0
+    s_.node_reg.assign(n, kNone);
+    constant_.assign(n, false);
+    Instr end;
+    end.code = kEnd;
+    s_.code.push_back(end);  // block 0: the empty block of a condition computed outside
+    block_ = &s_.main;
+    for (const GraphStep& step : g_.policy.order) {
+      if (step.kind == GraphStep::Kind::let) {
+        global(g_.let_roots[step.index]);
+        continue;
+      }
+      const RuleRoots& roots = g_.rule_roots[step.index];
+      Instr in;
+      in.code = kRuleStep;
+      in.index = step.index;
+      in.a = global(roots.when);
+      if (roots.unless != kNone) in.b = global(roots.unless);
+      in.c = global(roots.date);
+      s_.main.push_back(in);
+    }
+    Instr decide;
+    decide.code = kDecideStep;
+    s_.main.push_back(decide);
+    if (g_.cutoff_root != kNone) {
+      Instr in;
+      in.code = kCutoffStep;
+      in.a = global(g_.cutoff_root);
+      s_.main.push_back(in);
+    }
+    for (std::uint32_t k = 0; k < g_.output_roots.size(); ++k) {
+      Instr in;
+      in.code = kOutputStep;
+      in.index = k;
+      in.a = global(g_.output_roots[k]);
+      s_.main.push_back(in);
+    }
+    s_.main.push_back(end);
+    block_ = &s_.covered;
+    if (g_.covered_from_root != kNone) s_.covered_reg = global(g_.covered_from_root);
+    s_.covered.push_back(end);
+    // Folding ran instructions: leave nothing of it behind.
+    s_.errors.clear();
+    s_.arena.reset();
+  }
+
+ private:
+  EvalState& s_;
+  const Graph& g_;
+  std::vector<std::uint32_t> need_;  // `where` levels whose items a node reads
+  std::vector<bool> constant_;       // per global register
+  std::vector<Instr>* block_ = nullptr;
+  // A `where` condition's block: its per-item nodes and their registers.
+  struct Block {
+    std::unordered_map<std::uint32_t, std::uint32_t> regs;
+    std::vector<Instr> code;
+  };
+
+  // Operands come before their users in the graph, so needs are known bottom-up.
+  std::uint32_t item_need(std::uint32_t i) const {
+    const Node& n = g_.nodes[i];
+    if (n.op == Op::item_field) return n.scope + 1u;
+    if (n.op == Op::where) {
+      std::uint32_t cond = need_[g_.operand(n, 1)];
+      return std::max(need_[g_.operand(n, 0)], cond > 0 ? cond - 1 : 0);
+    }
+    std::uint32_t need = 0;
+    g_.for_each_operand(n, [&](std::uint32_t k) { need = std::max(need, need_[k]); });
+    return need;
+  }
+
+  static bool pure(Op op) {
+    switch (op) {
+      case Op::neg:
+      case Op::not_:
+      case Op::and_:
+      case Op::or_:
+      case Op::coalesce:
+      case Op::if_:
+      case Op::eq:
+      case Op::ne:
+      case Op::lt:
+      case Op::le:
+      case Op::gt:
+      case Op::ge:
+      case Op::add:
+      case Op::sub:
+      case Op::mul:
+      case Op::div:
+      case Op::in:
+      case Op::not_in:
+      case Op::between:
+      case Op::is_missing:
+      case Op::is_present:
+      case Op::list:
+      case Op::call:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  Instr make(std::uint32_t i, const std::vector<std::uint32_t>& operands) {
+    const Node& n = g_.nodes[i];
+    Instr in;
+    in.code = op_code(n.op);
+    in.scope = n.scope;
+    in.count = static_cast<std::uint16_t>(operands.size());
+    if (operands.size() > 0) in.a = operands[0];
+    if (operands.size() > 1) in.b = operands[1];
+    if (operands.size() > 2) in.c = operands[2];
+    in.index = n.index;
+    in.layout = n.layout;
+    in.node = i;
+    in.ops = static_cast<std::uint32_t>(s_.operand_regs.size());
+    s_.operand_regs.insert(s_.operand_regs.end(), operands.begin(), operands.end());
+    return in;
+  }
+
+  // A condition `field == x` or `field in x` on the item's own field, x the same for every item:
+  // the where runs as one instruction (kWhereEq, kWhereIn) with `field`'s offset in `index`.
+  bool field_test(std::uint32_t cond, std::uint8_t& code, std::uint32_t& field, std::uint32_t& x) {
+    const Node& c = g_.nodes[cond];
+    if ((c.op != Op::eq && c.op != Op::in) || c.operand_count != 2) return false;
+    const Node& f = g_.nodes[g_.operand(c, 0)];
+    if (f.op != Op::item_field || f.scope != 0 || f.layout != kNone) return false;
+    if (need_[g_.operand(c, 1)] != 0) return false;
+    code = c.op == Op::eq ? kWhereEq : kWhereIn;
+    field = f.index;
+    x = g_.operand(c, 1);
+    return true;
+  }
+
+  // `where` as one fused instruction when field_test() allows; `list` is the list's register.
+  bool fused_where(std::uint32_t i, std::uint32_t list, Instr& in) {
+    const Node& n = g_.nodes[i];
+    std::uint8_t code;
+    std::uint32_t field, x;
+    if (!field_test(g_.operand(n, 1), code, field, x)) return false;
+    std::vector<std::uint32_t> operands{list, global(x)};
+    in = make(i, operands);
+    in.code = code;
+    in.index = field;
+    return true;
+  }
+
+  // The block of a `where` condition that reads the items: into `code`, its range in `in`.
+  std::uint32_t condition(std::uint32_t cond, Instr& in) {
+    if (need_[cond] == 0) return global(cond);  // the same for every item: computed once, outside
+    Block b;
+    std::uint32_t reg = local(cond, b);
+    // The item's own plain fields are copied by the where loop itself, not dispatched one by one.
+    in.pre_begin = static_cast<std::uint32_t>(s_.preloads.size());
+    in.sub_begin = static_cast<std::uint32_t>(s_.code.size());
+    for (const Instr& k : b.code) {
+      if (k.code == op_code(Op::item_field) && k.scope == 0 && k.layout == kNone)
+        s_.preloads.push_back({k.index, k.dst});
+      else
+        s_.code.push_back(k);
+    }
+    Instr end;
+    end.code = kEnd;
+    s_.code.push_back(end);
+    in.pre_end = static_cast<std::uint32_t>(s_.preloads.size());
+    return reg;
+  }
+
+  // A node read outside any item, computed once per evaluation into register i.
+  std::uint32_t global(std::uint32_t i) {
+    if (s_.node_reg[i] != kNone) return s_.node_reg[i];
+    const Node& n = g_.nodes[i];
+    if (n.op == Op::constant) {
+      s_.regs[i] = n.constant;
+      constant_[i] = true;
+      return s_.node_reg[i] = i;
+    }
+    if (n.op == Op::let) return s_.node_reg[i] = global(g_.let_roots[n.index]);
+    std::vector<std::uint32_t> operands;
+    Instr sub;
+    if (n.op == Op::where) {
+      operands.push_back(global(g_.operand(n, 0)));
+      if (Instr fused; fused_where(i, operands[0], fused)) {
+        fused.dst = i;
+        s_.node_reg[i] = i;
+        block_->push_back(fused);
+        return i;
+      }
+      operands.push_back(condition(g_.operand(n, 1), sub));
+    } else {
+      g_.for_each_operand(n, [&](std::uint32_t k) { operands.push_back(global(k)); });
+    }
+    Instr in = make(i, operands);
+    in.dst = i;
+    in.sub_begin = sub.sub_begin;
+    in.pre_begin = sub.pre_begin;
+    in.pre_end = sub.pre_end;
+    s_.node_reg[i] = i;
+    if (fold(in, operands)) return i;
+    block_->push_back(in);
+    return i;
+  }
+
+  // A node read per item of the `where` whose condition block `b` is.
+  std::uint32_t local(std::uint32_t i, Block& b) {
+    if (need_[i] == 0) return global(i);
+    if (auto it = b.regs.find(i); it != b.regs.end()) return it->second;
+    const Node& n = g_.nodes[i];
+    std::vector<std::uint32_t> operands;
+    Instr sub;
+    Instr in;
+    if (n.op == Op::where) {
+      operands.push_back(local(g_.operand(n, 0), b));
+      if (fused_where(i, operands[0], in)) {
+        in.dst = static_cast<std::uint32_t>(s_.regs.size());
+        s_.regs.emplace_back();
+        b.code.push_back(in);
+        b.regs.emplace(i, in.dst);
+        return in.dst;
+      }
+      operands.push_back(condition(g_.operand(n, 1), sub));
+    } else {
+      g_.for_each_operand(n, [&](std::uint32_t k) { operands.push_back(local(k, b)); });
+    }
+    in = make(i, operands);
+    in.dst = static_cast<std::uint32_t>(s_.regs.size());
+    in.sub_begin = sub.sub_begin;
+    in.pre_begin = sub.pre_begin;
+    in.pre_end = sub.pre_end;
+    s_.regs.emplace_back();
+    b.code.push_back(in);
+    b.regs.emplace(i, in.dst);
+    return in.dst;
+  }
+
+  // A pure node of constants is computed now, once: its register keeps the value. Only scalars
+  // and constant lists fold (lists built per evaluation live in the arena, reset per case).
+  bool fold(const Instr& in, const std::vector<std::uint32_t>& operands) {
+    const Node& n = g_.nodes[in.node];
+    if (!pure(n.op) || operands.empty()) return false;
+    for (std::uint32_t r : operands)
+      if (r >= constant_.size() || !constant_[r]) return false;
+    Instr once[2] = {in, Instr{}};
+    once[1].code = kEnd;
+    s_.exec(once);
+    Value& v = s_.regs[in.dst];
+    if (v.kind == Kind::error || v.kind == Kind::record) return false;
+    if (v.kind == Kind::list) {
+      if (n.op != Op::list) return false;
+      auto items = std::make_unique<Value[]>(std::max<std::uint32_t>(1, v.aux));
+      std::copy(v.items, v.items + v.aux, items.get());
+      v = Value::list(items.get(), v.aux);
+      s_.folded_lists.push_back(std::move(items));
+    }
+    constant_[in.dst] = true;
+    return true;
+  }
+};
+
 EvalState::EvalState(std::shared_ptr<const Graph> gr) : graph(std::move(gr)), g(*graph) {
-  lets.resize(g.let_roots.size());
-  memo.resize(g.memo_count);
-  memo_gen.assign(g.memo_count, 0);
   items.reserve(16);
   out.outputs.resize(g.output_roots.size());
   out.rules.resize(g.rule_roots.size());
   out.rule_dates.resize(g.rule_roots.size());
+  ProgramBuilder(*this).build();
 }
 
 Value EvalState::param_value(std::uint32_t p, std::int64_t day) const {
@@ -71,187 +338,436 @@ Value EvalState::checked_date(std::int64_t day, std::uint32_t node) {
   return Value::date(day);
 }
 
-Value EvalState::compute(const Node& n, std::uint32_t i) {
-  switch (n.op) {
-    case Op::constant:
-      return n.constant;
-    case Op::fact:
-      return c->slots[n.index];
-    case Op::fact_list: {
-      const CaseList& l = c->lists[n.index];
-      return Value::list(l.items.data(), static_cast<std::uint32_t>(l.items.size()));
-    }
-    case Op::benefit_periods:
-      return benefit_periods(n);
-    case Op::fact_record:
-      return Value::record(c->slots.data() + n.index, n.layout, -1);
-    case Op::item_field: {
-      const Value& item = items[items.size() - 1 - n.scope];
-      if (n.layout != kNone) return Value::record(item.items + n.index, n.layout, -1);
-      return item.items[n.index];
-    }
-    case Op::parameter:
-      return param_value(n.index, as_of);
-    case Op::parameter_at: {
-      Value d = operand(n, 0);
-      if (d.kind != Kind::date) return d.kind == Kind::error ? d : Value::missing();
-      return param_value(n.index, d.i);
-    }
-    case Op::let:
-      return lets[n.index];
-    case Op::rule_fired: {
-      RuleState s = out.rules[n.index];
-      if (s == RuleState::unknown) return Value::missing();
-      return Value::boolean(s == RuleState::fired);
-    }
-    case Op::rule_date:
-      return out.rule_dates[n.index];
-    case Op::as_of:
-      return Value::date(as_of);
-    case Op::status:
-      return status_v;
-    case Op::decision_date:
-      return date_v;
-    case Op::basis:
-      return basis_v;
-    case Op::coverage_cutoff:
-      return out.coverage_cutoff;
-    case Op::field: {
-      Value r = operand(n, 0);
-      if (r.kind != Kind::record) return r.kind == Kind::error ? r : Value::missing();
-      if (n.layout != kNone) return Value::record(r.items + n.index, n.layout, -1);
-      return r.items[n.index];
-    }
-    case Op::project: {
-      Value l = operand(n, 0);
-      if (l.kind != Kind::list) return l.kind == Kind::error ? l : Value::missing();
-      Value* dst = arena.alloc(l.aux);
-      for (std::uint32_t k = 0; k < l.aux; ++k) {
-        const Value& rec = l.items[k];
-        if (rec.kind != Kind::record)
-          dst[k] = Value::missing();
-        else if (n.layout != kNone)
-          dst[k] = Value::record(rec.items + n.index, n.layout, -1);
-        else
-          dst[k] = rec.items[n.index];
-      }
-      return Value::list(dst, l.aux);
-    }
-    case Op::neg: {
-      Value v = operand(n, 0);
-      if (v.kind == Kind::number) return Value::number(-v.as_number());
-      if (v.kind == Kind::duration || v.kind == Kind::period) return Value::integral(v.kind, -v.i);
-      return v;
-    }
-    case Op::not_: {
-      Value v = operand(n, 0);
-      if (v.kind == Kind::boolean) return Value::boolean(!v.b);
-      return v;
-    }
-    case Op::and_: {
-      Value x = operand(n, 0);
-      if (x.kind == Kind::error || x.is_false()) return x;
-      Value y = operand(n, 1);
-      if (y.kind == Kind::error || y.is_false()) return y;
-      if (x.is_true() && y.is_true()) return x;
-      return Value::missing();
-    }
-    case Op::or_: {
-      Value x = operand(n, 0);
-      if (x.kind == Kind::error || x.is_true()) return x;
-      Value y = operand(n, 1);
-      if (y.kind == Kind::error || y.is_true()) return y;
-      if (x.is_false() && y.is_false()) return x;
-      return Value::missing();
-    }
-    case Op::coalesce: {
-      Value x = operand(n, 0);
-      if (x.kind != Kind::missing) return x;
-      return operand(n, 1);
-    }
-    case Op::if_: {
-      Value cond = operand(n, 0);
-      if (cond.kind == Kind::boolean) return operand(n, cond.b ? 1 : 2);
-      return cond;
-    }
-    case Op::eq:
-    case Op::ne: {
-      Value x = operand(n, 0), y = operand(n, 1), r;
-      if (absent(x, y, r)) return r;
-      bool eq = scalar_equal(x, y);
-      return Value::boolean(n.op == Op::eq ? eq : !eq);
-    }
-    case Op::lt:
-    case Op::le:
-    case Op::gt:
-    case Op::ge: {
-      Value x = operand(n, 0), y = operand(n, 1), r;
-      if (absent(x, y, r)) return r;
-      int c3 = compare_values(x, y);
-      bool b = n.op == Op::lt   ? c3 < 0
-               : n.op == Op::le ? c3 <= 0
-               : n.op == Op::gt ? c3 > 0
-                                : c3 >= 0;
-      return Value::boolean(b);
-    }
-    case Op::add:
-    case Op::sub:
-    case Op::mul:
-    case Op::div: {
-      Value x = operand(n, 0), y = operand(n, 1), r;
-      if (absent(x, y, r)) return r;
-      return arithmetic(n.op, x, y, i);
-    }
-    case Op::in:
-    case Op::not_in: {
-      Value x = operand(n, 0), l = operand(n, 1), r;
-      if (absent(x, l, r)) return r;
-      bool found = false;
-      for (std::uint32_t k = 0; k < l.aux && !found; ++k)
-        found = l.items[k].kind == x.kind && scalar_equal(l.items[k], x);
-      return Value::boolean(n.op == Op::in ? found : !found);
-    }
-    case Op::between: {
-      // A comparison: any missing operand makes it missing (language.md §4).
-      Value x = operand(n, 0), lo = operand(n, 1), hi = operand(n, 2);
-      if (x.kind == Kind::error) return x;
-      if (lo.kind == Kind::error) return lo;
-      if (hi.kind == Kind::error) return hi;
-      if (x.is_missing() || lo.is_missing() || hi.is_missing()) return Value::missing();
-      return Value::boolean(compare_values(lo, x) <= 0 && compare_values(x, hi) <= 0);
-    }
-    case Op::is_missing:
-    case Op::is_present: {
-      Value v = operand(n, 0);
-      if (v.kind == Kind::error) return v;
-      return Value::boolean((v.kind == Kind::missing) == (n.op == Op::is_missing));
-    }
-    case Op::where: {
-      Value l = operand(n, 0);
-      if (l.kind != Kind::list) return l.kind == Kind::error ? l : Value::missing();
-      Value* dst = arena.alloc(l.aux);
-      std::uint32_t kept = 0;
-      for (std::uint32_t k = 0; k < l.aux; ++k) {
-        items.push_back(l.items[k]);
-        Value keep = operand(n, 1);
-        items.pop_back();
-        if (keep.kind == Kind::error) return keep;
-        if (keep.is_true()) dst[kept++] = l.items[k];
-      }
-      return Value::list(dst, kept);
-    }
-    case Op::list: {
-      Value* dst = arena.alloc(n.operand_count);
-      for (std::uint32_t k = 0; k < n.operand_count; ++k) {
-        dst[k] = operand(n, k);
-        if (dst[k].kind == Kind::error) return dst[k];
-      }
-      return Value::list(dst, n.operand_count);
-    }
-    case Op::call:
-      return call(n, i);
+// The interpreter: each instruction reads its operands' registers and writes its own. Threaded
+// dispatch (one indirect jump per instruction, through a table in code order) up to kEnd.
+void EvalState::exec(const Instr* p) {
+  static const void* const kDispatch[] = {&&op_constant,
+                                          &&op_fact,
+                                          &&op_fact_list,
+                                          &&op_benefit_periods,
+                                          &&op_fact_record,
+                                          &&op_item_field,
+                                          &&op_parameter,
+                                          &&op_parameter_at,
+                                          &&op_let,
+                                          &&op_rule_fired,
+                                          &&op_rule_date,
+                                          &&op_as_of,
+                                          &&op_status,
+                                          &&op_decision_date,
+                                          &&op_basis,
+                                          &&op_coverage_cutoff,
+                                          &&op_field,
+                                          &&op_project,
+                                          &&op_neg,
+                                          &&op_not_,
+                                          &&op_and_,
+                                          &&op_or_,
+                                          &&op_coalesce,
+                                          &&op_if_,
+                                          &&op_eq,
+                                          &&op_ne,
+                                          &&op_lt,
+                                          &&op_le,
+                                          &&op_gt,
+                                          &&op_ge,
+                                          &&op_add,
+                                          &&op_sub,
+                                          &&op_mul,
+                                          &&op_div,
+                                          &&op_in,
+                                          &&op_not_in,
+                                          &&op_between,
+                                          &&op_is_missing,
+                                          &&op_is_present,
+                                          &&op_where,
+                                          &&op_list,
+                                          &&op_call,
+                                          &&step_rule,
+                                          &&step_decide,
+                                          &&step_cutoff,
+                                          &&step_output,
+                                          &&where_eq,
+                                          &&where_in,
+                                          &&end};
+  static_assert(sizeof(kDispatch) / sizeof(kDispatch[0]) == kEnd + 1);
+  // The table's order is the codes' order: an Op added or moved must be added here in its place.
+  constexpr Op kOrder[] = {Op::constant,    Op::fact,
+                           Op::fact_list,   Op::benefit_periods,
+                           Op::fact_record, Op::item_field,
+                           Op::parameter,   Op::parameter_at,
+                           Op::let,         Op::rule_fired,
+                           Op::rule_date,   Op::as_of,
+                           Op::status,      Op::decision_date,
+                           Op::basis,       Op::coverage_cutoff,
+                           Op::field,       Op::project,
+                           Op::neg,         Op::not_,
+                           Op::and_,        Op::or_,
+                           Op::coalesce,    Op::if_,
+                           Op::eq,          Op::ne,
+                           Op::lt,          Op::le,
+                           Op::gt,          Op::ge,
+                           Op::add,         Op::sub,
+                           Op::mul,         Op::div,
+                           Op::in,          Op::not_in,
+                           Op::between,     Op::is_missing,
+                           Op::is_present,  Op::where,
+                           Op::list,        Op::call};
+  static_assert(sizeof(kOrder) / sizeof(kOrder[0]) == kRuleStep);
+  static_assert([&] {
+    for (std::uint8_t k = 0; k < kRuleStep; ++k)
+      if (op_code(kOrder[k]) != k) return false;
+    return true;
+  }());
+  Value* R = regs.data();
+  Value* dst;
+#define MMI_NEXT()            \
+  do {                        \
+    ++p;                      \
+    dst = R + p->dst;         \
+    goto* kDispatch[p->code]; \
+  } while (false)
+  dst = R + p->dst;
+  goto* kDispatch[p->code];
+  {
+  op_constant:
+    *dst = g.nodes[p->node].constant;
+    MMI_NEXT();
+  op_fact:
+    *dst = c->slots[p->index];
+    MMI_NEXT();
+  op_fact_list : {
+    const CaseList& l = c->lists[p->index];
+    *dst = Value::list(l.items.data(), static_cast<std::uint32_t>(l.items.size()));
+    MMI_NEXT();
   }
-  return Value::missing();
+  op_benefit_periods:
+    *dst = benefit_periods(g.nodes[p->node]);
+    MMI_NEXT();
+  op_fact_record:
+    *dst = Value::record(c->slots.data() + p->index, p->layout, -1);
+    MMI_NEXT();
+  op_item_field : {
+    const Value& item = items[items.size() - 1 - p->scope];
+    if (p->layout != kNone)
+      *dst = Value::record(item.items + p->index, p->layout, -1);
+    else
+      *dst = item.items[p->index];
+    MMI_NEXT();
+  }
+  op_parameter:
+    *dst = param_value(p->index, as_of);
+    MMI_NEXT();
+  op_parameter_at : {
+    const Value& d = R[p->a];
+    if (d.kind == Kind::date)
+      *dst = param_value(p->index, d.i);
+    else
+      *dst = d.kind == Kind::error ? d : Value::missing();
+    MMI_NEXT();
+  }
+  op_let:  // never an instruction: a let is its root's register
+    MMI_NEXT();
+  op_rule_fired : {
+    RuleState s = out.rules[p->index];
+    *dst = s == RuleState::unknown ? Value::missing() : Value::boolean(s == RuleState::fired);
+    MMI_NEXT();
+  }
+  op_rule_date:
+    *dst = out.rule_dates[p->index];
+    MMI_NEXT();
+  op_as_of:
+    *dst = Value::date(as_of);
+    MMI_NEXT();
+  op_status:
+    *dst = status_v;
+    MMI_NEXT();
+  op_decision_date:
+    *dst = date_v;
+    MMI_NEXT();
+  op_basis:
+    *dst = basis_v;
+    MMI_NEXT();
+  op_coverage_cutoff:
+    *dst = out.coverage_cutoff;
+    MMI_NEXT();
+  op_field : {
+    const Value& r = R[p->a];
+    if (r.kind != Kind::record)
+      *dst = r.kind == Kind::error ? r : Value::missing();
+    else if (p->layout != kNone)
+      *dst = Value::record(r.items + p->index, p->layout, -1);
+    else
+      *dst = r.items[p->index];
+    MMI_NEXT();
+  }
+  op_project : {
+    const Value l = R[p->a];
+    if (l.kind != Kind::list) {
+      *dst = l.kind == Kind::error ? l : Value::missing();
+      MMI_NEXT();
+    }
+    Value* items_out = arena.alloc(l.aux);
+    for (std::uint32_t k = 0; k < l.aux; ++k) {
+      const Value& rec = l.items[k];
+      if (rec.kind != Kind::record)
+        items_out[k] = Value::missing();
+      else if (p->layout != kNone)
+        items_out[k] = Value::record(rec.items + p->index, p->layout, -1);
+      else
+        items_out[k] = rec.items[p->index];
+    }
+    *dst = Value::list(items_out, l.aux);
+    MMI_NEXT();
+  }
+  op_neg : {
+    const Value& v = R[p->a];
+    if (v.kind == Kind::number)
+      *dst = Value::number(-v.as_number());
+    else if (v.kind == Kind::duration || v.kind == Kind::period)
+      *dst = Value::integral(v.kind, -v.i);
+    else
+      *dst = v;
+    MMI_NEXT();
+  }
+  op_not_ : {
+    const Value& v = R[p->a];
+    if (v.kind == Kind::boolean)
+      *dst = Value::boolean(!v.b);
+    else
+      *dst = v;
+    MMI_NEXT();
+  }
+  op_and_ : {
+    const Value& x = R[p->a];
+    const Value& y = R[p->b];
+    if (x.kind == Kind::error || x.is_false())
+      *dst = x;
+    else if (y.kind == Kind::error || y.is_false())
+      *dst = y;
+    else if (x.is_true() && y.is_true())
+      *dst = x;
+    else
+      *dst = Value::missing();
+    MMI_NEXT();
+  }
+  op_or_ : {
+    const Value& x = R[p->a];
+    const Value& y = R[p->b];
+    if (x.kind == Kind::error || x.is_true())
+      *dst = x;
+    else if (y.kind == Kind::error || y.is_true())
+      *dst = y;
+    else if (x.is_false() && y.is_false())
+      *dst = x;
+    else
+      *dst = Value::missing();
+    MMI_NEXT();
+  }
+  op_coalesce : {
+    const Value& x = R[p->a];
+    *dst = x.kind != Kind::missing ? x : R[p->b];
+    MMI_NEXT();
+  }
+  op_if_ : {
+    const Value& cond = R[p->a];
+    *dst = cond.kind == Kind::boolean ? R[cond.b ? p->b : p->c] : cond;
+    MMI_NEXT();
+  }
+  op_eq:
+  op_ne : {
+    const Value& x = R[p->a];
+    const Value& y = R[p->b];
+    Value r;
+    if (absent(x, y, r)) {
+      *dst = r;
+      MMI_NEXT();
+    }
+    bool eq = scalar_equal(x, y);
+    *dst = Value::boolean(p->code == op_code(Op::eq) ? eq : !eq);
+    MMI_NEXT();
+  }
+  op_lt:
+  op_le:
+  op_gt:
+  op_ge : {
+    const Value& x = R[p->a];
+    const Value& y = R[p->b];
+    Value r;
+    if (absent(x, y, r)) {
+      *dst = r;
+      MMI_NEXT();
+    }
+    // Dates, durations and periods (most comparisons) compare as integers, inline.
+    int c3 = x.kind >= Kind::date && x.kind <= Kind::period ? (x.i > y.i) - (x.i < y.i)
+                                                            : compare_values(x, y);
+    bool b = p->code == op_code(Op::lt)   ? c3 < 0
+             : p->code == op_code(Op::le) ? c3 <= 0
+             : p->code == op_code(Op::gt) ? c3 > 0
+                                          : c3 >= 0;
+    *dst = Value::boolean(b);
+    MMI_NEXT();
+  }
+  op_add:
+  op_sub:
+  op_mul:
+  op_div : {
+    const Value& x = R[p->a];
+    const Value& y = R[p->b];
+    Value r;
+    if (absent(x, y, r)) {
+      *dst = r;
+    } else if (x.kind == Kind::date && y.kind == Kind::duration && p->code != op_code(Op::mul) &&
+               p->code != op_code(Op::div)) {
+      // date ± days, the commonest arithmetic, without the call
+      std::int64_t day = p->code == op_code(Op::add) ? x.i + y.i : x.i - y.i;
+      *dst = day_in_range(day) ? Value::date(day) : checked_date(day, p->node);
+    } else {
+      *dst = arithmetic(static_cast<Op>(p->code), x, y, p->node);
+    }
+    MMI_NEXT();
+  }
+  op_in:
+  op_not_in : {
+    const Value& x = R[p->a];
+    const Value& l = R[p->b];
+    Value r;
+    if (absent(x, l, r)) {
+      *dst = r;
+      MMI_NEXT();
+    }
+    bool found = false;
+    for (std::uint32_t k = 0; k < l.aux && !found; ++k)
+      found = l.items[k].kind == x.kind && scalar_equal(l.items[k], x);
+    *dst = Value::boolean(p->code == op_code(Op::in) ? found : !found);
+    MMI_NEXT();
+  }
+  op_between : {
+    // A comparison: any missing operand makes it missing (language.md §4).
+    const Value& x = R[p->a];
+    const Value& lo = R[p->b];
+    const Value& hi = R[p->c];
+    if (x.kind == Kind::error)
+      *dst = x;
+    else if (lo.kind == Kind::error)
+      *dst = lo;
+    else if (hi.kind == Kind::error)
+      *dst = hi;
+    else if (x.is_missing() || lo.is_missing() || hi.is_missing())
+      *dst = Value::missing();
+    else
+      *dst = Value::boolean(compare_values(lo, x) <= 0 && compare_values(x, hi) <= 0);
+    MMI_NEXT();
+  }
+  op_is_missing:
+  op_is_present : {
+    const Value& v = R[p->a];
+    if (v.kind == Kind::error)
+      *dst = v;
+    else
+      *dst = Value::boolean((v.kind == Kind::missing) == (p->code == op_code(Op::is_missing)));
+    MMI_NEXT();
+  }
+  op_where:
+    *dst = where(*p);
+    MMI_NEXT();
+  where_eq:
+    *dst = where_field<false>(*p);
+    MMI_NEXT();
+  where_in:
+    *dst = where_field<true>(*p);
+    MMI_NEXT();
+  op_list:
+    *dst = list(*p);
+    MMI_NEXT();
+  op_call:
+    args_ = operand_regs.data() + p->ops;
+    *dst = call(g.nodes[p->node], p->node);
+    MMI_NEXT();
+  step_rule:
+    rule_step(*p);
+    MMI_NEXT();
+  step_decide:
+    if (!out.error) decide();
+    MMI_NEXT();
+  step_cutoff:
+    if (!out.error) {
+      out.coverage_cutoff = R[p->a];
+      set_error(out.coverage_cutoff);
+    }
+    MMI_NEXT();
+  step_output:
+    if (!out.error) {
+      out.outputs[p->index] = R[p->a];
+      set_error(out.outputs[p->index]);
+    }
+    MMI_NEXT();
+  }
+end:
+  return;
+#undef MMI_NEXT
+}
+
+// The items the condition keeps: its block runs once per item.
+Value EvalState::where(const Instr& in) {
+  const Value l = regs[in.a];
+  if (l.kind != Kind::list) return l.kind == Kind::error ? l : Value::missing();
+  Value* kept_items = arena.alloc(l.aux);
+  std::uint32_t kept = 0;
+  const Instr* begin = code.data() + in.sub_begin;
+  const Preload* pre_begin = preloads.data() + in.pre_begin;
+  const Preload* pre_end = preloads.data() + in.pre_end;
+  Value* R = regs.data();
+  for (std::uint32_t k = 0; k < l.aux; ++k) {
+    const Value* fields = l.items[k].items;
+    for (const Preload* f = pre_begin; f != pre_end; ++f) R[f->reg] = fields[f->offset];
+    if (begin->code != kEnd) {
+      items.push_back(l.items[k]);
+      exec(begin);
+      items.pop_back();
+    }
+    const Value& keep = R[in.b];
+    if (keep.kind == Kind::error) return keep;
+    if (keep.is_true()) kept_items[kept++] = l.items[k];
+  }
+  return Value::list(kept_items, kept);
+}
+
+// kWhereEq / kWhereIn: as where() with the condition `field == x` / `field in x`, inline.
+template <bool kIn>
+Value EvalState::where_field(const Instr& in) {
+  const Value l = regs[in.a];
+  if (l.kind != Kind::list) return l.kind == Kind::error ? l : Value::missing();
+  const Value& x = regs[in.b];
+  Value* kept_items = arena.alloc(l.aux);
+  std::uint32_t kept = 0;
+  for (std::uint32_t k = 0; k < l.aux; ++k) {
+    const Value& field = l.items[k].items[in.index];
+    Value keep;
+    if (absent(field, x, keep)) {
+      if (keep.kind == Kind::error) return keep;
+      continue;
+    }
+    bool found = false;
+    if constexpr (kIn) {
+      for (std::uint32_t j = 0; j < x.aux && !found; ++j)
+        found = x.items[j].kind == field.kind && scalar_equal(x.items[j], field);
+    } else {
+      found = scalar_equal(field, x);
+    }
+    if (found) kept_items[kept++] = l.items[k];
+  }
+  return Value::list(kept_items, kept);
+}
+
+Value EvalState::list(const Instr& in) {
+  Value* out_items = arena.alloc(in.count);
+  const std::uint32_t* ops = operand_regs.data() + in.ops;
+  for (std::uint32_t k = 0; k < in.count; ++k) {
+    out_items[k] = regs[ops[k]];
+    if (out_items[k].kind == Kind::error) return out_items[k];
+  }
+  return Value::list(out_items, in.count);
 }
 
 Value EvalState::arithmetic(Op op, const Value& x, const Value& y, std::uint32_t node) {
@@ -333,11 +849,8 @@ Value EvalState::scale(const Value& span, const Decimal& factor, std::uint32_t n
 
 void EvalState::reset_for(const CaseData& data, const EvalOptions& options) {
   c = &data;
+  ++evaluation;
   as_of = options.as_of ? *options.as_of : data.as_of;
-  if (++gen == 0) {
-    std::fill(memo_gen.begin(), memo_gen.end(), 0);
-    gen = 1;
-  }
   arena.reset();
   errors.clear();
   items.clear();
@@ -348,8 +861,11 @@ void EvalState::reset_for(const CaseData& data, const EvalOptions& options) {
   out.coverage_cutoff = Value::missing();
   out.error.reset();
   std::fill(out.rules.begin(), out.rules.end(), RuleState::unknown);
-  std::fill(out.rule_dates.begin(), out.rule_dates.end(), Value::missing());
-  std::fill(out.outputs.begin(), out.outputs.end(), Value::missing());
+  // Value is trivially copyable and all-zero bytes are `missing` (no memset of an empty vector's
+  // null data).
+  for (std::vector<Value>* values : {&out.rule_dates, &out.outputs})
+    if (!values->empty())
+      std::memset(static_cast<void*>(values->data()), 0, values->size() * sizeof(Value));
   status_v = date_v = basis_v = Value::missing();
 }
 
@@ -358,15 +874,16 @@ void EvalState::set_error(const Value& v) {
   out.error = errors[v.aux];
 }
 
-void EvalState::eval_rule(std::uint32_t r) {
-  const RuleRoots& roots = g.rule_roots[r];
-  Value when = eval(roots.when);
+// A rule from its when, unless and mmi_date (all computed: reading them changes nothing).
+void EvalState::rule_step(const Instr& in) {
+  std::uint32_t r = in.index;
+  const Value& when = regs[in.a];
   if (when.kind == Kind::error) return set_error(when);
   RuleState state;
   if (when.is_false()) {
     state = RuleState::not_fired;
   } else {
-    Value unless = roots.unless == kNone ? Value::boolean(false) : eval(roots.unless);
+    Value unless = in.b == kNone ? Value::boolean(false) : regs[in.b];
     if (unless.kind == Kind::error) return set_error(unless);
     if (unless.is_true())
       state = RuleState::not_fired;
@@ -377,7 +894,7 @@ void EvalState::eval_rule(std::uint32_t r) {
   }
   if (state == RuleState::fired) {
     // A rule that fires without a date stays fired but cannot decide (see decide()).
-    Value date = eval(roots.date);
+    const Value& date = regs[in.c];
     if (date.kind == Kind::error) return set_error(date);
     if (date.kind == Kind::date) out.rule_dates[r] = date;
   }
@@ -430,21 +947,7 @@ const Outcome& EvalState::run(const CaseData& data, const EvalOptions& options) 
     out.error = EvalError{data.error->code, data.error->message, data.error->at};
     return out;
   }
-  for (const GraphStep& step : g.policy.order) {
-    if (step.kind == GraphStep::Kind::let)
-      lets[step.index] = eval(g.let_roots[step.index]);
-    else
-      eval_rule(step.index);
-  }
-  if (!out.error) decide();
-  if (!out.error && g.cutoff_root != kNone) {
-    out.coverage_cutoff = eval(g.cutoff_root);
-    set_error(out.coverage_cutoff);
-  }
-  for (std::size_t k = 0; k < g.output_roots.size() && !out.error; ++k) {
-    out.outputs[k] = eval(g.output_roots[k]);
-    set_error(out.outputs[k]);
-  }
+  exec(main.data());
   if (out.error) {
     out.status = Status::error;
     out.mmi_date = out.coverage_cutoff = Value::missing();
@@ -464,10 +967,14 @@ const Outcome& Evaluator::evaluate(const CaseData& c, const EvalOptions& options
 const Outcome& Evaluator::outcome() const {
   return s_->out;
 }
+Value EvalState::covered_from() {
+  if (covered_reg == kNone || out.status == Status::error) return Value::missing();
+  exec(covered.data());
+  return regs[covered_reg];
+}
+
 Value Evaluator::covered_from() {
-  const Graph& g = s_->g;
-  if (g.covered_from_root == kNone || s_->out.status == Status::error) return Value::missing();
-  return s_->eval(g.covered_from_root);
+  return s_->covered_from();
 }
 const Graph& Evaluator::graph() const {
   return s_->g;

@@ -43,7 +43,7 @@ Explanation EvalState::explain(std::uint32_t i, int depth) {
   Explanation e;
   const Node& n = g.nodes[i];
   e.text = g.node_text(i);
-  Value v = eval(i);
+  Value v = value_of(i);
   e.value = value_to_string(v, g);
   append_json_value(e.json_value, v, g);
   if (depth >= 8) return e;
@@ -67,14 +67,14 @@ Explanation EvalState::explain(std::uint32_t i, int depth) {
       return e;
     case Op::if_: {
       child(g.operand(n, 0));
-      Value cond = operand(n, 0);
+      Value cond = operand_value(n, 0);
       if (cond.kind == Kind::boolean) child(g.operand(n, cond.b ? 1 : 2));
       return e;
     }
     case Op::and_:
     case Op::or_: {
       // Only the operands that decided the result.
-      Value x = operand(n, 0);
+      Value x = operand_value(n, 0);
       bool short_circuit = n.op == Op::and_ ? x.is_false() : x.is_true();
       child(g.operand(n, 0));
       if (!short_circuit) child(g.operand(n, 1));
@@ -107,7 +107,7 @@ Explanation Evaluator::explain_rule(std::uint32_t r) {
     if (rule.unless) unless.at = file_line(rule.unless->source.location());
     e.parts.push_back(std::move(unless));
   }
-  if (s_->out.rules[r] == RuleState::fired || s_->eval(roots.when).is_true()) {
+  if (s_->out.rules[r] == RuleState::fired || s_->value_of(roots.when).is_true()) {
     Explanation date = s_->explain(roots.date, 0);
     date.text = "mmi_date " + date.text;
     date.at = file_line(rule.mmi_date.source.location());
@@ -174,7 +174,7 @@ std::vector<ParameterUse> Evaluator::explain_parameters() {
     const Node& n = g.nodes[i];
     if (n.op == Op::parameter) reads.insert({n.index, s_->as_of});
     if (n.op == Op::parameter_at) {
-      Value d = per_item ? Value::missing() : s_->eval(g.operand(n, 0));
+      Value d = per_item ? Value::missing() : s_->value_of(g.operand(n, 0));
       reads.insert({n.index, d.kind == Kind::date ? d.i : kPerItem});
     }
     std::uint32_t k = 0;

@@ -408,21 +408,29 @@ std::shared_ptr<const Graph> compile_graph(CheckedPolicy policy) {
     append_json_string(h, *value);
   }
   for (const auto& o : p.outputs) {
-    std::string k;
+    std::string k = g->json_output_keys.empty() ? "" : ",";
     append_json_string(k, o.name);
     g->json_output_keys.push_back(k + ":");
   }
   for (const auto& r : p.rules) {
-    std::string k;
-    append_json_string(k, r.id);
-    g->json_rule_keys.push_back(k + ":{\"state\":\"");
+    std::string id;
+    append_json_string(id, r.id);
     // §6: a rule's `cites` is echoed in results.
     std::string tail;
     if (!r.cites.empty()) {
       tail = ",\"cites\":";
       append_json_string(tail, r.cites);
     }
-    g->json_rule_tails.push_back(tail + "}");
+    tail += "}";
+    // In RuleState order: not_fired, fired, unknown.
+    for (const char* state : {"not_fired", "fired", "unknown"}) {
+      std::string head = (g->json_rule_ids.empty() ? "" : ",") + id + ":{\"state\":\"" + state +
+                         "\",\"mmi_date\":";
+      g->json_rule_nulls.push_back(head + "null" + tail);
+      g->json_rule_heads.push_back(std::move(head));
+    }
+    g->json_rule_ids.push_back(std::move(id));
+    g->json_rule_tails.push_back(std::move(tail));
   }
 
   find_period_model(*g);

@@ -125,10 +125,14 @@ struct Graph {
   std::size_t shared_nodes = 0;  // nodes reused by hash-consing (for `mmi graph` stats)
 
   // Pieces of every result object that depend only on the policy, rendered once:
-  // `,"policy":…,"version":…,"policy_digest":…`, `"name":` per output, `"id":{"state":` per rule.
+  // `,"policy":…,"version":…,"policy_digest":…`, `"name":` per output (`,"name":` after the
+  // first), and per rule its escaped id and, per RuleState, `"id":{"state":"fired","mmi_date":`
+  // (comma-led after the first) alone and completed with a null date and the tail.
   std::string json_policy_fields;
   std::vector<std::string> json_output_keys;
-  std::vector<std::string> json_rule_keys;
+  std::vector<std::string> json_rule_ids;
+  std::vector<std::string> json_rule_heads;  // rule × 3 + RuleState
+  std::vector<std::string> json_rule_nulls;  // head + `null` + tail, rule × 3 + RuleState
   std::vector<std::string> json_rule_tails;  // `,"cites":…}` or `}`
 
   std::string_view intern(std::string_view s);

@@ -26,7 +26,7 @@ void EvalState::queue_rule(std::uint32_t r) {
   const RuleRoots& roots = g.rule_roots[r];
   pending.push_back(roots.when);
   if (roots.unless != kNone) pending.push_back(roots.unless);
-  if (eval(roots.when).is_true()) pending.push_back(roots.date);
+  if (value_of(roots.when).is_true()) pending.push_back(roots.date);
 }
 
 // Traces `start` (kNone: only what is already queued) until the work list is empty.
@@ -40,7 +40,7 @@ void EvalState::trace(std::uint32_t start) {
 }
 
 void EvalState::trace_one(std::uint32_t i) {
-  Value v = eval(i);
+  Value v = value_of(i);
   if (v.kind != Kind::missing) return;
   const Node& n = g.nodes[i];
   switch (n.op) {
@@ -64,7 +64,7 @@ void EvalState::trace_one(std::uint32_t i) {
       if (out.rules[n.index] == RuleState::unknown) queue_rule(n.index);
       return;
     case Op::field: {
-      Value base = operand(n, 0);
+      Value base = operand_value(n, 0);
       if (base.kind == Kind::record && base.exp >= 0)
         found.insert(item_path(base, n.index));
       else
@@ -72,7 +72,7 @@ void EvalState::trace_one(std::uint32_t i) {
       return;
     }
     case Op::if_: {
-      Value cond = operand(n, 0);
+      Value cond = operand_value(n, 0);
       pending.push_back(g.operand(n, cond.kind == Kind::boolean ? (cond.b ? 1 : 2) : 0));
       return;
     }
@@ -83,7 +83,7 @@ void EvalState::trace_one(std::uint32_t i) {
       const BuiltinSpec& spec = builtin_spec(static_cast<Builtin>(n.index));
       if (spec.shape != ArgumentShape::list_and_field) break;
       // No usable points: every item lacking the field (or its date) is a fact we could ask for.
-      Value l = operand(n, 0);
+      Value l = operand_value(n, 0);
       if (l.kind != Kind::list) break;
       for (std::uint32_t k = 0; k < l.aux; ++k) {
         const Value& item = l.items[k];

@@ -12,12 +12,6 @@ void json_string(std::string& out, std::string_view s) {
   append_json_string(out, s);
 }
 
-void key(std::string& out, std::string_view k) {
-  out += '"';
-  out += k;
-  out += "\":";
-}
-
 void header(std::string& out, const Graph& g, std::string_view case_id, bool has_id) {
   out += "{\"case\":";
   if (has_id)
@@ -27,74 +21,75 @@ void header(std::string& out, const Graph& g, std::string_view case_id, bool has
   out += g.json_policy_fields;
 }
 
+// The values results hold most (dates, missing) without the general writer's call.
+inline void result_value(std::string& out, const Value& v, const Graph& g) {
+  if (v.kind == Kind::date)
+    append_json_date(out, static_cast<DayNumber>(v.i));
+  else if (v.kind == Kind::missing)
+    out.append("null", 4);
+  else
+    append_json_value(out, v, g);
+}
+
 }  // namespace
 
 void append_result_json(std::string& out, const Graph& g, const CaseData& c, const Outcome& o,
                         const std::vector<std::string>& missing) {
+  using namespace std::string_view_literals;  // literal lengths known when compiled
   const CheckedPolicy& p = g.policy;
   header(out, g, c.id, !c.id.empty());
-  out += ',';
-  key(out, "as_of");
+  // Keys are literal fragments (a result is written per case: no per-key escaping).
   if (c.has_as_of || o.as_of != 0) {
-    out += '"';
-    append_date(out, o.as_of);
-    out += '"';
+    out += ",\"as_of\":"sv;
+    append_json_date(out, o.as_of);
   } else {
-    out += "null";
+    out += ",\"as_of\":null"sv;
   }
-  out += ',';
-  key(out, "status");
-  json_string(out, to_string(o.status));
-  out += ',';
-  key(out, "mmi_date");
-  append_json_value(out, o.mmi_date, g);
-  out += ',';
-  key(out, "basis");
-  if (o.basis >= 0)
-    json_string(out, p.rules[static_cast<std::size_t>(o.basis)].id);
-  else
-    out += "null";
-  out += ',';
-  key(out, "coverage_cutoff");
-  append_json_value(out, o.coverage_cutoff, g);
-  out += ',';
-  key(out, "outputs");
-  out += '{';
+  static constexpr std::string_view kStatuses[] = {
+      ",\"status\":\"reached\",\"mmi_date\":", ",\"status\":\"not_reached\",\"mmi_date\":",
+      ",\"status\":\"undetermined\",\"mmi_date\":", ",\"status\":\"error\",\"mmi_date\":"};
+  static_assert(static_cast<int>(Status::reached) == 0 && static_cast<int>(Status::error) == 3);
+  out += kStatuses[static_cast<int>(o.status)];
+  result_value(out, o.mmi_date, g);
+  out += ",\"basis\":"sv;
+  if (o.basis >= 0) {
+    out += g.json_rule_ids[static_cast<std::size_t>(o.basis)];
+  } else {
+    out += "null"sv;
+  }
+  out += ",\"coverage_cutoff\":"sv;
+  result_value(out, o.coverage_cutoff, g);
+  out += ",\"outputs\":{"sv;
   for (std::size_t k = 0; k < p.outputs.size(); ++k) {
-    if (k) out += ',';
     out += g.json_output_keys[k];
-    append_json_value(out, o.status == Status::error ? Value::missing() : o.outputs[k], g);
+    result_value(out, o.status == Status::error ? Value::missing() : o.outputs[k], g);
   }
-  out += "},";
-  key(out, "rules");
-  out += '{';
+  out += "},\"rules\":{"sv;
+  static_assert(static_cast<int>(RuleState::not_fired) == 0 &&
+                static_cast<int>(RuleState::fired) == 1 &&
+                static_cast<int>(RuleState::unknown) == 2);
   for (std::size_t r = 0; r < p.rules.size(); ++r) {
-    if (r) out += ',';
-    out += g.json_rule_keys[r];
-    out += to_string(o.rules[r]);
-    out += "\",\"mmi_date\":";
-    append_json_value(out, o.rule_dates[r], g);
+    std::size_t piece = r * 3 + static_cast<std::size_t>(o.rules[r]);
+    if (o.rule_dates[r].is_missing()) {
+      out += g.json_rule_nulls[piece];  // most rules: one append
+      continue;
+    }
+    out += g.json_rule_heads[piece];
+    result_value(out, o.rule_dates[r], g);
     out += g.json_rule_tails[r];
   }
-  out += "},";
-  key(out, "missing");
-  out += '[';
+  out += "},\"missing\":["sv;
   for (std::size_t k = 0; k < missing.size(); ++k) {
     if (k) out += ',';
     json_string(out, missing[k]);
   }
   out += ']';
   if (o.error) {
-    out += ',';
-    key(out, "error");
-    out += '{';
-    key(out, "code");
+    out += ",\"error\":{\"code\":"sv;
     json_string(out, code_name(o.error->code));
-    out += ',';
-    key(out, "message");
+    out += ",\"message\":"sv;
     json_string(out, o.error->message);
-    out += ',';
-    key(out, "at");
+    out += ",\"at\":"sv;
     json_string(out, o.error->at);
     out += '}';
   }

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 namespace mmi {
 
 namespace {
@@ -21,9 +23,116 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
     return 0;
   return n;
 }
+// "00" … "99": two digits per table read.
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+void put_two(char* at, unsigned v) {
+  std::memcpy(at, kDigitPairs + 2 * v, 2);  // one 16-bit load and store
+}
+
+// A number as Decimal::append_to writes it, when the coefficient fits 64 bits (every number a
+// case or a policy holds in practice): 64-bit digit loops instead of 128-bit division.
+void append_number(std::string& out, const Value& v) {
+  constexpr __int128 kLimit = static_cast<__int128>(1) << 63;
+  if (v.coef <= -kLimit || v.coef >= kLimit) {
+    v.as_number().append_to(out);
+    return;
+  }
+  if (v.coef == 0) {
+    out += '0';
+    return;
+  }
+  auto signed_coef = static_cast<std::int64_t>(v.coef);
+  std::uint64_t m = signed_coef < 0 ? 0 - static_cast<std::uint64_t>(signed_coef)
+                                    : static_cast<std::uint64_t>(signed_coef);
+  char digits[24];  // most significant first
+  int len = 0;
+  char reversed[24];
+  while (m != 0) {
+    reversed[len++] = static_cast<char>('0' + m % 10);
+    m /= 10;
+  }
+  for (int k = 0; k < len; ++k) digits[k] = reversed[len - 1 - k];
+  if (signed_coef < 0) out += '-';
+  int exp = v.exp;
+  if (exp >= 0) {
+    out.append(digits, static_cast<std::size_t>(len));
+    out.append(static_cast<std::size_t>(exp), '0');
+    return;
+  }
+  int frac = -exp;
+  if (len > frac) {
+    out.append(digits, static_cast<std::size_t>(len - frac));
+    out += '.';
+    out.append(digits + (len - frac), static_cast<std::size_t>(frac));
+  } else {
+    out += "0.";
+    out.append(static_cast<std::size_t>(frac - len), '0');
+    out.append(digits, static_cast<std::size_t>(len));
+  }
+}
 }  // namespace
 
+// Neri and Schneider's civil-from-days ("Euclidean affine functions and their application to
+// calendar algorithms", 2022): multiplications and shifts only. Day 0 is 1970-01-01; the shift by
+// 82 eras keeps every day of years 0001-9999 positive in 32 bits. Checked against
+// civil_from_days for every day of that range (tests/unit).
+void append_json_date(std::string& out, DayNumber day) {
+  if (!day_in_range(day)) {  // not a date a value can hold; kept exact all the same
+    out += '"';
+    append_date(out, day);
+    out += '"';
+    return;
+  }
+  constexpr std::uint32_t kEras = 82;
+  constexpr std::uint32_t kShift = 719468 + 146097 * kEras;
+  std::uint32_t n = static_cast<std::uint32_t>(day) + kShift;
+  std::uint32_t n1 = 4 * n + 3;
+  std::uint32_t century = n1 / 146097;
+  std::uint32_t in_century = n1 % 146097 / 4;
+  std::uint32_t n2 = 4 * in_century + 3;
+  std::uint64_t p2 = std::uint64_t{2939745} * n2;
+  std::uint32_t year_in_century = static_cast<std::uint32_t>(p2 >> 32);
+  std::uint32_t day_of_year = static_cast<std::uint32_t>(p2 & 0xFFFFFFFFu) / 2939745 / 4;
+  std::uint32_t n3 = 2141 * day_of_year + 197913;
+  std::uint32_t month = n3 >> 16;
+  std::uint32_t day_of_month = (n3 & 0xFFFFu) / 2141 + 1;
+  std::uint32_t january_or_february = day_of_year >= 306;
+  std::uint32_t year = 100 * century + year_in_century - 400 * kEras + january_or_february;
+  if (january_or_february) month -= 12;
+  std::size_t at = out.size();
+  out.resize(at + 12);
+  char* buf = out.data() + at;
+  buf[0] = '"';
+  put_two(buf + 1, year / 100);
+  put_two(buf + 3, year % 100);
+  buf[5] = '-';
+  put_two(buf + 6, month);
+  buf[8] = '-';
+  put_two(buf + 9, day_of_month);
+  buf[11] = '"';
+}
+
 void append_json_string(std::string& out, std::string_view s) {
+  // Most text (ids, enum values, rule ids) needs no escape: one scan, one append.
+  std::size_t plain = 0;
+  while (plain < s.size()) {
+    auto c = static_cast<unsigned char>(s[plain]);
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+    ++plain;
+  }
+  if (plain == s.size()) {
+    std::size_t at = out.size();
+    out.resize(at + s.size() + 2);
+    char* p = out.data() + at;
+    p[0] = '"';
+    std::memcpy(p + 1, s.data(), s.size());
+    p[s.size() + 1] = '"';
+    return;
+  }
   out += '"';
   // Copy runs of characters that need no escape in one append.
   std::size_t run = 0;
@@ -114,21 +223,22 @@ void append_json_value(std::string& out, const Value& v, const Graph& g) {
   switch (v.kind) {
     case Kind::missing:
     case Kind::error:
-      out += "null";
+      out.append("null", 4);
       return;
     case Kind::boolean:
-      out += v.b ? "true" : "false";
+      if (v.b)
+        out.append("true", 4);
+      else
+        out.append("false", 5);
       return;
     case Kind::number:
-      v.as_number().append_to(out);
+      append_number(out, v);
       return;
     case Kind::text:
       append_json_string(out, v.as_text());
       return;
     case Kind::date:
-      out += '"';
-      append_date(out, static_cast<DayNumber>(v.i));
-      out += '"';
+      append_json_date(out, static_cast<DayNumber>(v.i));
       return;
     case Kind::duration:
       append_json_string(out, format_duration(v.i));

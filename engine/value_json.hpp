@@ -13,6 +13,8 @@ namespace mmi {
 std::string value_to_string(const Value& v, const Graph& g);
 // Appends s as a JSON string literal.
 void append_json_string(std::string& out, std::string_view s);
+// Appends "YYYY-MM-DD" (quoted) for a day number in years 0001-9999.
+void append_json_date(std::string& out, DayNumber day);
 // Appends the JSON form of a value (null for missing).
 void append_json_value(std::string& out, const Value& v, const Graph& g);
 

@@ -201,3 +201,38 @@ TEST_CASE("builtins: combined ratings, largest first, rounded at each step", "[b
   CHECK(eval_std("combined_rating(xs.v)", with(R"("xs":[{"v":7},{},{"v":12}])")) == "18");
   CHECK(eval_std("combined_rating(xs.v)", with(R"("xs":[])")) == "missing");
 }
+
+// Interval built-ins that read the same list share one merge per evaluation; the next case's
+// periods (built in the same arena place from v1 facts) are merged again.
+TEST_CASE("builtins: merged periods are reused within an evaluation, not across cases",
+          "[builtins][periods]") {
+  TempDir dir;
+  std::string facts = std::string(MMI_SOURCE_DIR) + "/policies/std/facts.yaml";
+  std::string path = dir.write(
+      "policy.yaml", "policy: t\nversion: \"1\"\ndefinition: max-potential\ninclude: [" + facts +
+                         "]\nrules:\n  - id: r1\n    when: true\n    mmi_date: 2024-01-01\n"
+                         "decision:\n  hit: earliest\noutputs:\n"
+                         "  paid: covered_days(periods, as_of)\n"
+                         "  end: exhausted_on(periods, 10 days, 2022-01-10)\n"
+                         "  paid_before: covered_days(periods, 2022-01-15)\n");
+  mmi::CompileOptions options;
+  options.warnings = false;
+  auto compiled = mmi::compile_policy(path, options);
+  REQUIRE(compiled);
+  mmi::Session session(compiled.graph);
+  auto outputs = [&](const std::string& benefits) {
+    session.load_json(with(benefits));
+    const mmi::Outcome& o = session.evaluate();
+    std::string s;
+    for (const auto& v : o.outputs) s += mmi::value_to_string(v, *compiled.graph) + " ";
+    return s;
+  };
+  // D = 2022-01-10, N = 100: 2022-01-10 .. 2022-04-19; 5 days before 2022-01-15.
+  CHECK(outputs(R"("benefits":{"disability_start":"2022-01-10","temporary_days_paid":100})") ==
+        "100 2022-01-19 5 ");
+  // N = 3: 2022-01-10 .. 2022-01-12, then the projection from 2022-01-10 on (paid before it: 0).
+  CHECK(outputs(R"("benefits":{"disability_start":"2022-01-10","temporary_days_paid":3})") ==
+        "3 2022-01-19 3 ");
+  CHECK(outputs(R"("benefits":{"disability_start":"2022-01-12","temporary_days_paid":2})") ==
+        "2 2022-01-19 2 ");
+}

@@ -822,3 +822,51 @@ TEST_CASE("eval: first_by and last_by keep one item per group (extension)", "[ev
   CHECK(eval("last_by(xs, v).w", gaps) == "[2, 3] (2 items)");
   CHECK(eval("count(last_by(xs where v > 100, v))") == "0");
 }
+
+// The evaluator runs a program: every node computed once, in order, `where` conditions per item
+// in blocks of their own, constant sub-expressions folded when the program is built. These rows
+// would come out wrong if any of that leaked.
+TEST_CASE("eval: the program keeps lazy evaluation's results", "[eval][program]") {
+  check_rows({
+      // An inner where that reads nothing of the outer item runs once, outside.
+      {"count(xs where date > d and count(xs where date > d) >= 1)", "2"},
+      {"count(xs where count(xs where v > 15) >= 1 and v > 15)", "1"},
+      // An error in the branch not taken never reaches the result, folded or not.
+      {"if true then 1 else 1 / 0", "1"},
+      {"if b then n else n / 0", "7"},
+      {"c and n / 0 > 1", "false"},
+      {"n ?? (n / 0)", "7"},
+      // Constant sub-expressions fold to the same values.
+      {"[1, 2, 3]", "[1, 2, 3] (3 items)"},
+      {"2 * 3 + 1", "7"},
+      {"2024-01-31 + 1 month", "2024-02-29"},
+      {"count(xs where v in [10, 20])", "2"},
+      // `field == x` and `field in x` run inline: missing fields are not kept, errors propagate.
+      {"count(xs where w == 3)", "1"},
+      {"count(xs where w in [1, 3])", "2"},
+      {"count(xs where w in [])", "0"},
+      {"count(xs where v == n / 0)", "ERROR E500: division by zero"},
+      {"count(xs where v == m)", "0"},
+      {"count(xs where v in [m])", "0"},
+  });
+}
+
+TEST_CASE("eval: a node read at two `where` levels keeps each level's value", "[eval][program]") {
+  // `date > d` is one graph node, read for an xs item and, inside, for a ys item (both lists have
+  // `date` first); the inner where reads the outer `v`, so it runs per outer item. The outer
+  // `date > d` must still be the outer item's after the inner loop ran: only 2024-03-01 is kept.
+  const std::string facts =
+      "facts:\n  d: date\n  xs:\n    - date: date\n      v: number\n"
+      "  ys:\n    - date: date\n      u: number\n";
+  const std::string body =
+      "rules:\n  - id: r1\n    when: true\n    mmi_date: 2024-01-01\n"
+      "decision:\n  hit: earliest\noutputs:\n"
+      "  kept: count(xs where date > d and count(ys where date > d and u < v) >= 1)\n";
+  Run r = run_policy(
+      body,
+      R"({"id":"N","as_of":"2024-06-01","d":"2024-01-31","xs":[{"date":"2024-01-01","v":5},)"
+      R"({"date":"2024-03-01","v":5}],"ys":[{"date":"2024-02-01","u":1},)"
+      R"({"date":"2024-04-01","u":1}]})",
+      facts);
+  CHECK_THAT(r.json, Contains(R"("outputs":{"kept":1})"));
+}
