@@ -1,6 +1,8 @@
 #include "engine/output_file.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -174,7 +176,14 @@ bool OutputFile::open(const std::string& path) {
   std::string base = slash == std::string::npos ? target_ : target_.substr(slash + 1);
   std::string temp = (dir == "/" ? "/" : dir + "/") + "." + base + ".tmp-" +
                      std::to_string(::getpid()) + "-XXXXXX";
+  // Signals wait while the file is created and listed: a handler that ran in between would not
+  // know the file it must remove.
+  sigset_t all, before;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_BLOCK, &all, &before);
   fd_ = ::mkostemp(temp.data(), O_CLOEXEC);
+  if (fd_ >= 0) temp_slot_ = list_temp(temp);
+  ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
   if (fd_ < 0) {
     int e = errno;
     struct stat ds {};
@@ -184,7 +193,6 @@ bool OutputFile::open(const std::string& path) {
   }
   owned_ = true;
   temp_ = temp;
-  temp_slot_ = list_temp(temp_);
   if (exists) {
     // The replacement keeps the replaced file's owner (where allowed) and permission bits.
     if (st.st_uid != ::geteuid() || st.st_gid != ::getegid()) {
