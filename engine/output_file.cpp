@@ -1,9 +1,9 @@
 #include "engine/output_file.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
