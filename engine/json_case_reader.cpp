@@ -111,8 +111,21 @@ void sort_by_date(CaseList& l, const RecordLayout& layout, std::size_t n, SortSc
   if (sorted) return;
   scratch.order.resize(n);
   std::iota(scratch.order.begin(), scratch.order.end(), 0u);
-  std::stable_sort(scratch.order.begin(), scratch.order.end(),
-                   [&](auto x, auto y) { return key(x) < key(y); });
+  if (n <= 32) {
+    // Lists are short: a stable insertion sort of the indices, without std::stable_sort's
+    // temporary buffer (an allocation per list).
+    for (std::size_t k = 1; k < n; ++k) {
+      std::uint32_t item = scratch.order[k];
+      auto item_key = key(item);
+      std::size_t j = k;
+      for (; j > 0 && item_key < key(scratch.order[j - 1]); --j)
+        scratch.order[j] = scratch.order[j - 1];
+      scratch.order[j] = item;
+    }
+  } else {
+    std::stable_sort(scratch.order.begin(), scratch.order.end(),
+                     [&](auto x, auto y) { return key(x) < key(y); });
+  }
   scratch.values.assign(l.fields.begin(), l.fields.end());
   for (std::size_t k = 0; k < n; ++k)
     std::copy_n(scratch.values.begin() + scratch.order[k] * width, width,
