@@ -68,6 +68,9 @@ struct CaseOptions {
   // Plain JSON lines through the one-pass reader (engine/json_case_reader.hpp); false: always the
   // full reader (tests and the fuzzer compare the two).
   bool fast_json = true;
+  // Keep the items of lists no node of the graph reads (Graph::lists_read); they are validated
+  // either way. For a loader whose cases are evaluated under other graphs too (whatif).
+  bool keep_unread_lists = false;
 };
 
 // Whether two loaded cases are the same: id, as_of, every slot and list item (text by content),

@@ -450,7 +450,7 @@ struct CaseLoader::Impl {
   };
   std::vector<DateRange> date_ranges;  // per record layout
 
-  Impl(const Graph& graph, CaseOptions o) : g(graph), options(o), fast(graph) {
+  Impl(const Graph& graph, CaseOptions o) : g(graph), options(o), fast(graph, o.keep_unread_lists) {
     for (const auto& layout : graph.policy.records) {
       std::vector<FieldKey> keys;
       DateRange range;
@@ -903,6 +903,10 @@ struct CaseLoader::Impl {
         bad);
     if (!well_formed) return ok ? malformed(out, bad) : false;
     if (!ok) return false;
+    if (!options.keep_unread_lists && !g.lists_read[list_index]) {
+      l.fields.clear();  // validated; nothing reads it (Graph::lists_read)
+      return true;
+    }
     if (layout.date_field >= 0) sort_by_date(l, layout, n, sort_scratch);
     l.items.resize(n);
     for (std::size_t k = 0; k < n; ++k)

@@ -447,6 +447,9 @@ std::shared_ptr<const Graph> compile_graph(CheckedPolicy policy) {
   if (p.covered_from) g->covered_from_root = c.root(*p.covered_from);
   for (auto& o : p.outputs) g->output_roots.push_back(c.root(o.expr));
   c.finish();
+  g->lists_read.assign(p.lists.size(), false);
+  for (const auto& n : g->nodes)
+    if (n.op == Op::fact_list || n.op == Op::benefit_periods) g->lists_read[n.index] = true;
   return g;
 }
 

@@ -108,6 +108,10 @@ struct Graph {
   std::vector<std::uint32_t> output_roots;
   std::vector<ParameterValues> parameters;
   std::uint32_t memo_count = 0;
+  // Per CheckedPolicy::lists: whether a node reads the list (Op::fact_list, Op::benefit_periods).
+  // The case loaders validate every list but keep the items only of these: nothing else could
+  // read them (CaseOptions::keep_unread_lists keeps them all).
+  std::vector<bool> lists_read;
   // How Op::benefit_periods reads the standard case model (engine/case_model.cpp).
   struct PeriodModel {
     std::uint32_t list = kNone;  // index into CheckedPolicy::lists

@@ -210,6 +210,31 @@ std::string_view read_number(const char*& p, const char* end) {
   return std::string_view(start, static_cast<std::size_t>(p - start));
 }
 
+// The first day and the length of every month of 1900-2155, where nearly every date of a case
+// falls: a lookup instead of the calendar arithmetic (other years compute it).
+constexpr int kTableFirstYear = 1900, kTableYears = 256;
+struct MonthStart {
+  std::int32_t first;
+  std::uint32_t days;
+};
+constexpr MonthStart civil_month(unsigned y, unsigned m) {
+  bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+  // days from 1970-01-01 to the month's first day (H. Hinnant's days_from_civil; y >= 1)
+  unsigned yy = y - (m <= 2);
+  unsigned era = yy / 400;
+  unsigned yoe = yy - era * 400;
+  unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return {static_cast<std::int32_t>(era * 146097 + doe) - 719468,
+          m == 2 ? 28u + leap : 30u + ((m + (m >> 3)) & 1)};
+}
+constexpr auto kMonthTable = [] {
+  std::array<MonthStart, kTableYears * 12> t{};
+  for (unsigned y = 0; y < kTableYears; ++y)
+    for (unsigned m = 1; m <= 12; ++m) t[y * 12 + m - 1] = civil_month(kTableFirstYear + y, m);
+  return t;
+}();
+
 // `YYYY-MM-DD` → day number, as parse_iso_date, inline for the many dates of a case. Reads 16
 // bytes at s.data() (the padding). Dates of a case often share their month: `month` keeps the
 // last one read.
@@ -233,16 +258,12 @@ inline bool read_date(std::string_view s, DayNumber& day, JsonCaseReader::Month&
     unsigned y = byte(0) * 1000 + byte(1) * 100 + byte(2) * 10 + byte(3);
     unsigned m = byte(5) * 10 + byte(6);
     if (y < 1 || m < 1 || m > 12) return false;
-    bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    // days from 1970-01-01 to the month's first day (H. Hinnant's days_from_civil; y >= 1)
-    unsigned yy = y - (m <= 2);
-    unsigned era = yy / 400;
-    unsigned yoe = yy - era * 400;
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    unsigned table_year = y - kTableFirstYear;  // wraps for years before the table
+    MonthStart start =
+        table_year < kTableYears ? kMonthTable[table_year * 12 + m - 1] : civil_month(y, m);
     month.key = w;
-    month.first = static_cast<DayNumber>(era * 146097 + doe) - 719468;
-    month.days = m == 2 ? 28 + leap : 30 + ((m + (m >> 3)) & 1);
+    month.first = start.first;
+    month.days = start.days;
   }
   if (d < 1 || d > month.days) return false;
   day = month.first + static_cast<DayNumber>(d) - 1;
@@ -303,6 +324,13 @@ constexpr auto kNameMasks = [] {
 }();
 }  // namespace
 
+JsonCaseReader::QuotedValue JsonCaseReader::quoted_value(const std::string& text) {
+  QuotedValue q;
+  if (text.size() > 16) return q;  // length 0: never matches in place
+  Name n = name_of(text);
+  return {n.w0, n.w1, kNameMasks[text.size()][0], kNameMasks[text.size()][1], n.length};
+}
+
 inline JsonCaseReader::Name JsonCaseReader::key_name(const char* key, std::size_t size) {
   Name n;
   std::memcpy(&n.w0, key, 8);
@@ -319,7 +347,8 @@ inline std::uint64_t JsonCaseReader::hash(const Name& n) {
   return ((n.w0 ^ (n.w1 << 1) ^ n.length) * 0x9E3779B97F4A7C15ull) >> 40;
 }
 
-JsonCaseReader::JsonCaseReader(const Graph& graph) : g_(graph) {
+JsonCaseReader::JsonCaseReader(const Graph& graph, bool keep_unread_lists)
+    : g_(graph), keep_unread_lists_(keep_unread_lists) {
   const CheckedPolicy& policy = graph.policy;
   for (const auto& layout : policy.records) {
     Layout l;
@@ -333,10 +362,7 @@ JsonCaseReader::JsonCaseReader(const Graph& graph) : g_(graph) {
       const TypeDesc& t = policy.types[layout.type_ids[f]];
       Field field;
       field.name = name_of(name);
-      if (name.size() + 2 <= 16) {
-        field.quoted = name_of(name + "\":");
-        field.quoted.text = nullptr;  // compared in its two words only
-      }
+      field.quoted = quoted_value(name + "\":");
       field.offset = layout.offsets[f];
       field.index = static_cast<std::uint32_t>(f);
       field.tag = t.tag;
@@ -363,8 +389,13 @@ JsonCaseReader::JsonCaseReader(const Graph& graph) : g_(graph) {
   }
   for (const auto& values : graph.enum_values) {
     std::vector<Name> names;
-    for (auto v : values) names.push_back(name_of(v));
+    std::vector<QuotedValue> quoted;
+    for (auto v : values) {
+      names.push_back(name_of(v));
+      quoted.push_back(quoted_value(std::string(v) + '"'));
+    }
     enum_names_.push_back(std::move(names));
+    enum_quoted_.push_back(std::move(quoted));
   }
 }
 
@@ -389,6 +420,7 @@ bool JsonCaseReader::read(const char* data, std::size_t size, CaseData& out) {
   // The full reader's first pass (simdjson stage 1) checks UTF-8 for the whole line; so does this.
   if (!simdjson::validate_utf8(data, size)) return false;
   reset_case(out, g_.policy);
+  keep_text_ = true;  // a line declined inside an unread list left it false
   const char* p = data;
   skip_space(p, end_);
   if (p >= end_ || *p != '{') return false;
@@ -414,10 +446,12 @@ bool JsonCaseReader::record(const char*& p, std::uint32_t layout_index, Value* b
     bool colon = false;  // read with the key
     if (position < l.order.size()) {
       const Field& guess = l.fields[l.order[position]];
-      const Name& want = guess.quoted;  // `name":`
-      if (want.length && p + want.length < end_) {
-        Name got = key_name(p + 1, want.length);
-        if (got.w0 == want.w0 && got.w1 == want.w1) {
+      const QuotedValue& want = guess.quoted;  // `name":`
+      if (p + want.length < end_) {
+        std::uint64_t w0, w1;
+        std::memcpy(&w0, p + 1, 8);
+        std::memcpy(&w1, p + 9, 8);
+        if ((w0 & want.m0) == want.w0 && (w1 & want.m1) == want.w1 && want.length) {
           field = &guess;
           p += want.length + 1;
           colon = true;
@@ -488,8 +522,39 @@ bool JsonCaseReader::record(const char*& p, std::uint32_t layout_index, Value* b
   return true;
 }
 
+// A list no node reads (Graph::lists_read): every item validated as `list` does, none kept.
+bool JsonCaseReader::unread_list(const char*& p, std::uint32_t list_index, CaseData& out) {
+  const ListInfo& info = g_.policy.lists[list_index];
+  const Layout& layout = layouts_[info.item_record];
+  const std::uint32_t width = g_.policy.records[info.item_record].width;
+  if (scratch_.size() < width) scratch_.resize(width);
+  Value* item = scratch_.data();
+  keep_text_ = false;
+  std::size_t n = 0;
+  ++p;
+  if (!next_is(p, end_, ']')) {
+    for (;;) {
+      if (*p != '{' || p >= end_ || n >= 100000) return false;
+      std::fill_n(item, width, Value());
+      if (!record(p, info.item_record, item, out, false)) return false;
+      for (std::uint32_t offset : layout.required)
+        if (item[offset].is_missing()) return false;
+      ++n;
+      if (next_is(p, end_, ',')) {
+        skip_space(p, end_);
+        continue;
+      }
+      if (!next_is(p, end_, ']')) return false;
+      break;
+    }
+  }
+  keep_text_ = true;
+  return true;
+}
+
 inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseData& out) {
   if (*p != '[') return read_atom(p, end_, "null", 4);
+  if (!keep_unread_lists_ && !g_.lists_read[list_index]) return unread_list(p, list_index, out);
   const ListInfo& info = g_.policy.lists[list_index];
   const Layout& layout = layouts_[info.item_record];
   const RecordLayout& record_layout = g_.policy.records[info.item_record];
@@ -548,6 +613,14 @@ inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseD
   switch (field.tag) {
     case TypeTag::date: {
       DayNumber day;
+      // `"YYYY-MM-DD"`: read_date's digit and dash checks leave no room for a quote, a backslash
+      // or a control character, so the string needs no scan.
+      if (*p == '"' && p + 11 < end_ && p[11] == '"') {
+        if (!read_date(std::string_view(p + 1, 10), day, month_)) return false;
+        p += 12;
+        slot = Value::date(day);
+        return true;
+      }
       if (*p != '"' || !read_string(p, end_, s) || !read_date(s, day, month_)) return false;
       slot = Value::date(day);
       return true;
@@ -556,7 +629,21 @@ inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseD
       if (read_plain_number(p, end_, slot)) return true;
       break;
     case TypeTag::enumeration: {
-      if (*p != '"' || !read_string(p, end_, s)) return false;
+      if (*p != '"') return false;
+      // Each value with its closing quote, compared in place: no scan for the string's end.
+      std::uint64_t w0, w1;
+      std::memcpy(&w0, p + 1, 8);
+      std::memcpy(&w1, p + 9, 8);
+      const auto& quoted = enum_quoted_[field.target];
+      for (std::size_t k = 0; k < quoted.size(); ++k) {
+        const QuotedValue& v = quoted[k];
+        if ((w0 & v.m0) == v.w0 && (w1 & v.m1) == v.w1 && v.length && p + v.length < end_) {
+          p += v.length + 1;
+          slot = Value::string(g_.enum_values[field.target][k]);
+          return true;
+        }
+      }
+      if (!read_string(p, end_, s)) return false;
       Name name = key_name(s.data(), s.size());
       const auto& names = enum_names_[field.target];
       for (std::size_t k = 0; k < names.size(); ++k)
@@ -578,7 +665,7 @@ inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseD
       return false;
     case TypeTag::text:
       if (*p != '"' || !read_string(p, end_, s)) return false;
-      slot = Value::string(out.keep(s));
+      slot = Value::string(keep_text_ ? out.keep(s) : s);  // unread: points into the line
       return true;
     case TypeTag::duration:
     case TypeTag::period:

@@ -30,7 +30,8 @@ void sort_by_date(CaseList& list, const RecordLayout& layout, std::size_t n, Sor
 
 class JsonCaseReader {
  public:
-  explicit JsonCaseReader(const Graph& graph);
+  // keep_unread_lists: as CaseOptions (otherwise lists no node reads are validated, not kept).
+  JsonCaseReader(const Graph& graph, bool keep_unread_lists);
 
   // Loads the JSON text [data, data + size) — with kJsonPadding readable bytes after it — into
   // `out` and returns true, or returns false (out then half-written) when the full reader must
@@ -51,10 +52,17 @@ class JsonCaseReader {
     std::uint32_t length = 0;
     const char* text = nullptr;  // the whole name (compared past 16 bytes)
   };
+  // A text and the bytes that follow it (a closing quote, a colon) as two words and their masks,
+  // compared in place at a quote; length 0 when longer than 16 bytes (never matches).
+  struct QuotedValue {
+    std::uint64_t w0 = 0, w1 = 0, m0 = 0, m1 = 0;
+    std::uint32_t length = 0;
+  };
+  static QuotedValue quoted_value(const std::string& text);
   // What a record field holds and where it goes, compiled from the layout.
   struct Field {
     Name name;
-    Name quoted;  // the name, its closing quote and `:` when that fits 16 bytes, else length 0
+    QuotedValue quoted;            // `name":`
     TypeTag tag = TypeTag::error;  // of the field, or of a list's items
     bool list = false;
     std::uint32_t offset = 0;  // slot in the record
@@ -71,8 +79,12 @@ class JsonCaseReader {
     bool fits = true;                     // few enough fields for the one-bit duplicate check
   };
   const Graph& g_;
+  bool keep_unread_lists_ = false;
+  bool keep_text_ = true;       // false inside an unread list: its texts are not copied
+  std::vector<Value> scratch_;  // the item of an unread list being validated
   std::vector<Layout> layouts_;
-  std::vector<std::vector<Name>> enum_names_;  // per enum, as Graph::enum_values
+  std::vector<std::vector<Name>> enum_names_;          // per enum, as Graph::enum_values
+  std::vector<std::vector<QuotedValue>> enum_quoted_;  // each value and its closing quote
   SortScratch sort_;
   Month month_;
   const char* end_ = nullptr;
@@ -84,6 +96,7 @@ class JsonCaseReader {
   const Field* find_field(std::uint32_t layout, std::string_view key) const;
   bool record(const char*& p, std::uint32_t layout, Value* base, CaseData& out, bool root);
   bool list(const char*& p, std::uint32_t list_index, CaseData& out);
+  bool unread_list(const char*& p, std::uint32_t list_index, CaseData& out);
   bool scalar(const char*& p, const Field& field, Value& slot, CaseData& out);
 };
 

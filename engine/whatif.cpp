@@ -81,7 +81,13 @@ class WhatifWorker {
         options_(options),
         format_(format) {
     groups_.resize(2);
-    groups_[0].loader = std::make_unique<CaseLoader>(baseline, options.case_options);
+    // A case of group 0 is read once for every variant of the group: keep the lists any of them
+    // reads.
+    CaseOptions base_options = options.case_options;
+    for (const auto& v : variants)
+      if (v.group == 0 && v.graph->lists_read != baseline->lists_read)
+        base_options.keep_unread_lists = true;
+    groups_[0].loader = std::make_unique<CaseLoader>(baseline, base_options);
     for (const auto& v : variants) {
       evals_.emplace_back(v.graph);
       if (v.group == 1 && !groups_[1].loader)

@@ -37,7 +37,7 @@ struct Both {
   }
   // Whether the one-pass reader takes the line itself.
   bool plain(const std::string& line) {
-    mmi::JsonCaseReader reader(*graph);
+    mmi::JsonCaseReader reader(*graph, false);
     std::string padded = line + std::string(mmi::kJsonPadding, ' ');
     mmi::CaseData c;
     return reader.read(padded.data(), line.size(), c);
@@ -171,4 +171,101 @@ TEST_CASE("the one-pass reader reads dates as parse_iso_date does", "[case][fast
     check(odd);
   CHECK(read == 746);  // 14 years × 12 months × the days that exist of 1, 28, 29, 30, 31
   CHECK(rejected > 500);
+}
+
+TEST_CASE("the one-pass reader's month table agrees with parse_iso_date around its years",
+          "[case][fast]") {
+  // The table covers 1900-2155; the years around it are computed. Every month's first and last
+  // days and the day after them, from 1890 to 2165.
+  Both tx(policy("us-tx.yaml"));
+  std::size_t checked = 0, wrong = 0;
+  for (int year = 1890; year <= 2165; ++year)
+    for (int month = 1; month <= 12; ++month)
+      for (int day : {1, 28, 29, 30, 31, 32}) {
+        std::string date = fmt::format("{:04}-{:02}-{:02}", year, month, day);
+        std::string line = fmt::format(R"({{"id":"D","as_of":"{}"}})", date);
+        auto expected = mmi::parse_iso_date(date);
+        bool ok = tx.plain(line);
+        tx.fast.load_json(line, tx.a);
+        bool same = ok == expected.has_value() && (!expected || tx.a.as_of == *expected);
+        if (!same) {
+          UNSCOPED_INFO(date);
+          ++wrong;
+        }
+        ++checked;
+      }
+  CHECK(checked == 276 * 12 * 6);
+  CHECK(wrong == 0);
+}
+
+TEST_CASE("lists no rule reads are validated but not kept", "[case][fast]") {
+  auto tx_graph = policy("us-tx.yaml");
+  auto index_of = [&](const std::string& path) {
+    const auto& lists = tx_graph->policy.lists;
+    for (std::size_t k = 0; k < lists.size(); ++k)
+      if (lists[k].path == path) return k;
+    FAIL("no list " << path);
+    return std::size_t{0};
+  };
+  const std::size_t assessments = index_of("assessments"), treatments = index_of("treatments"),
+                    opinions = index_of("opinions");
+  CHECK_FALSE(tx_graph->lists_read[assessments]);
+  CHECK_FALSE(tx_graph->lists_read[treatments]);
+  CHECK(tx_graph->lists_read[opinions]);
+
+  Both tx(tx_graph);
+  REQUIRE(tx.plain(kTexas));
+  REQUIRE(tx.same(kTexas));
+  for (const mmi::CaseData* c : {&tx.a, &tx.b}) {
+    CHECK(c->lists[assessments].items.empty());
+    CHECK(c->lists[assessments].fields.empty());
+    CHECK(c->lists[treatments].items.empty());
+    REQUIRE(c->lists[opinions].items.size() == 2);
+    // sorted by date on load
+    CHECK(c->lists[opinions].items[0].items[0].i == *mmi::parse_iso_date("2024-09-01"));
+  }
+  // The same case for a loader whose cases other graphs read too: every list kept.
+  mmi::CaseOptions keep;
+  keep.keep_unread_lists = true;
+  mmi::CaseLoader kept(tx_graph, keep);
+  mmi::CaseData c;
+  REQUIRE(kept.load_json(kTexas, c));
+  REQUIRE(c.lists[assessments].items.size() == 2);
+  CHECK(c.lists[assessments].items[0].items[0].i == *mmi::parse_iso_date("2024-02-01"));
+  CHECK(c.lists[treatments].items.size() == 1);
+  mmi::JsonCaseReader reader(*tx_graph, true);
+  std::string padded = kTexas + std::string(mmi::kJsonPadding, ' ');
+  mmi::CaseData d;
+  REQUIRE(reader.read(padded.data(), kTexas.size(), d));
+  CHECK(mmi::same_case(c, d));
+
+  // Unread items are still checked: a required field, a bad value, `to` before `from`.
+  auto replace = [](std::string s, const std::string& from, const std::string& to) {
+    s.replace(s.find(from), from.size(), to);
+    return s;
+  };
+  for (const auto& [line, at] : std::vector<std::pair<std::string, std::string>>{
+           {replace(kTexas, R"({"date":"2024-03-01","function":40,)", R"({"function":40,)"),
+            "assessments[0].date"},
+           {replace(kTexas, R"("function":40)", R"("function":"40")"), "assessments[0].function"},
+           {replace(kTexas, R"("kind":"surgery")", R"("kind":"massage")"), "treatments[0].kind"}}) {
+    INFO(line);
+    CHECK_FALSE(tx.plain(line));
+    CHECK(tx.same(line));
+    REQUIRE(tx.a.error);
+    CHECK(tx.a.error->at == at);
+  }
+  // The benchmark policy reads no `periods`: their `to` before `from` is still an error.
+  Both bench(policy("../bench/policies/tx-statutory-v1.yaml"));
+  const std::string periods = R"({"id":"P","as_of":"2025-06-01","injury":{"date":"2023-02-20"},)"
+                              R"("periods":[{"kind":"ttd","from":"2023-03-01","to":"2023-04-01"},)"
+                              R"({"kind":"tpd","from":"2023-05-01","to":"2023-04-30"}]})";
+  CHECK_FALSE(bench.plain(periods));
+  CHECK(bench.same(periods));
+  REQUIRE(bench.a.error);
+  CHECK(bench.a.error->message.find("before `from`") != std::string::npos);
+  const std::string ordered = replace(periods, R"("to":"2023-04-30")", R"("to":"2023-05-30")");
+  CHECK(bench.plain(ordered));
+  CHECK(bench.same(ordered));
+  CHECK_FALSE(bench.a.error);
 }
