@@ -449,8 +449,11 @@ struct CaseLoader::Impl {
     std::int32_t from = -1, to = -1;  // offsets in the record, -1 when absent
   };
   std::vector<DateRange> date_ranges;  // per record layout
+  std::vector<const FactInfo*> required_scalars;  // checked by finish()
 
   Impl(const Graph& graph, CaseOptions o) : g(graph), options(o), fast(graph, o.keep_unread_lists) {
+    for (const auto& f : graph.policy.facts)
+      if (f.required && f.shape == FactDecl::Shape::scalar) required_scalars.push_back(&f);
     for (const auto& layout : graph.policy.records) {
       std::vector<FieldKey> keys;
       DateRange range;
@@ -1044,10 +1047,10 @@ bool CaseLoader::finish(CaseData& out) const {
                   "as_of"};
     return false;
   }
-  for (const auto& f : p.facts) {
-    if (f.required && f.shape == FactDecl::Shape::scalar && out.slots[f.slot].is_missing()) {
+  for (const FactInfo* f : impl_->required_scalars) {
+    if (out.slots[f->slot].is_missing()) {
       out.error =
-          CaseError{Code::E401, fmt::format("required fact `{}` is absent", f.path), f.path};
+          CaseError{Code::E401, fmt::format("required fact `{}` is absent", f->path), f->path};
       return false;
     }
   }
