@@ -253,10 +253,12 @@ inline bool read_date(std::string_view s, DayNumber& day, JsonCaseReader::Month&
     if ((w & kDashBytes) != kDashes || (w & kDigitNibbles) != kDigitHigh ||
         ((w + 0x0006060006060606) & kDigitNibbles) != kDigitHigh)
       return false;
-    std::uint64_t v = w - kDigitHigh;
-    auto byte = [&](int k) { return static_cast<unsigned>((v >> (8 * k)) & 0xFF); };
-    unsigned y = byte(0) * 1000 + byte(1) * 100 + byte(2) * 10 + byte(3);
-    unsigned m = byte(5) * 10 + byte(6);
+    std::uint64_t v = (w - kDigitHigh) & ~kDashBytes;  // the digits' values, dashes zero
+    // digit pairs: byte 0 of (v * 10 + (v >> 8)) is Y1*10+Y2, byte 2 Y3*10+Y4, byte 5 M1*10+M2
+    std::uint64_t pairs = v * 10 + (v >> 8);
+    unsigned y =
+        static_cast<unsigned>(pairs & 0xFF) * 100 + static_cast<unsigned>(pairs >> 16 & 0xFF);
+    unsigned m = static_cast<unsigned>(pairs >> 40 & 0xFF);
     if (y < 1 || m < 1 || m > 12) return false;
     unsigned table_year = y - kTableFirstYear;  // wraps for years before the table
     MonthStart start =
@@ -377,7 +379,10 @@ JsonCaseReader::JsonCaseReader(const Graph& graph, bool keep_unread_lists)
         if (name == "from") l.from = static_cast<std::int32_t>(field.offset);
         if (name == "to") l.to = static_cast<std::int32_t>(field.offset);
       }
-      if (layout.required[f]) l.required.push_back(field.offset);
+      if (layout.required[f]) {
+        l.required.push_back(field.offset);
+        if (f < 64) l.required_bits |= std::uint64_t{1} << f;
+      }
       l.fields.push_back(field);
       if (!l.fits) continue;
       std::uint64_t k = hash(field.name) & l.mask;
@@ -472,6 +477,7 @@ bool JsonCaseReader::record(const char*& p, std::uint32_t layout_index, Value* b
           l.order[position] = f;
         else if (position == l.order.size())
           l.order.push_back(f);
+        l.skim = 0;
       }
     }
     ++position;
@@ -522,10 +528,62 @@ bool JsonCaseReader::record(const char*& p, std::uint32_t layout_index, Value* b
   return true;
 }
 
+bool JsonCaseReader::can_skim(Layout& l) {
+  if (l.skim == 0) {
+    std::uint64_t fields = 0;
+    bool ok = l.fits && l.to < 0 && !l.order.empty();
+    l.skim_keys = 0;
+    for (std::size_t k = 0; k < l.order.size(); ++k) {
+      std::uint8_t f = l.order[k];
+      const Field& field = l.fields[f];
+      ok = ok && !field.list && field.tag != TypeTag::record && !(fields >> f & 1);
+      fields |= std::uint64_t{1} << (f & 63);
+      if (!l.skim_keys && (fields & l.required_bits) == l.required_bits)
+        l.skim_keys = static_cast<std::uint32_t>(k + 1);
+    }
+    l.skim = ok && l.skim_keys ? 1 : -1;
+  }
+  return l.skim > 0;
+}
+
+// An item whose keys are the first of `order` (most items of a list give the keys the item before
+// gave): each key compared in place and its value read, with no lookup, duplicate check or
+// required-field check — `order` holds distinct scalar fields, and the item ends no sooner than
+// they cover the required ones (can_skim). A null value or anything else declines (false, p
+// unmoved) and the caller reads the item with record() from the same place: the fields written here
+// are written again there.
+inline bool JsonCaseReader::skim_item(const char*& p, Layout& l, Value* item, CaseData& out) {
+  if (l.skim <= 0 && !can_skim(l)) return false;
+  const char* q = p + 1;  // past '{'
+  const std::size_t keys = l.order.size();
+  for (std::size_t k = 0;; ++k) {
+    skip_space(q, end_);
+    const Field& field = l.fields[l.order[k]];
+    const QuotedValue& want = field.quoted;
+    if (*q != '"' || q + want.length >= end_) return false;
+    std::uint64_t w0, w1;
+    std::memcpy(&w0, q + 1, 8);
+    std::memcpy(&w1, q + 9, 8);
+    if ((w0 & want.m0) != want.w0 || (w1 & want.m1) != want.w1 || !want.length) return false;
+    q += want.length + 1;
+    skip_space(q, end_);
+    if (*q == 'n' || !scalar(q, field, item[field.offset], out)) return false;
+    skip_space(q, end_);
+    if (q >= end_) return false;
+    if (*q == ',' && k + 1 < keys) {
+      ++q;
+      continue;
+    }
+    if (*q != '}' || k + 1 < l.skim_keys) return false;
+    p = q + 1;
+    return true;
+  }
+}
+
 // A list no node reads (Graph::lists_read): every item validated as `list` does, none kept.
 bool JsonCaseReader::unread_list(const char*& p, std::uint32_t list_index, CaseData& out) {
   const ListInfo& info = g_.policy.lists[list_index];
-  const Layout& layout = layouts_[info.item_record];
+  Layout& layout = layouts_[info.item_record];
   const std::uint32_t width = g_.policy.records[info.item_record].width;
   if (scratch_.size() < width) scratch_.resize(width);
   Value* item = scratch_.data();
@@ -535,10 +593,12 @@ bool JsonCaseReader::unread_list(const char*& p, std::uint32_t list_index, CaseD
   if (!next_is(p, end_, ']')) {
     for (;;) {
       if (*p != '{' || p >= end_ || n >= 100000) return false;
-      std::fill_n(item, width, Value());
-      if (!record(p, info.item_record, item, out, false)) return false;
-      for (std::uint32_t offset : layout.required)
-        if (item[offset].is_missing()) return false;
+      if (!skim_item(p, layout, item, out)) {
+        std::fill_n(item, width, Value());
+        if (!record(p, info.item_record, item, out, false)) return false;
+        for (std::uint32_t offset : layout.required)
+          if (item[offset].is_missing()) return false;
+      }
       ++n;
       if (next_is(p, end_, ',')) {
         skip_space(p, end_);
@@ -556,7 +616,7 @@ inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseD
   if (*p != '[') return read_atom(p, end_, "null", 4);
   if (!keep_unread_lists_ && !g_.lists_read[list_index]) return unread_list(p, list_index, out);
   const ListInfo& info = g_.policy.lists[list_index];
-  const Layout& layout = layouts_[info.item_record];
+  Layout& layout = layouts_[info.item_record];
   const RecordLayout& record_layout = g_.policy.records[info.item_record];
   const std::uint32_t width = record_layout.width;
   std::int64_t date_at = -1;  // the offset of the date the list sorts on
@@ -575,9 +635,11 @@ inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseD
       // the item gives them.
       l.fields.resize((n + 1) * width);
       Value* item = l.fields.data() + n * width;
-      if (!record(p, info.item_record, item, out, false)) return false;
-      for (std::uint32_t offset : layout.required)
-        if (item[offset].is_missing()) return false;
+      if (!skim_item(p, layout, item, out)) {
+        if (!record(p, info.item_record, item, out, false)) return false;
+        for (std::uint32_t offset : layout.required)
+          if (item[offset].is_missing()) return false;
+      }
       if (date_at >= 0) {  // items without a date sort last
         const Value& date = item[date_at];
         std::int64_t key = date.is_missing() ? INT64_MAX : date.i;

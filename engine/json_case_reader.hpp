@@ -77,6 +77,11 @@ class JsonCaseReader {
     std::vector<std::uint8_t> order;      // the fields of the last mapping read, in key order
     std::int32_t from = -1, to = -1;      // offsets of a `from`/`to` date pair, -1 when none
     bool fits = true;                     // few enough fields for the one-bit duplicate check
+    std::uint64_t required_bits = 0;      // required fields, by index
+    // Whether skim_item may follow `order`: distinct scalar fields, some first ones covering the
+    // required ones (0: not yet known since `order` last changed, 1: yes, -1: no).
+    std::int8_t skim = 0;
+    std::uint32_t skim_keys = 0;  // the fewest keys of `order` that cover the required fields
   };
   const Graph& g_;
   bool keep_unread_lists_ = false;
@@ -96,6 +101,8 @@ class JsonCaseReader {
   const Field* find_field(std::uint32_t layout, std::string_view key) const;
   bool record(const char*& p, std::uint32_t layout, Value* base, CaseData& out, bool root);
   bool list(const char*& p, std::uint32_t list_index, CaseData& out);
+  bool skim_item(const char*& p, Layout& layout, Value* item, CaseData& out);
+  static bool can_skim(Layout& layout);
   bool unread_list(const char*& p, std::uint32_t list_index, CaseData& out);
   bool scalar(const char*& p, const Field& field, Value& slot, CaseData& out);
 };

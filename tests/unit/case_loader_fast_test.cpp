@@ -198,6 +198,61 @@ TEST_CASE("the one-pass reader's month table agrees with parse_iso_date around i
   CHECK(wrong == 0);
 }
 
+TEST_CASE("items read in the key order of the item before load as the full reader loads them",
+          "[case][fast]") {
+  // The one-pass reader follows the keys of the item before (skim_item) and falls back to its
+  // general record reader at the first difference: fewer keys, more keys, other keys, a null, a
+  // duplicate, a required field missing — in read (opinions) and unread (assessments) lists.
+  Both tx(policy("us-tx.yaml"));
+  const std::vector<std::string> opinions = {
+      R"({"date":"2025-01-10","source":"treating","mmi":true,"impairment":12})",
+      R"({"date":"2025-02-10","source":"ime","mmi":false})",  // fewer keys
+      R"({"date":"2025-03-10","source":"ime","mmi":false,"impairment":3,"served":"2025-03-12"})",
+      R"({"date":"2025-04-10","mmi":true,"source":"treating"})",               // other order
+      R"({"date":"2025-05-10","source":null,"mmi":true})",                     // a null
+      R"({"date":"2025-06-10","source":"ime","source":"treating"})",           // a duplicate
+      R"({"source":"ime","mmi":true})",                                        // no date
+      R"({"date":null,"source":"ime"})",                                       // a null date
+      R"({"date":"2025-07-10","source":"ime","mmi":false,"impairment":"3"})",  // a bad value
+      R"({"date":"2025-08-10"})",                                              // one key
+      R"({})",                                                                 // none
+      R"({"source":"ime","date":"2025-09-10"})",  // the required field second
+      R"({"source":"treating"})",                 // ... then absent
+  };
+  const std::vector<std::string> assessments = {
+      R"({"date":"2024-03-01","function":40,"pain":8})",
+      R"({"date":"2024-03-02","function":41})",
+      R"({"date":"2024-03-03","function":42,"pain":7,"pain":6})",
+      R"({"function":43,"pain":5})",
+      R"({"date":"2024-03-05","function":44,"pain":4})",
+  };
+  std::size_t lines = 0, plain = 0, errors = 0;
+  for (std::size_t a = 0; a < opinions.size(); ++a)
+    for (std::size_t b = 0; b < opinions.size(); ++b)
+      for (std::size_t c = 0; c < assessments.size(); ++c) {
+        std::string line = R"({"id":"S","as_of":"2026-01-01","injury":{"date":"2024-01-15"},)"
+                           R"("assessments":[)" +
+                           assessments[c] + "," + assessments[(c + 1) % assessments.size()] +
+                           R"(],"opinions":[)" + opinions[a] + "," + opinions[b] + "]}";
+        INFO(line);
+        CHECK(tx.same(line));
+        ++lines;
+        plain += tx.plain(line);
+        errors += tx.a.error.has_value();
+      }
+  CHECK(lines == 845);
+  // Lines with an error or a null are left to the full reader; the others are read in one pass.
+  CHECK(plain == 98);
+  CHECK(errors == 747);
+  // Read items are kept as given, in date order.
+  std::string line = R"({"id":"S","as_of":"2026-01-01","injury":{"date":"2024-01-15"},)"
+                     R"("opinions":[)" +
+                     opinions[2] + "," + opinions[1] + "," + opinions[0] + "]}";
+  REQUIRE(tx.plain(line));
+  REQUIRE(tx.same(line));
+  REQUIRE_FALSE(tx.a.error);
+}
+
 TEST_CASE("lists no rule reads are validated but not kept", "[case][fast]") {
   auto tx_graph = policy("us-tx.yaml");
   auto index_of = [&](const std::string& path) {
