@@ -432,6 +432,16 @@ std::shared_ptr<const Graph> compile_graph(CheckedPolicy policy) {
     g->json_rule_ids.push_back(std::move(id));
     g->json_rule_tails.push_back(std::move(tail));
   }
+  std::size_t& bound = g->json_pieces_bound;
+  bound = h.size();
+  for (const auto& k : g->json_output_keys) bound += k.size();
+  for (std::size_t r = 0; r < g->json_rule_ids.size(); ++r) {
+    std::size_t most = 0;
+    for (std::size_t piece = r * 3; piece < r * 3 + 3; ++piece)
+      most = std::max({most, g->json_rule_nulls[piece].size(),
+                       g->json_rule_heads[piece].size() + g->json_rule_tails[r].size()});
+    bound += most + g->json_rule_ids[r].size();  // a rule can be the basis too
+  }
 
   find_period_model(*g);
   Compiler c(*g);

@@ -138,6 +138,8 @@ struct Graph {
   std::vector<std::string> json_rule_heads;  // rule × 3 + RuleState
   std::vector<std::string> json_rule_nulls;  // head + `null` + tail, rule × 3 + RuleState
   std::vector<std::string> json_rule_tails;  // `,"cites":…}` or `}`
+  // The most bytes of all the pieces above one result can hold (its values and texts aside).
+  std::size_t json_pieces_bound = 0;
 
   std::string_view intern(std::string_view s);
   std::uint32_t operand(const Node& n, std::uint32_t k) const {

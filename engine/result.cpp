@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "engine/output_file.hpp"
 
 namespace mmi {
@@ -31,10 +33,165 @@ inline void result_value(std::string& out, const Value& v, const Graph& g) {
     append_json_value(out, v, g);
 }
 
+// Text that JSON takes as it is (no quote, backslash, control or non-ASCII byte).
+bool plain_text(std::string_view s) {
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+// Adds to `room` the most bytes `v` takes in a result; false when the cursor does not write it.
+bool value_room(const Value& v, std::size_t& room) {
+  switch (v.kind) {
+    case Kind::missing:
+    case Kind::error:
+    case Kind::boolean:
+      room += 5;
+      return true;
+    case Kind::date:
+      room += 12;
+      return day_in_range(v.i);
+    case Kind::number:
+      room += kMaxJsonNumberBytes;
+      return simple_json_number(v);
+    case Kind::text:
+      room += v.aux + 2;
+      return plain_text(v.as_text());
+    default:
+      return false;
+  }
+}
+
+// Writes a result into room made once, through a pointer: each piece a copy into place where a
+// std::string append was a call, a capacity check and a call to memcpy.
+class Cursor {
+ public:
+  explicit Cursor(char* at) : p_(at) {}
+  template <std::size_t N>
+  void put(const char (&literal)[N]) {
+    std::memcpy(p_, literal, N - 1);  // a size known when compiled: a few stores
+    p_ += N - 1;
+  }
+  void put(std::string_view s) {
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void put(char c) { *p_++ = c; }
+  void text(std::string_view s) {  // plain_text(s)
+    *p_++ = '"';
+    put(s);
+    *p_++ = '"';
+  }
+  void value(const Value& v) {  // value_room(v) was true
+    switch (v.kind) {
+      case Kind::date:
+        write_json_date(p_, static_cast<DayNumber>(v.i));
+        p_ += 12;
+        return;
+      case Kind::number:
+        p_ += write_json_number(p_, v);
+        return;
+      case Kind::text:
+        text(v.as_text());
+        return;
+      case Kind::boolean:
+        if (v.b)
+          put("true");
+        else
+          put("false");
+        return;
+      default:
+        put("null");
+    }
+  }
+  char* at() const { return p_; }
+
+ private:
+  char* p_;
+};
+
+// A result whose values are dates, numbers, plain texts, booleans or missing, with no error (the
+// results of nearly every case), written through a Cursor; false (nothing written) otherwise.
+bool append_simple_result(std::string& out, const Graph& g, const CaseData& c, const Outcome& o,
+                          const std::vector<std::string>& missing) {
+  const CheckedPolicy& p = g.policy;
+  if (o.error || !plain_text(c.id)) return false;
+  std::size_t room = g.json_pieces_bound + c.id.size() + 256;  // 256: literals and keys
+  bool simple = value_room(Value::date(o.as_of), room) && value_room(o.mmi_date, room) &&
+                value_room(o.coverage_cutoff, room);
+  if (o.status != Status::error)
+    for (const Value& v : o.outputs) simple = simple && value_room(v, room);
+  for (const Value& v : o.rule_dates) simple = simple && value_room(v, room);
+  for (const auto& m : missing) {
+    simple = simple && plain_text(m);
+    room += m.size() + 3;
+  }
+  if (!simple) return false;
+  const std::size_t start = out.size();
+  out.resize(start + room);
+  Cursor w(out.data() + start);
+  w.put("{\"case\":");
+  if (c.id.empty())
+    w.put("null");
+  else
+    w.text(c.id);
+  w.put(g.json_policy_fields);
+  if (c.has_as_of || o.as_of != 0) {
+    w.put(",\"as_of\":");
+    w.value(Value::date(o.as_of));
+  } else {
+    w.put(",\"as_of\":null");
+  }
+  static constexpr std::string_view kStatuses[] = {
+      ",\"status\":\"reached\",\"mmi_date\":", ",\"status\":\"not_reached\",\"mmi_date\":",
+      ",\"status\":\"undetermined\",\"mmi_date\":", ",\"status\":\"error\",\"mmi_date\":"};
+  w.put(kStatuses[static_cast<int>(o.status)]);
+  w.value(o.mmi_date);
+  w.put(",\"basis\":");
+  if (o.basis >= 0)
+    w.put(g.json_rule_ids[static_cast<std::size_t>(o.basis)]);
+  else
+    w.put("null");
+  w.put(",\"coverage_cutoff\":");
+  w.value(o.coverage_cutoff);
+  w.put(",\"outputs\":{");
+  for (std::size_t k = 0; k < p.outputs.size(); ++k) {
+    w.put(g.json_output_keys[k]);
+    w.value(o.status == Status::error ? Value::missing() : o.outputs[k]);
+  }
+  w.put("},\"rules\":{");
+  for (std::size_t r = 0; r < p.rules.size(); ++r) {
+    std::size_t piece = r * 3 + static_cast<std::size_t>(o.rules[r]);
+    if (o.rule_dates[r].is_missing()) {
+      w.put(g.json_rule_nulls[piece]);
+      continue;
+    }
+    w.put(g.json_rule_heads[piece]);
+    w.value(o.rule_dates[r]);
+    w.put(g.json_rule_tails[r]);
+  }
+  w.put("},\"missing\":[");
+  for (std::size_t k = 0; k < missing.size(); ++k) {
+    if (k) w.put(',');
+    w.text(missing[k]);
+  }
+  w.put("]}");
+  out.resize(static_cast<std::size_t>(w.at() - out.data()));
+  return true;
+}
+
 }  // namespace
 
 void append_result_json(std::string& out, const Graph& g, const CaseData& c, const Outcome& o,
                         const std::vector<std::string>& missing) {
+  if (!append_simple_result(out, g, c, o, missing))
+    append_result_json_general(out, g, c, o, missing);
+}
+
+void append_result_json_general(std::string& out, const Graph& g, const CaseData& c,
+                                const Outcome& o, const std::vector<std::string>& missing) {
   using namespace std::string_view_literals;  // literal lengths known when compiled
   const CheckedPolicy& p = g.policy;
   header(out, g, c.id, !c.id.empty());

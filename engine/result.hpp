@@ -10,8 +10,12 @@
 namespace mmi {
 
 // Appends one result object (no trailing newline). `missing` as from Evaluator::missing_facts().
+// Most results (every value a date, number, plain text, boolean or missing; no error) are
+// written into room made once; the others by append_result_json_general, to the same bytes.
 void append_result_json(std::string& out, const Graph& g, const CaseData& c, const Outcome& o,
                         const std::vector<std::string>& missing);
+void append_result_json_general(std::string& out, const Graph& g, const CaseData& c,
+                                const Outcome& o, const std::vector<std::string>& missing);
 // The same for a case that could not be read at all (a bad batch line): status error.
 void append_input_error_json(std::string& out, const Graph& g, std::string_view case_id,
                              const CaseError& error, std::size_t line);

@@ -36,45 +36,58 @@ void put_two(char* at, unsigned v) {
 // A number as Decimal::append_to writes it, when the coefficient fits 64 bits (every number a
 // case or a policy holds in practice): 64-bit digit loops instead of 128-bit division.
 void append_number(std::string& out, const Value& v) {
-  constexpr __int128 kLimit = static_cast<__int128>(1) << 63;
-  if (v.coef <= -kLimit || v.coef >= kLimit) {
-    v.as_number().append_to(out);
+  char buf[kMaxJsonNumberBytes];
+  if (std::size_t n = write_json_number(buf, v)) {
+    out.append(buf, n);
     return;
   }
+  v.as_number().append_to(out);
+}
+}  // namespace
+
+bool simple_json_number(const Value& v) {
+  constexpr __int128 kLimit = static_cast<__int128>(1) << 63;
+  return v.coef > -kLimit && v.coef < kLimit && v.exp >= -20 && v.exp <= 20;
+}
+
+std::size_t write_json_number(char* buf, const Value& v) {
+  if (!simple_json_number(v)) return 0;
   if (v.coef == 0) {
-    out += '0';
-    return;
+    buf[0] = '0';
+    return 1;
   }
   auto signed_coef = static_cast<std::int64_t>(v.coef);
   std::uint64_t m = signed_coef < 0 ? 0 - static_cast<std::uint64_t>(signed_coef)
                                     : static_cast<std::uint64_t>(signed_coef);
-  char digits[24];  // most significant first
-  int len = 0;
   char reversed[24];
+  int len = 0;
   while (m != 0) {
     reversed[len++] = static_cast<char>('0' + m % 10);
     m /= 10;
   }
-  for (int k = 0; k < len; ++k) digits[k] = reversed[len - 1 - k];
-  if (signed_coef < 0) out += '-';
+  char* p = buf;
+  if (signed_coef < 0) *p++ = '-';
+  auto digits = [&](int from, int count) {  // most significant first
+    for (int k = 0; k < count; ++k) *p++ = reversed[len - 1 - from - k];
+  };
   int exp = v.exp;
   if (exp >= 0) {
-    out.append(digits, static_cast<std::size_t>(len));
-    out.append(static_cast<std::size_t>(exp), '0');
-    return;
-  }
-  int frac = -exp;
-  if (len > frac) {
-    out.append(digits, static_cast<std::size_t>(len - frac));
-    out += '.';
-    out.append(digits + (len - frac), static_cast<std::size_t>(frac));
+    digits(0, len);
+    std::memset(p, '0', static_cast<std::size_t>(exp));
+    p += exp;
+  } else if (int frac = -exp; len > frac) {
+    digits(0, len - frac);
+    *p++ = '.';
+    digits(len - frac, frac);
   } else {
-    out += "0.";
-    out.append(static_cast<std::size_t>(frac - len), '0');
-    out.append(digits, static_cast<std::size_t>(len));
+    *p++ = '0';
+    *p++ = '.';
+    std::memset(p, '0', static_cast<std::size_t>(frac - len));
+    p += frac - len;
+    digits(0, len);
   }
+  return static_cast<std::size_t>(p - buf);
 }
-}  // namespace
 
 // Neri and Schneider's civil-from-days ("Euclidean affine functions and their application to
 // calendar algorithms", 2022): multiplications and shifts only. Day 0 is 1970-01-01; the shift by
@@ -87,6 +100,12 @@ void append_json_date(std::string& out, DayNumber day) {
     out += '"';
     return;
   }
+  std::size_t at = out.size();
+  out.resize(at + 12);
+  write_json_date(out.data() + at, day);
+}
+
+void write_json_date(char* buf, DayNumber day) {
   constexpr std::uint32_t kEras = 82;
   constexpr std::uint32_t kShift = 719468 + 146097 * kEras;
   std::uint32_t n = static_cast<std::uint32_t>(day) + kShift;
@@ -103,9 +122,6 @@ void append_json_date(std::string& out, DayNumber day) {
   std::uint32_t january_or_february = day_of_year >= 306;
   std::uint32_t year = 100 * century + year_in_century - 400 * kEras + january_or_february;
   if (january_or_february) month -= 12;
-  std::size_t at = out.size();
-  out.resize(at + 12);
-  char* buf = out.data() + at;
   buf[0] = '"';
   put_two(buf + 1, year / 100);
   put_two(buf + 3, year % 100);

@@ -2,7 +2,9 @@
 // years 0001-9999, and numbers around the 64-bit fast path's limits.
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <string>
+#include <vector>
 
 #include "engine/value_json.hpp"
 #include "rules/calendar.hpp"
@@ -53,4 +55,67 @@ TEST_CASE("value_json: numbers are written as Decimal writes them", "[result]") 
       INFO("exponent " << exp);
       CHECK(fast == d.to_string());
     }
+}
+
+// The result writer's fast path (room made once, values written in place) against the general
+// writer, on the example book under every shipped state policy and on outcomes holding every
+// kind of value the fast path takes or declines.
+#include "engine/mmi.hpp"
+#include "engine/result.hpp"
+
+TEST_CASE("result JSON: the fast path writes what the general writer writes", "[result]") {
+  std::ifstream book(std::string(MMI_SOURCE_DIR) + "/policies/examples/book.jsonl");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(book, line);) lines.push_back(line);
+  REQUIRE(lines.size() > 20);
+  std::size_t compared = 0, differ = 0;
+  for (const char* name : {"us-tx", "us-fl", "us-ca", "us-ga", "us-mn", "us-pa"}) {
+    auto compiled =
+        mmi::compile_policy(std::string(MMI_SOURCE_DIR) + "/policies/" + name + ".yaml");
+    REQUIRE(compiled);
+    mmi::Session session(compiled.graph);
+    const mmi::Graph& g = *compiled.graph;
+    for (const auto& line : lines) {
+      mmi::CaseData& c = session.load_json(line);
+      const mmi::Outcome& o = session.evaluate();
+      std::vector<std::string> missing = {"benefits.income_start", "opinions"};
+      std::string fast, general;
+      mmi::append_result_json(fast, g, c, o, missing);
+      mmi::append_result_json_general(general, g, c, o, missing);
+      ++compared;
+      if (fast != general) {
+        ++differ;
+        CHECK(fast == general);
+      }
+      // Every kind of value in the outputs and the rule dates; some the fast path declines.
+      mmi::Outcome changed = o;
+      const mmi::Value kinds[] = {
+          mmi::Value::number(mmi::Decimal::raw(12345, -2)),
+          mmi::Value::number(mmi::Decimal::raw(-7, 3)),
+          mmi::Value::number(mmi::Decimal::raw(5, -21)),  // exponent past ±20: declined
+          mmi::Value::number(mmi::Decimal::raw(0, 0)),
+          mmi::Value::boolean(true),
+          mmi::Value::boolean(false),
+          mmi::Value::string("plain"),
+          mmi::Value::string("quote \" inside"),  // declined
+          mmi::Value::date(mmi::kMaxDay),
+          mmi::Value::duration(14),  // declined
+          mmi::Value::error(0),
+          mmi::Value::missing()};
+      for (std::size_t k = 0; k < changed.outputs.size(); ++k)
+        changed.outputs[k] = kinds[(k + compared) % std::size(kinds)];
+      for (std::size_t r = 0; r < changed.rule_dates.size(); ++r)
+        changed.rule_dates[r] = kinds[(r + compared + 3) % std::size(kinds)];
+      fast.clear();
+      general.clear();
+      mmi::append_result_json(fast, g, c, changed, missing);
+      mmi::append_result_json_general(general, g, c, changed, missing);
+      if (fast != general) {
+        ++differ;
+        CHECK(fast == general);
+      }
+    }
+  }
+  CHECK(compared == 6 * lines.size());
+  CHECK(differ == 0);
 }
