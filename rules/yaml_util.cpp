@@ -1,5 +1,7 @@
 #include "rules/yaml_util.hpp"
 
+#include "rules/yaml_block.hpp"
+
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 
@@ -204,6 +206,9 @@ std::optional<YAML::Node> YamlContext::parse() {
                 offset_location(source_, bad));
     return std::nullopt;
   }
+  // Plain block YAML (most policies, every generated one) is read without yaml-cpp's scanner;
+  // anything else, and every error, is left to YAML::Load.
+  if (auto root = load_plain_block_yaml(source_->text)) return root;
   try {
     YAML::Node root = YAML::Load(source_->text);
     if (root.IsNull() || !root.IsDefined()) {
