@@ -151,14 +151,18 @@ void Checker::check_bodies() {
       rule_checked[step.index] = true;
     }
   }
+  // The typed bodies move into the checked policy: later stages read only their type_id (which a
+  // move leaves in place) and whether they parsed.
+  p_.lets.reserve(m_.lets.size());
   for (std::uint32_t i = 0; i < m_.lets.size(); ++i) {
     CheckedLet l;
     l.name = m_.lets[i].name;
     l.description = m_.lets[i].description;
     l.at = m_.lets[i].at;
-    if (let_bodies_[i]) l.expr = *let_bodies_[i];
+    if (let_bodies_[i]) l.expr = std::move(*let_bodies_[i]);
     p_.lets.push_back(std::move(l));
   }
+  p_.rules.reserve(m_.rules.size());
   for (std::uint32_t i = 0; i < m_.rules.size(); ++i) {
     const RuleDecl& d = m_.rules[i];
     CheckedRule r;
@@ -167,9 +171,9 @@ void Checker::check_bodies() {
     r.cites = d.cites;
     r.at = d.at;
     auto& b = rule_bodies_[i];
-    if (b.when) r.when = *b.when;
-    if (b.date) r.mmi_date = *b.date;
-    if (b.unless) r.unless = *b.unless;
+    if (b.when) r.when = std::move(*b.when);
+    if (b.date) r.mmi_date = std::move(*b.date);
+    if (b.unless) r.unless = std::move(*b.unless);
     p_.rules.push_back(std::move(r));
   }
 }
