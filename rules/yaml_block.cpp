@@ -91,6 +91,8 @@ class BlockReader {
   YAML::detail::shared_memory_holder memory_;
   std::vector<Line> lines_;
   std::size_t at_ = 0;  // the next content line not yet read
+  static constexpr int kMaxDepth = 200;
+  int depth_ = 0;
 
   bool split_lines() {
     if (text_.size() >= UINT32_MAX) return false;
@@ -104,7 +106,7 @@ class BlockReader {
       bool content = i < size && text_[i] != '\n' && text_[i] != '#';
       for (; i < size && text_[i] != '\n'; ++i) {
         unsigned char c = static_cast<unsigned char>(text_[i]);
-        if (c < 0x20 || c > 0x7e) return false;  // tabs, CR, non-ASCII: columns yaml-cpp's way
+        if (c < 0x20 || c > 0x7e) return false;  // tabs, CR, non-ASCII: yaml-cpp's to read
       }
       lines_.push_back({start, i, indent, content});
       start = i + 1;
@@ -201,9 +203,12 @@ class BlockReader {
   // The block node whose first line is `line`, starting at `col` (a line's indent, or the column
   // after a `- ` marker). Leaves at_ at the first content line after it.
   YamlNode& block_node(std::size_t line, std::uint32_t col) {
-    if (dash_at(line, col)) return sequence(line, col);
-    key_end(line, col);  // a mapping, or not for this reader
-    return mapping(line, col);
+    // Deeper nesting is left to yaml-cpp, whose depth guard reports it (and this stack is safe).
+    if (++depth_ > kMaxDepth) throw Unsupported{};
+    if (!dash_at(line, col)) key_end(line, col);  // a mapping, or not for this reader
+    YamlNode& node = dash_at(line, col) ? sequence(line, col) : mapping(line, col);
+    --depth_;
+    return node;
   }
 
   // The value after `key:` or `- ` with nothing else on its line: a block below it (deeper than

@@ -160,6 +160,15 @@ TEST_CASE("the block reader leaves everything else to yaml-cpp") {
     INFO(text);
     CHECK(compare(text) == Outcome::refused);
   }
+  // Nesting deeper than the reader's own limit goes to yaml-cpp's depth guard, both as nested
+  // items on one line and as indentation.
+  std::string items, keys;
+  for (int depth = 0; depth < 5000; ++depth) items += "- ";
+  items += "x\n";
+  for (int depth = 0; depth < 300; ++depth) keys += std::string(depth, ' ') + "k:\n";
+  CHECK(!mmi::load_plain_block_yaml(items));
+  CHECK(!mmi::load_plain_block_yaml(keys));
+  CHECK(mmi::load_plain_block_yaml(keys.substr(0, keys.find(std::string(150, ' ')))));
 }
 
 TEST_CASE("the block reader agrees with yaml-cpp on the repository's YAML and its mutations") {
