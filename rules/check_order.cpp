@@ -2,6 +2,8 @@
 // typing the bodies in that order and the decision.
 #include "rules/checker_impl.hpp"
 
+#include <string_view>
+
 namespace mmi::check {
 
 std::optional<CheckedExpr> Checker::parse(const ExprSource& src) {
@@ -14,18 +16,32 @@ std::optional<CheckedExpr> Checker::parse(const ExprSource& src) {
 }
 
 void Checker::parse_bodies() {
+  // Texts that parsed already, each to its tree: a generated policy repeats expressions (the
+  // same `mmi_date:` in many rules), and a tree depends on its text alone (offsets are into the
+  // text; the location stays with each body's own source). Trees are not yet annotated here.
+  std::unordered_map<std::string_view, const Expr*> parsed;
+  auto parse_once = [&](const ExprSource& src) -> std::optional<CheckedExpr> {
+    auto [at, fresh] = parsed.emplace(src.text(), nullptr);
+    if (!fresh && at->second) return CheckedExpr{*at->second, src, type_id::error};
+    return parse(src);
+  };
+  auto remember = [&](const std::optional<CheckedExpr>& body) {
+    if (body) parsed[body->source.text()] = &body->expr;
+  };
+  let_bodies_.reserve(m_.lets.size());  // the cache points into these
+  rule_bodies_.reserve(m_.rules.size());
   for (std::uint32_t i = 0; i < m_.lets.size(); ++i) {
     let_[m_.lets[i].name] = i;
-    let_bodies_.push_back(parse(m_.lets[i].expr));
+    let_bodies_.push_back(parse_once(m_.lets[i].expr));
+    remember(let_bodies_.back());
   }
   for (std::uint32_t i = 0; i < m_.rules.size(); ++i) {
     const RuleDecl& r = m_.rules[i];
     rule_[r.id] = i;
-    RuleBodies b;
-    if (r.when) b.when = parse(*r.when);
-    if (r.mmi_date) b.date = parse(*r.mmi_date);
-    if (r.unless) b.unless = parse(*r.unless);
-    rule_bodies_.push_back(std::move(b));
+    RuleBodies& b = rule_bodies_.emplace_back();
+    if (r.when) remember(b.when = parse_once(*r.when));
+    if (r.mmi_date) remember(b.date = parse_once(*r.mmi_date));
+    if (r.unless) remember(b.unless = parse_once(*r.unless));
   }
   let_ok_.assign(m_.lets.size(), true);
   let_typed_.assign(m_.lets.size(), false);
@@ -151,14 +167,18 @@ void Checker::check_bodies() {
       rule_checked[step.index] = true;
     }
   }
+  // The typed bodies move into the checked policy: later stages read only their type_id (which a
+  // move leaves in place) and whether they parsed.
+  p_.lets.reserve(m_.lets.size());
   for (std::uint32_t i = 0; i < m_.lets.size(); ++i) {
     CheckedLet l;
     l.name = m_.lets[i].name;
     l.description = m_.lets[i].description;
     l.at = m_.lets[i].at;
-    if (let_bodies_[i]) l.expr = *let_bodies_[i];
+    if (let_bodies_[i]) l.expr = std::move(*let_bodies_[i]);
     p_.lets.push_back(std::move(l));
   }
+  p_.rules.reserve(m_.rules.size());
   for (std::uint32_t i = 0; i < m_.rules.size(); ++i) {
     const RuleDecl& d = m_.rules[i];
     CheckedRule r;
@@ -167,9 +187,9 @@ void Checker::check_bodies() {
     r.cites = d.cites;
     r.at = d.at;
     auto& b = rule_bodies_[i];
-    if (b.when) r.when = *b.when;
-    if (b.date) r.mmi_date = *b.date;
-    if (b.unless) r.unless = *b.unless;
+    if (b.when) r.when = std::move(*b.when);
+    if (b.date) r.mmi_date = std::move(*b.date);
+    if (b.unless) r.unless = std::move(*b.unless);
     p_.rules.push_back(std::move(r));
   }
 }

@@ -84,47 +84,94 @@ std::string literal_to_string(const Literal& l) {
 
 }  // namespace
 
-std::string expr_to_string(const Expr& e) {
+namespace {
+
+// expr_to_string's text appended to `out`: one buffer for the whole tree (the identical-rules
+// lint spells every rule's condition).
+void append_expr(std::string& out, const Expr& e) {
   auto arg = [&](std::size_t i) {
     const Expr& a = e.args[i];
     bool simple = a.kind == ExprKind::literal || a.kind == ExprKind::name ||
                   a.kind == ExprKind::field || a.kind == ExprKind::call || a.kind == ExprKind::list;
-    return simple ? expr_to_string(a) : "(" + expr_to_string(a) + ")";
+    if (simple) return append_expr(out, a);
+    out += '(';
+    append_expr(out, a);
+    out += ')';
+  };
+  auto items = [&](char open, char close) {
+    out += open;
+    for (std::size_t i = 0; i < e.args.size(); ++i) {
+      if (i) out += ", ";
+      append_expr(out, e.args[i]);
+    }
+    out += close;
   };
   switch (e.kind) {
     case ExprKind::literal:
-      return literal_to_string(e.literal);
+      out += literal_to_string(e.literal);
+      return;
     case ExprKind::name:
-      return e.name;
+      out += e.name;
+      return;
     case ExprKind::field:
-      return arg(0) + "." + e.name;
-    case ExprKind::call: {
-      std::string s = e.name + "(";
-      for (std::size_t i = 0; i < e.args.size(); ++i)
-        s += (i ? ", " : "") + expr_to_string(e.args[i]);
-      return s + ")";
-    }
-    case ExprKind::list: {
-      std::string s = "[";
-      for (std::size_t i = 0; i < e.args.size(); ++i)
-        s += (i ? ", " : "") + expr_to_string(e.args[i]);
-      return s + "]";
-    }
+      arg(0);
+      out += '.';
+      out += e.name;
+      return;
+    case ExprKind::call:
+      out += e.name;
+      items('(', ')');
+      return;
+    case ExprKind::list:
+      items('[', ']');
+      return;
     case ExprKind::neg:
-      return "-" + arg(0);
+      out += '-';
+      arg(0);
+      return;
     case ExprKind::not_:
-      return "not " + arg(0);
+      out += "not ";
+      arg(0);
+      return;
     case ExprKind::if_:
-      return "if " + arg(0) + " then " + arg(1) + " else " + arg(2);
+      out += "if ";
+      arg(0);
+      out += " then ";
+      arg(1);
+      out += " else ";
+      arg(2);
+      return;
     case ExprKind::between:
-      return arg(0) + " between " + arg(1) + " and " + arg(2);
+      arg(0);
+      out += " between ";
+      arg(1);
+      out += " and ";
+      arg(2);
+      return;
     case ExprKind::is_missing:
-      return arg(0) + " is missing";
+      arg(0);
+      out += " is missing";
+      return;
     case ExprKind::is_present:
-      return arg(0) + " is present";
+      arg(0);
+      out += " is present";
+      return;
     default:
-      return arg(0) + " " + expr_kind_symbol(e.kind) + " " + arg(1);
+      arg(0);
+      out += ' ';
+      out += expr_kind_symbol(e.kind);
+      out += ' ';
+      arg(1);
+      return;
   }
+}
+
+}  // namespace
+
+std::string expr_to_string(const Expr& e) {
+  std::string out;
+  append_expr(out, e);
+  return out;
 }
 
 namespace check {

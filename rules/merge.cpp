@@ -157,16 +157,16 @@ class Merger {
   // Merges by name with an index, so that policies with thousands of rules merge in linear time.
   template <typename T, typename Name>
   void merge_named(std::vector<T>& into, std::unordered_map<std::string, std::size_t>& index,
-                   const std::vector<T>& from, Name name_of, const char* what, bool top_overrides) {
-    for (const auto& item : from) {
+                   std::vector<T>& from, Name name_of, const char* what, bool top_overrides) {
+    for (auto& item : from) {
       auto [it, fresh] = index.emplace(name_of(item), into.size());
       if (fresh) {
-        into.push_back(item);
+        into.push_back(std::move(item));
         continue;
       }
       T& existing = into[it->second];
       if (item.override_ || top_overrides) {
-        existing = item;  // keeps its place in the merged order
+        existing = std::move(item);  // keeps its place in the merged order
         continue;
       }
       diags_
@@ -176,15 +176,16 @@ class Merger {
     }
   }
 
-  void merge(const PolicyFile& f, bool top) {
+  // Moves the file's declarations into the merged policy (the file is not read afterwards).
+  void merge(PolicyFile& f, bool top) {
     merge_facts(out_.facts, f.facts, "");
+    std::vector<std::string> top_parameters;
+    if (top)
+      for (const auto& mine : f.parameters) top_parameters.push_back(mine.name);
     merge_named(
         out_.parameters, param_index_, f.parameters, [](const ParameterDecl& p) { return p.name; },
         "parameter", top);
-    if (top)
-      for (auto& p : out_.parameters)
-        for (const auto& mine : f.parameters)
-          if (mine.name == p.name) p.from_top = true;
+    for (const auto& name : top_parameters) out_.parameters[param_index_.at(name)].from_top = true;
     merge_named(
         out_.lets, let_index_, f.lets, [](const LetDecl& l) { return l.name; }, "let", false);
     merge_named(

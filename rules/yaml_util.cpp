@@ -1,5 +1,7 @@
 #include "rules/yaml_util.hpp"
 
+#include "rules/yaml_block.hpp"
+
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 
@@ -9,6 +11,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -204,6 +207,9 @@ std::optional<YAML::Node> YamlContext::parse() {
                 offset_location(source_, bad));
     return std::nullopt;
   }
+  // Plain block YAML (most policies, every generated one) is read without yaml-cpp's scanner;
+  // anything else, and every error, is left to YAML::Load.
+  if (auto root = load_plain_block_yaml(source_->text)) return root;
   try {
     YAML::Node root = YAML::Load(source_->text);
     if (root.IsNull() || !root.IsDefined()) {
@@ -428,7 +434,11 @@ std::vector<YamlEntry> YamlContext::entries(const YAML::Node& map,
                                             const char* what) {
   std::vector<YamlEntry> out;
   if (!map.IsMap()) return out;
-  std::unordered_map<std::string, SourceLocation> seen;
+  out.reserve(map.size());
+  // Keys seen so far (the tree owns their text), with the key node for a duplicate's note. Few
+  // keys are compared in place; many by hash, so a mapping of thousands stays linear.
+  std::vector<std::pair<std::string_view, YAML::Node>> seen;
+  std::unordered_map<std::string_view, std::size_t> many;
   for (auto it = map.begin(); it != map.end(); ++it) {
     if (!budget(it->first)) break;
     const YAML::Node key = it->first;  // a copy: `it->` yields a temporary proxy
@@ -436,12 +446,24 @@ std::vector<YamlEntry> YamlContext::entries(const YAML::Node& map,
       diags.error(Code::E012, "keys must be plain names", location(key));
       continue;
     }
-    std::string name = key.Scalar();
+    const std::string& name = key.Scalar();
+    std::optional<std::size_t> first;
+    if (!many.empty()) {
+      auto [at, fresh] = many.emplace(name, seen.size());
+      if (!fresh) first = at->second;
+    } else {
+      for (std::size_t k = 0; k < seen.size() && !first; ++k)
+        if (seen[k].first == name) first = k;
+    }
+    if (!first) {
+      seen.emplace_back(name, key);
+      if (many.empty() && seen.size() > 16)
+        for (std::size_t k = 0; k < seen.size(); ++k) many.emplace(seen[k].first, k);
+    }
     SourceLocation at = location(key);
-    auto [first, fresh] = seen.emplace(name, at);
-    if (!fresh) {
+    if (first) {
       diags.error(Code::E003, fmt::format("duplicate key `{}`", name), at)
-          .notes.push_back({"first written here", first->second});
+          .notes.push_back({"first written here", location(seen[*first].second)});
       continue;
     }
     if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
@@ -449,7 +471,7 @@ std::vector<YamlEntry> YamlContext::entries(const YAML::Node& map,
                   did_you_mean(name, allowed));
       continue;
     }
-    out.push_back({name, it->second, at});
+    out.push_back({name, it->second, std::move(at)});
   }
   return out;
 }

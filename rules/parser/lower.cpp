@@ -19,12 +19,15 @@ struct LowerError {
   std::string message;
 };
 
+// Each node is lowered into the Expr its parent holds for it (`out`, default-constructed): the
+// parse tree has a level per precedence, and returning an Expr by value from each level moved it
+// a dozen times on its way up.
 class Lowerer {
  public:
   explicit Lowerer(std::vector<LowerError>& errors) : errors_(errors) {}
 
-  Expr lower(const ast::Operand& op) {
-    return boost::apply_visitor([this](const auto& node) { return this->visit(node); }, op);
+  void lower(const ast::Operand& op, Expr& out) {
+    boost::apply_visitor([this, &out](const auto& node) { this->visit(node, out); }, op);
   }
 
  private:
@@ -34,49 +37,51 @@ class Lowerer {
     errors_.push_back({std::move(code), b, e, std::move(msg)});
   }
 
-  static Expr node(ExprKind k, std::uint32_t b, std::uint32_t e) {
-    Expr x;
-    x.kind = k;
-    x.begin = b;
-    x.end = e;
-    return x;
+  static void node(Expr& out, ExprKind k, std::uint32_t b, std::uint32_t e) {
+    out.kind = k;
+    out.begin = b;
+    out.end = e;
   }
-  static Expr binary(ExprKind k, Expr lhs, Expr rhs) {
-    Expr x = node(k, lhs.begin, rhs.end);
-    x.args.push_back(std::move(lhs));
-    x.args.push_back(std::move(rhs));
-    return x;
+  // `out` becomes `kind(out, rhs)`: its present content moves down to be the first operand.
+  static void wrap(Expr& out, ExprKind k, std::size_t arity) {
+    Expr inner = std::move(out);
+    out = Expr{};
+    node(out, k, inner.begin, inner.end);
+    out.args.reserve(arity);
+    out.args.push_back(std::move(inner));
   }
+  // Lowers `op` as the next operand of `out`.
+  void push_arg(Expr& out, const ast::Operand& op) { lower(op, out.args.emplace_back()); }
 
-  Expr visit(const ast::Nil&) { return Expr{}; }
+  void visit(const ast::Nil&, Expr&) {}
 
-  Expr visit(const ast::Atom& a) {
-    Expr x = node(ExprKind::literal, a.begin, a.end);
+  void visit(const ast::Atom& a, Expr& x) {
+    node(x, ExprKind::literal, a.begin, a.end);
     switch (a.kind) {
       case 'i':
         x.kind = ExprKind::name;
         x.name = a.text;
-        return x;
+        return;
       case 's':
         x.literal.kind = LiteralKind::text;
         x.literal.text = a.text;
-        return x;
+        return;
       case 'b':
         x.literal.kind = LiteralKind::boolean;
         x.literal.integer = a.text == "true";
-        return x;
+        return;
       case 'm':
         x.literal.kind = LiteralKind::missing;
-        return x;
+        return;
       case 'd': {
         auto day = parse_iso_date(a.text);
         if (!day) {
           fail(Code::E100, a.begin, a.end, "`" + a.text + "` is not a calendar date");
-          return x;
+          return;
         }
         x.literal.kind = LiteralKind::date;
         x.literal.integer = *day;
-        return x;
+        return;
       }
       case 'n':
       default:
@@ -84,22 +89,22 @@ class Lowerer {
     }
   }
 
-  Expr number(const ast::Atom& a, Expr x) {
+  void number(const ast::Atom& a, Expr& x) {
     auto value = Decimal::parse(a.text);
     if (!value) {
       fail(Code::E100, a.begin, a.end, "`" + a.text + "` is not a number");
-      return x;
+      return;
     }
     const std::string& s = a.suffix;
     if (s.empty()) {
       x.literal.kind = LiteralKind::number;
       x.literal.number = *value;
-      return x;
+      return;
     }
     if (s == "%") {
       x.literal.kind = LiteralKind::number;
       x.literal.number = Decimal::divide(*value, Decimal::from_int(100));
-      return x;
+      return;
     }
     std::int64_t scale = 1;
     bool months = false;
@@ -112,16 +117,15 @@ class Lowerer {
       fail(Code::E100, a.begin, a.end,
            months ? "a period must be a whole number of months"
                   : "a duration must be a whole number of days");
-      return x;
+      return;
     }
     if (!whole || *whole > (months ? 120000 : 3650000)) {
       fail(Code::E100, a.begin, a.end,
            months ? "a period longer than 10,000 years" : "a duration longer than 10,000 years");
-      return x;
+      return;
     }
     x.literal.kind = months ? LiteralKind::period : LiteralKind::duration;
     x.literal.integer = *whole;
-    return x;
   }
 
   static ExprKind chain_kind(const std::string& op) {
@@ -134,37 +138,39 @@ class Lowerer {
     return ExprKind::div;
   }
 
-  Expr visit(const ast::Chain& c) {
-    if (!c.rest.empty() && c.rest.front().op == "implies") return implication(c);
-    Expr acc = lower(c.first);
+  void visit(const ast::Chain& c, Expr& out) {
+    if (!c.rest.empty() && c.rest.front().op == "implies") return implication(c, out);
+    lower(c.first, out);
     for (const auto& op : c.rest) {
-      acc = binary(chain_kind(op.op), std::move(acc), lower(op.operand));
-      acc.begin = c.begin;  // include a parenthesised first operand in the range
+      wrap(out, chain_kind(op.op), 2);
+      push_arg(out, op.operand);
+      out.begin = c.begin;  // include a parenthesised first operand in the range
+      out.end = out.args[1].end;
     }
-    return acc;
   }
 
   // `a implies b` is `not a or b` (Kleene), right-associative: folded from the last operand.
-  Expr implication(const ast::Chain& c) {
-    std::vector<Expr> operands;
-    operands.push_back(lower(c.first));
-    for (const auto& op : c.rest) operands.push_back(lower(op.operand));
-    Expr acc = std::move(operands.back());
+  void implication(const ast::Chain& c, Expr& out) {
+    std::vector<Expr> operands(c.rest.size() + 1);
+    lower(c.first, operands[0]);
+    for (std::size_t k = 0; k < c.rest.size(); ++k) lower(c.rest[k].operand, operands[k + 1]);
+    out = std::move(operands.back());
     for (std::size_t k = operands.size() - 1; k-- > 0;) {
-      Expr premise = std::move(operands[k]);
-      Expr negated = node(ExprKind::not_, premise.begin, premise.end);
-      negated.args.push_back(std::move(premise));
-      std::uint32_t begin = negated.begin, end = acc.end;
-      acc = binary(ExprKind::or_, std::move(negated), std::move(acc));
-      acc.begin = begin;
-      acc.end = end;
+      Expr negated;
+      node(negated, ExprKind::not_, operands[k].begin, operands[k].end);
+      negated.args.push_back(std::move(operands[k]));
+      Expr acc = std::move(out);
+      out = Expr{};
+      node(out, ExprKind::or_, negated.begin, acc.end);
+      out.args.reserve(2);
+      out.args.push_back(std::move(negated));
+      out.args.push_back(std::move(acc));
     }
-    return acc;
   }
 
-  Expr visit(const ast::Unary& u) {
-    Expr x = node(u.op == "not" ? ExprKind::not_ : ExprKind::neg, u.begin, u.end);
-    x.args.push_back(lower(u.operand));
+  void visit(const ast::Unary& u, Expr& x) {
+    node(x, u.op == "not" ? ExprKind::not_ : ExprKind::neg, u.begin, u.end);
+    push_arg(x, u.operand);
     if (x.kind == ExprKind::neg && x.args[0].kind == ExprKind::literal &&
         x.args[0].literal.kind != LiteralKind::text &&
         x.args[0].literal.kind != LiteralKind::date &&
@@ -175,22 +181,21 @@ class Lowerer {
       lit.begin = u.begin;
       lit.literal.number = -lit.literal.number;
       lit.literal.integer = -lit.literal.integer;
-      return lit;
+      x = std::move(lit);
     }
-    return x;
   }
 
-  Expr visit(const ast::IfExpr& i) {
-    Expr x = node(ExprKind::if_, i.begin, i.end);
-    x.args.push_back(lower(i.condition));
-    x.args.push_back(lower(i.then_branch));
-    x.args.push_back(lower(i.else_branch));
-    return x;
+  void visit(const ast::IfExpr& i, Expr& x) {
+    node(x, ExprKind::if_, i.begin, i.end);
+    x.args.reserve(3);
+    push_arg(x, i.condition);
+    push_arg(x, i.then_branch);
+    push_arg(x, i.else_branch);
   }
 
-  Expr visit(const ast::Test& t) {
-    Expr subject = lower(t.subject);
-    if (!t.tail) return subject;
+  void visit(const ast::Test& t, Expr& out) {
+    lower(t.subject, out);
+    if (!t.tail) return;
     const auto& tail = *t.tail;
     static const std::pair<const char*, ExprKind> kOps[] = {{"==", ExprKind::eq},
                                                             {"!=", ExprKind::ne},
@@ -206,61 +211,61 @@ class Lowerer {
     ExprKind kind = ExprKind::eq;
     for (const auto& [text, k] : kOps)
       if (tail.op == text) kind = k;
-    Expr x = node(kind, t.begin, t.end);
-    x.args.push_back(std::move(subject));
-    if (kind != ExprKind::is_missing && kind != ExprKind::is_present)
-      x.args.push_back(lower(tail.first));
-    if (kind == ExprKind::between) x.args.push_back(lower(tail.second));
-    return x;
+    wrap(out, kind, kind == ExprKind::between ? 3 : 2);
+    out.begin = t.begin;
+    out.end = t.end;
+    if (kind != ExprKind::is_missing && kind != ExprKind::is_present) push_arg(out, tail.first);
+    if (kind == ExprKind::between) push_arg(out, tail.second);
   }
 
-  Expr visit(const ast::Filter& f) {
-    Expr list = lower(f.list);
-    if (!f.condition) return list;
-    Expr x = node(ExprKind::where, f.begin, f.end);
-    x.args.push_back(std::move(list));
-    x.args.push_back(lower(*f.condition));
-    return x;
+  void visit(const ast::Filter& f, Expr& out) {
+    lower(f.list, out);
+    if (!f.condition) return;
+    wrap(out, ExprKind::where, 2);
+    out.begin = f.begin;
+    out.end = f.end;
+    push_arg(out, *f.condition);
   }
 
-  Expr visit(const ast::Postfix& p) {
-    Expr acc = lower(p.base);
+  void visit(const ast::Postfix& p, Expr& acc) {
+    lower(p.base, acc);
     for (const auto& op : p.ops) {
       if (op.kind == '.') {
-        Expr x = node(ExprKind::field, acc.begin, op.end);
-        x.name = op.name;
-        x.args.push_back(std::move(acc));
-        acc = std::move(x);
+        std::uint32_t begin = acc.begin;
+        wrap(acc, ExprKind::field, 1);
+        acc.begin = begin;
+        acc.end = op.end;
+        acc.name = op.name;
       } else {
         if (acc.kind != ExprKind::name) {
           fail(Code::E100, acc.begin, op.end, "only a function name can be called");
-          return acc;
+          return;
         }
-        Expr x = node(ExprKind::call, acc.begin, op.end);
-        x.name = acc.name;
-        for (const auto& a : op.args) x.args.push_back(lower(a));
-        acc = std::move(x);
+        std::string callee = std::move(acc.name);
+        std::uint32_t begin = acc.begin;
+        acc = Expr{};
+        node(acc, ExprKind::call, begin, op.end);
+        acc.name = std::move(callee);
+        acc.args.reserve(op.args.size());
+        for (const auto& a : op.args) push_arg(acc, a);
       }
     }
     if (p.at) {
-      Expr when = lower(*p.at);
-      Expr x = node(ExprKind::at, acc.begin, when.end);
-      x.args.push_back(std::move(acc));
-      x.args.push_back(std::move(when));
-      acc = std::move(x);
+      wrap(acc, ExprKind::at, 2);
+      push_arg(acc, *p.at);
+      acc.end = acc.args[1].end;
     }
-    return acc;
   }
 
-  Expr visit(const ast::ListLit& l) {
-    Expr x = node(ExprKind::list, l.begin, l.end);
-    for (const auto& item : l.items) x.args.push_back(lower(item));
-    return x;
+  void visit(const ast::ListLit& l, Expr& x) {
+    node(x, ExprKind::list, l.begin, l.end);
+    x.args.reserve(l.items.size());
+    for (const auto& item : l.items) push_arg(x, item);
   }
 
   template <typename T>
-  Expr visit(const x3::forward_ast<T>& fwd) {
-    return visit(fwd.get());
+  void visit(const x3::forward_ast<T>& fwd, Expr& out) {
+    visit(fwd.get(), out);
   }
 };
 
@@ -355,7 +360,7 @@ ParseResult parse_expression(const ExprSource& source, DiagnosticList& diags) {
   }
   std::vector<LowerError> errors;
   Lowerer lowerer(errors);
-  out.expr = lowerer.lower(grammar.tree);
+  lowerer.lower(grammar.tree, out.expr);
   for (const auto& e : errors)
     diags.error(e.code, e.message, source.location_of(e.begin, std::max(1u, e.end - e.begin)));
   if (!errors.empty()) return out;
