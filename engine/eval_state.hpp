@@ -18,33 +18,46 @@ namespace mmi {
 // Chunked bump allocator for lists built while evaluating; reset per case, memory kept.
 class Arena {
  public:
-  Value* alloc(std::size_t n) {
+  // Inline everywhere (GCC would call it out of line): the fast path is a compare and an add.
+  [[gnu::always_inline]] Value* alloc(std::size_t n) {
     if (n == 0) n = 1;
-    while (true) {
-      if (block_ < blocks_.size()) {
-        if (used_ + n <= sizes_[block_]) {
-          Value* p = blocks_[block_].get() + used_;
-          used_ += n;
-          return p;
-        }
-        ++block_;
-        used_ = 0;
-        continue;
-      }
-      std::size_t size = std::max<std::size_t>(4096, n);
-      blocks_.emplace_back(new Value[size]);
-      sizes_.push_back(size);
+    if (static_cast<std::size_t>(end_ - next_) >= n) {  // the common case, inline
+      Value* p = next_;
+      next_ += n;
+      return p;
     }
+    return grow(n);
   }
   void reset() {
     block_ = 0;
-    used_ = 0;
+    next_ = end_ = nullptr;
+    if (!blocks_.empty()) start_block();
   }
 
  private:
   std::vector<std::unique_ptr<Value[]>> blocks_;
   std::vector<std::size_t> sizes_;
-  std::size_t block_ = 0, used_ = 0;
+  std::size_t block_ = 0;                   // the block next_ points into
+  Value *next_ = nullptr, *end_ = nullptr;  // free space in it
+
+  void start_block() {
+    next_ = blocks_[block_].get();
+    end_ = next_ + sizes_[block_];
+  }
+  // The next block with room for n (kept blocks first, then a new one).
+  [[gnu::noinline]] Value* grow(std::size_t n) {
+    while (!blocks_.empty() && block_ + 1 < blocks_.size()) {
+      ++block_;
+      start_block();
+      if (static_cast<std::size_t>(end_ - next_) >= n) return alloc(n);
+    }
+    std::size_t size = std::max<std::size_t>(4096, n);
+    blocks_.emplace_back(new Value[size]);
+    sizes_.push_back(size);
+    block_ = blocks_.size() - 1;
+    start_block();
+    return alloc(n);
+  }
 };
 
 // Orders two present values of one kind.
@@ -87,7 +100,18 @@ constexpr std::uint8_t kOutputStep = kRuleStep + 3;  // index = output; a = its 
 // conditions, run without a block: a = the list, b = x, index = the field's offset.
 constexpr std::uint8_t kWhereEq = kRuleStep + 4;
 constexpr std::uint8_t kWhereIn = kRuleStep + 5;
-constexpr std::uint8_t kEnd = kRuleStep + 6;  // every block ends with one
+// Short-circuits: the operand a node reads only on some values of another is computed in a
+// region that follows one of these; it jumps over the region (index = instructions to skip,
+// counted from itself) when the value in `a` (and `b`) means the region's value is not read.
+constexpr std::uint8_t kSkipIfFalse = kRuleStep + 6;       // `and`'s right side, a rule's unless:
+                                                           // a is an error or false
+constexpr std::uint8_t kSkipIfTrue = kRuleStep + 7;        // `or`'s right side: error or true
+constexpr std::uint8_t kSkipIfPresent = kRuleStep + 8;     // `??`'s right side: a not missing
+constexpr std::uint8_t kSkipUnlessTrue = kRuleStep + 9;    // `if`'s then: a not true
+constexpr std::uint8_t kSkipUnlessFalse = kRuleStep + 10;  // `if`'s else: a not false
+constexpr std::uint8_t kSkipUnlessFired = kRuleStep + 11;  // a rule's mmi_date: not (when a
+                                                           // true and unless b absent or false)
+constexpr std::uint8_t kEnd = kRuleStep + 12;              // every block ends with one
 
 struct EvalState {
   std::shared_ptr<const Graph> graph;
@@ -122,6 +146,8 @@ struct EvalState {
   std::uint32_t covered_reg = kNone;
   std::vector<std::unique_ptr<Value[]>> folded_lists;  // constant lists' items
   const std::uint32_t* args_ = nullptr;  // the running instruction's operand registers
+  bool has_skips_ = false;               // the main program short-circuits somewhere
+  bool complete_ = true;                 // every register of main computed (see complete())
 
   explicit EvalState(std::shared_ptr<const Graph> gr);
 
@@ -147,7 +173,17 @@ struct EvalState {
     return false;
   }
 
-  void exec(const Instr* p);                                   // evaluator.cpp: up to kEnd
+  // Up to kEnd (evaluator.cpp). `complete`: no short-circuit and no steps — every node's
+  // register, as a fully eager evaluation leaves it.
+  void exec(const Instr* p, bool complete = false);
+  // After run(): computes what short-circuits skipped, for what reads nodes' registers after an
+  // evaluation (explanations, missing facts, covered_from). Values are pure: the skipped nodes
+  // get exactly the values an eager evaluation gives them.
+  void complete() {
+    if (complete_) return;
+    complete_ = true;
+    exec(main.data(), true);
+  }
   Value call(const Node& n, std::uint32_t i);                  // builtins.cpp
   Value benefit_periods(const Node& n);                        // case_model.cpp
   Value param_value(std::uint32_t p, std::int64_t day) const;  // evaluator.cpp

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "engine/eval_state.hpp"
 
@@ -62,19 +63,29 @@ class ProgramBuilder {
     Instr end;
     end.code = kEnd;
     s_.code.push_back(end);  // block 0: the empty block of a condition computed outside
+    plan_regions();
     block_ = &s_.main;
+    // Lets are computed where they are first read (a let nothing reads, never).
     for (const GraphStep& step : g_.policy.order) {
-      if (step.kind == GraphStep::Kind::let) {
-        global(g_.let_roots[step.index]);
-        continue;
-      }
+      if (step.kind == GraphStep::Kind::let) continue;
       const RuleRoots& roots = g_.rule_roots[step.index];
       Instr in;
       in.code = kRuleStep;
       in.index = step.index;
       in.a = global(roots.when);
-      if (roots.unless != kNone) in.b = global(roots.unless);
-      in.c = global(roots.date);
+      // rule_step() reads unless only when `when` is neither an error nor false, and mmi_date
+      // only when the rule fires.
+      if (roots.unless != kNone) {
+        Instr skip;
+        skip.code = kSkipIfFalse;
+        skip.a = in.a;
+        in.b = guarded(roots.unless, rule_edge(step.index, 0), skip);
+      }
+      Instr skip;
+      skip.code = kSkipUnlessFired;
+      skip.a = in.a;
+      skip.b = in.b;
+      in.c = guarded(roots.date, rule_edge(step.index, 1), skip);
       s_.main.push_back(in);
     }
     Instr decide;
@@ -94,7 +105,10 @@ class ProgramBuilder {
       s_.main.push_back(in);
     }
     s_.main.push_back(end);
+    for (const Instr& in : s_.main)
+      if (in.code >= kSkipIfFalse && in.code <= kSkipUnlessFired) s_.has_skips_ = true;
     block_ = &s_.covered;
+    edge_region_.clear();  // covered_from runs after complete(): no short-circuits
     if (g_.covered_from_root != kNone) s_.covered_reg = global(g_.covered_from_root);
     s_.covered.push_back(end);
     // Folding ran instructions: leave nothing of it behind.
@@ -108,6 +122,181 @@ class ProgramBuilder {
   std::vector<std::uint32_t> need_;  // `where` levels whose items a node reads
   std::vector<bool> constant_;       // per global register
   std::vector<Instr>* block_ = nullptr;
+
+  // ---- short-circuits ----
+  // An operand read only on some values of another (`and`'s right side, `??`'s, an `if`'s
+  // branches, a rule's unless and mmi_date) is computed in a region of the program that a skip
+  // instruction jumps over when its value would not be read. A node shared by several readers
+  // lives in the innermost region common to all of them (regions form a tree, the main program
+  // its root), so a skip never leaves a register another reader needs stale.
+  struct Region {
+    std::uint32_t parent = kNone, depth = 0;
+    std::uint32_t weight = 0;  // instructions in it and in the regions inside it
+  };
+  std::vector<Region> regions_;        // 0: the main program
+  std::vector<std::uint32_t> region_;  // per node: its region (kNone: nothing reads it)
+  std::unordered_map<std::uint64_t, std::uint32_t> edge_region_;  // a guarded operand's region
+  std::unordered_set<std::uint64_t> too_small_;  // guarded operands left unguarded (not worth a
+                                                 // skip instruction)
+  std::vector<std::uint32_t> hoist_seen_;
+  std::uint32_t hoist_stamp_ = 0;
+
+  std::uint64_t node_edge(std::uint32_t node, std::uint32_t k) const {
+    return static_cast<std::uint64_t>(node) << 2 | k;
+  }
+  std::uint64_t rule_edge(std::uint32_t rule, std::uint32_t k) const {  // 0: unless, 1: date
+    return static_cast<std::uint64_t>(g_.nodes.size() + rule) << 2 | k;
+  }
+  // Whether operand k of node i is read only on some values of its other operands.
+  bool guardable(std::uint32_t i, std::uint32_t k) const {
+    const Node& n = g_.nodes[i];
+    if (need_[i] != 0) return false;  // per-item blocks run every instruction
+    switch (n.op) {
+      case Op::and_:
+      case Op::or_:
+      case Op::coalesce:
+        return k == 1;
+      case Op::if_:
+        return k >= 1;
+      default:
+        return false;
+    }
+  }
+  std::uint32_t lcp(std::uint32_t a, std::uint32_t b) const {
+    while (regions_[a].depth > regions_[b].depth) a = regions_[a].parent;
+    while (regions_[b].depth > regions_[a].depth) b = regions_[b].parent;
+    while (a != b) a = regions_[a].parent, b = regions_[b].parent;
+    return a;
+  }
+  bool within(std::uint32_t r, std::uint32_t outer) const {
+    while (regions_[r].depth > regions_[outer].depth) r = regions_[r].parent;
+    return r == outer;
+  }
+  void use(std::uint32_t node, std::uint32_t region) {
+    region_[node] = region_[node] == kNone ? region : lcp(region_[node], region);
+  }
+  std::uint32_t edge_into(std::uint64_t edge, std::uint32_t parent) {
+    if (too_small_.count(edge)) return parent;
+    auto [it, added] = edge_region_.emplace(edge, static_cast<std::uint32_t>(regions_.size()));
+    if (added) regions_.push_back({parent, regions_[parent].depth + 1, 0});
+    return it->second;
+  }
+  // Each node's operands, as the program reads them: a let reads its root.
+  template <typename F>
+  void for_each_input(std::uint32_t i, F&& f) const {
+    const Node& n = g_.nodes[i];
+    if (n.op == Op::let) return f(g_.let_roots[n.index], 0u);
+    for (std::uint32_t k = 0; k < n.operand_count; ++k) f(g_.operand(n, k), k);
+  }
+  static std::uint32_t cost(Op op) {
+    switch (op) {
+      case Op::constant:
+      case Op::let:
+        return 0;
+      case Op::where:
+      case Op::call:
+      case Op::project:
+      case Op::list:
+      case Op::benefit_periods:
+        return 4;
+      default:
+        return 1;
+    }
+  }
+
+  // Regions of every node read by the rules, the cutoff and the outputs; guarded operands whose
+  // region holds less than two instructions' worth stay unguarded.
+  void plan_regions() {
+    const std::uint32_t n = static_cast<std::uint32_t>(g_.nodes.size());
+    // Readers before what they read: a reverse post-order from the roots.
+    std::vector<std::uint32_t> order;
+    std::vector<std::uint8_t> state(n, 0);
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> stack;  // node, next input
+    auto visit = [&](std::uint32_t root) {
+      if (root == kNone || state[root]) return;
+      stack.push_back({root, 0});
+      state[root] = 1;
+      while (!stack.empty()) {
+        auto& [i, next] = stack.back();
+        std::uint32_t child = kNone, k = 0;
+        for_each_input(i, [&](std::uint32_t o, std::uint32_t) {
+          if (child == kNone && k++ >= next && !state[o]) child = o;
+        });
+        if (child == kNone) {
+          order.push_back(i);
+          stack.pop_back();
+          continue;
+        }
+        next = k;
+        state[child] = 1;
+        stack.push_back({child, 0});
+      }
+    };
+    for (const RuleRoots& r : g_.rule_roots)
+      for (std::uint32_t root : {r.when, r.unless, r.date}) visit(root);
+    visit(g_.cutoff_root);
+    for (std::uint32_t root : g_.output_roots) visit(root);
+    for (int round = 0; round < 8; ++round) {
+      regions_.assign(1, Region{});
+      region_.assign(n, kNone);
+      edge_region_.clear();
+      for (std::uint32_t r = 0; r < g_.rule_roots.size(); ++r) {
+        const RuleRoots& roots = g_.rule_roots[r];
+        use(roots.when, 0);
+        if (roots.unless != kNone) use(roots.unless, edge_into(rule_edge(r, 0), 0));
+        use(roots.date, edge_into(rule_edge(r, 1), 0));
+      }
+      if (g_.cutoff_root != kNone) use(g_.cutoff_root, 0);
+      for (std::uint32_t root : g_.output_roots) use(root, 0);
+      for (auto it = order.rbegin(); it != order.rend(); ++it) {
+        std::uint32_t i = *it;
+        std::uint32_t region = region_[i];
+        for_each_input(i, [&](std::uint32_t o, std::uint32_t k) {
+          use(o, guardable(i, k) ? edge_into(node_edge(i, k), region) : region);
+        });
+      }
+      for (std::uint32_t i : order) regions_[region_[i]].weight += cost(g_.nodes[i].op);
+      for (std::uint32_t r = static_cast<std::uint32_t>(regions_.size()) - 1; r > 0; --r)
+        regions_[regions_[r].parent].weight += regions_[r].weight;
+      bool changed = false;
+      for (const auto& [edge, r] : edge_region_)
+        if (regions_[r].weight < 2) changed |= too_small_.insert(edge).second;
+      if (!changed) break;
+    }
+    hoist_seen_.assign(n, 0);
+  }
+
+  // Computes, in the current region, every node read by `i`'s subtree that lives outside
+  // `region` (they are read elsewhere too, so they cannot be skipped with it).
+  void hoist(std::uint32_t i, std::uint32_t region) {
+    if (s_.node_reg[i] != kNone || hoist_seen_[i] == hoist_stamp_) return;
+    hoist_seen_[i] = hoist_stamp_;
+    // Per-item nodes are computed in their where's block, never here.
+    if (need_[i] == 0 && region_[i] != kNone && !within(region_[i], region)) {
+      global(i);
+      return;
+    }
+    for_each_input(i, [&](std::uint32_t o, std::uint32_t) { hoist(o, region); });
+  }
+
+  // Operand `i` read through a guarded edge: its region's instructions after `skip`, which jumps
+  // over them.
+  std::uint32_t guarded(std::uint32_t i, std::uint64_t edge, Instr skip) {
+    auto it = edge_region_.find(edge);
+    if (it == edge_region_.end() || s_.node_reg[i] != kNone || region_[i] != it->second)
+      return global(i);
+    ++hoist_stamp_;
+    hoist(i, it->second);
+    const std::size_t at = block_->size();
+    block_->push_back(skip);
+    std::uint32_t reg = global(i);
+    if (block_->size() == at + 1) {
+      block_->pop_back();  // nothing to skip
+    } else {
+      (*block_)[at].index = static_cast<std::uint32_t>(block_->size() - at);
+    }
+    return reg;
+  }
   // A `where` condition's block: its per-item nodes and their registers.
   struct Block {
     std::unordered_map<std::uint32_t, std::uint32_t> regs;
@@ -245,7 +434,21 @@ class ProgramBuilder {
       }
       operands.push_back(condition(g_.operand(n, 1), sub));
     } else {
-      g_.for_each_operand(n, [&](std::uint32_t k) { operands.push_back(global(k)); });
+      for (std::uint32_t k = 0; k < n.operand_count; ++k) {
+        std::uint32_t o = g_.operand(n, k);
+        if (!guardable(i, k)) {
+          operands.push_back(global(o));
+          continue;
+        }
+        Instr skip;
+        skip.code = n.op == Op::and_       ? kSkipIfFalse
+                    : n.op == Op::or_      ? kSkipIfTrue
+                    : n.op == Op::coalesce ? kSkipIfPresent
+                    : k == 1               ? kSkipUnlessTrue
+                                           : kSkipUnlessFalse;
+        skip.a = operands[0];
+        operands.push_back(guarded(o, node_edge(i, k), skip));
+      }
     }
     Instr in = make(i, operands);
     in.dst = i;
@@ -338,9 +541,17 @@ Value EvalState::checked_date(std::int64_t day, std::uint32_t node) {
   return Value::date(day);
 }
 
+// The dispatch table of complete(): skips and steps replaced by `noop`.
+static bool fill_complete_table(const void** out, const void* const* from, const void* noop) {
+  for (std::uint32_t k = 0; k <= kEnd; ++k) out[k] = from[k];
+  for (std::uint32_t k = kRuleStep; k <= kOutputStep; ++k) out[k] = noop;
+  for (std::uint32_t k = kSkipIfFalse; k <= kSkipUnlessFired; ++k) out[k] = noop;
+  return true;
+}
+
 // The interpreter: each instruction reads its operands' registers and writes its own. Threaded
 // dispatch (one indirect jump per instruction, through a table in code order) up to kEnd.
-void EvalState::exec(const Instr* p) {
+void EvalState::exec(const Instr* p, bool complete) {
   static const void* const kDispatch[] = {&&op_constant,
                                           &&op_fact,
                                           &&op_fact_list,
@@ -389,8 +600,19 @@ void EvalState::exec(const Instr* p) {
                                           &&step_output,
                                           &&where_eq,
                                           &&where_in,
+                                          &&skip_if_false,
+                                          &&skip_if_true,
+                                          &&skip_if_present,
+                                          &&skip_unless_true,
+                                          &&skip_unless_false,
+                                          &&skip_unless_fired,
                                           &&end};
   static_assert(sizeof(kDispatch) / sizeof(kDispatch[0]) == kEnd + 1);
+  // complete(): the same program with every skip and step a no-op.
+  static const void* kComplete[kEnd + 1];
+  [[maybe_unused]] static const bool kCompleteReady =
+      fill_complete_table(kComplete, kDispatch, &&next);
+  const void* const* const table = complete ? kComplete : kDispatch;
   // The table's order is the codes' order: an Op added or moved must be added here in its place.
   constexpr Op kOrder[] = {Op::constant,    Op::fact,
                            Op::fact_list,   Op::benefit_periods,
@@ -421,15 +643,22 @@ void EvalState::exec(const Instr* p) {
   }());
   Value* R = regs.data();
   Value* dst;
-#define MMI_NEXT()            \
-  do {                        \
-    ++p;                      \
-    dst = R + p->dst;         \
-    goto* kDispatch[p->code]; \
+#define MMI_NEXT()        \
+  do {                    \
+    ++p;                  \
+    dst = R + p->dst;     \
+    goto* table[p->code]; \
+  } while (false)
+#define MMI_SKIP_IF(skip)        \
+  do {                           \
+    if (skip) p += p->index - 1; \
+    MMI_NEXT();                  \
   } while (false)
   dst = R + p->dst;
-  goto* kDispatch[p->code];
+  goto* table[p->code];
   {
+  next:
+    MMI_NEXT();
   op_constant:
     *dst = g.nodes[p->node].constant;
     MMI_NEXT();
@@ -684,6 +913,22 @@ void EvalState::exec(const Instr* p) {
     args_ = operand_regs.data() + p->ops;
     *dst = call(g.nodes[p->node], p->node);
     MMI_NEXT();
+  skip_if_false : {
+    const Value& x = R[p->a];
+    MMI_SKIP_IF(x.kind == Kind::error || x.is_false());
+  }
+  skip_if_true : {
+    const Value& x = R[p->a];
+    MMI_SKIP_IF(x.kind == Kind::error || x.is_true());
+  }
+  skip_if_present:
+    MMI_SKIP_IF(R[p->a].kind != Kind::missing);
+  skip_unless_true:
+    MMI_SKIP_IF(!R[p->a].is_true());
+  skip_unless_false:
+    MMI_SKIP_IF(!R[p->a].is_false());
+  skip_unless_fired:
+    MMI_SKIP_IF(!R[p->a].is_true() || (p->b != kNone && !R[p->b].is_false()));
   step_rule:
     rule_step(*p);
     MMI_NEXT();
@@ -706,6 +951,7 @@ void EvalState::exec(const Instr* p) {
 end:
   return;
 #undef MMI_NEXT
+#undef MMI_SKIP_IF
 }
 
 // The items the condition keeps: its block runs once per item.
@@ -942,12 +1188,14 @@ void EvalState::decide() {
 
 const Outcome& EvalState::run(const CaseData& data, const EvalOptions& options) {
   reset_for(data, options);
+  complete_ = true;  // until the program runs: nothing of this case to complete
   if (data.error) {
     out.status = Status::error;
     out.error = EvalError{data.error->code, data.error->message, data.error->at};
     return out;
   }
   exec(main.data());
+  complete_ = !has_skips_;
   if (out.error) {
     out.status = Status::error;
     out.mmi_date = out.coverage_cutoff = Value::missing();
@@ -969,6 +1217,7 @@ const Outcome& Evaluator::outcome() const {
 }
 Value EvalState::covered_from() {
   if (covered_reg == kNone || out.status == Status::error) return Value::missing();
+  complete();
   exec(covered.data());
   return regs[covered_reg];
 }
