@@ -1,0 +1,207 @@
+// Short-circuits of the evaluation program (engine/evaluator.cpp, ProgramBuilder regions): an
+// operand read only on some values of another is skipped when it would not be read. Results must
+// be exactly those of an eager evaluation: errors in a skipped operand never surface, errors in a
+// read one do, a node shared with another reader is never skipped, and whatever reads registers
+// after the evaluation (missing facts, explanations) sees the values an eager evaluation gives.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "engine/mmi.hpp"
+#include "test_support.hpp"
+
+using Catch::Matchers::Contains;
+using mmi_test::TempDir;
+
+namespace {
+
+const char* kFacts =
+    "facts:\n"
+    "  d: date\n"
+    "  n: number\n"
+    "  k: number\n"
+    "  m: number\n"
+    "  b: bool\n"
+    "  c: bool\n"
+    "  u: bool\n";
+
+// A policy of `body` (rules, decision, outputs) on kFacts, compiled for one session.
+struct Policy {
+  TempDir dir;
+  mmi::CompiledPolicy compiled;
+  explicit Policy(const std::string& body) {
+    std::string path = dir.write(
+        "policy.yaml",
+        std::string("policy: t\nversion: \"1\"\ndefinition: max-potential\n") + kFacts + body);
+    mmi::CompileOptions options;
+    options.warnings = false;
+    compiled = mmi::compile_policy(path, options);
+  }
+};
+
+// The result JSON of `case_json` in `session`, the temp directory stripped.
+std::string result(mmi::Session& session, const Policy& p, const std::string& case_json) {
+  session.load_json(case_json);
+  session.evaluate();
+  return mmi_test::strip_dir(session.result_json(), p.dir);
+}
+
+const char* kOneRule =
+    "rules:\n  - id: r\n    when: true\n    mmi_date: 2024-01-01\n"
+    "decision:\n  hit: earliest\n";
+
+// Each output's value as results render it, or the evaluation's error.
+std::string output(const std::string& expr, const std::string& case_json) {
+  Policy p(std::string(kOneRule) + "outputs:\n  o: " + expr + "\n");
+  REQUIRE(p.compiled);
+  mmi::Session session(p.compiled.graph);
+  session.load_json(case_json);
+  const mmi::Outcome& o = session.evaluate();
+  if (o.error) return "ERROR " + std::string(mmi::code_name(o.error->code));
+  return mmi::value_to_string(o.outputs[0], *p.compiled.graph);
+}
+
+const char* kCase = R"({"id":"S","as_of":"2024-06-01","n":7,"k":2,"b":true,"c":false})";
+
+}  // namespace
+
+TEST_CASE("short-circuit: the operand not read never computes, its error never surfaces",
+          "[eval][program][short-circuit]") {
+  struct Row {
+    const char* expr;
+    const char* expected;
+  };
+  // n = 7, k = 2, b true, c false, m and u missing. Every guarded side has two or more
+  // instructions (a single one is computed unguarded).
+  const std::vector<Row> rows = {
+      // `and`: false or an error on the left decides; true or missing reads the right.
+      {"c and n / 0 > k + 1", "false"},
+      {"b and n / 0 > k + 1", "ERROR E500"},
+      {"u and n / 0 > k + 1", "ERROR E500"},  // missing and error: the error
+      {"u and n > k + 1", "missing"},
+      {"u and n < k + 1", "false"},
+      {"b and n > k + 1", "true"},
+      {"(n / 0 > 1) and (n + k > 1)", "ERROR E500"},
+      // `or`: true or an error on the left decides.
+      {"b or n / 0 > k + 1", "true"},
+      {"c or n / 0 > k + 1", "ERROR E500"},
+      {"c or n > k + 1", "true"},
+      {"u or n < k + 1", "missing"},
+      {"(n / 0 > 1) or (n + k > 1)", "ERROR E500"},
+      // `??`: a present left side decides.
+      {"n ?? n / 0 + k", "7"},
+      {"m ?? n + k * 2", "11"},
+      {"m ?? n / (k - 2) + 1", "ERROR E500"},
+      // `if`: only the branch taken; a missing or error condition takes none.
+      {"if c then n / 0 + k else n + k", "9"},
+      {"if b then n - k * 2 else n / 0 + k", "3"},
+      {"if b then n / 0 + k else n + k", "ERROR E500"},
+      {"if u then n / 0 + k else n / 0 - k", "missing"},
+      {"if n / 0 > 1 then n + k else n - k", "ERROR E500"},
+      // Nested: the inner guard inside the outer one.
+      {"c and (u or n / 0 > k + 1)", "false"},
+      {"b and (u or n / 0 > k + 1)", "ERROR E500"},
+      {"m ?? (if c then n / 0 + k else n * k + 1)", "15"},
+  };
+  for (const Row& row : rows) {
+    INFO("expression: " << row.expr);
+    CHECK(output(row.expr, kCase) == row.expected);
+  }
+}
+
+TEST_CASE("short-circuit: a rule's unless and mmi_date are read only when they decide",
+          "[eval][rules][short-circuit]") {
+  // rule_step reads `unless` only when `when` is neither false nor an error, and mmi_date only
+  // when the rule fires: an error there surfaces exactly then (with its place), never otherwise.
+  Policy p(
+      "rules:\n"
+      "  - id: r\n"
+      "    when: b\n"
+      "    unless: m / k > n\n"
+      "    mmi_date: d + (n / k) * 1 day\n"
+      "decision:\n  hit: earliest\n");
+  REQUIRE(p.compiled);
+  mmi::Session session(p.compiled.graph);
+  // when false: neither is read (k = 0 would divide by zero in both).
+  CHECK_THAT(result(session, p, R"({"id":"1","as_of":"2024-06-01","b":false,"n":7,"k":0})"),
+             Contains(R"("status":"not_reached")"));
+  // when missing: unless is read (m missing: missing) and the rule is unknown; no date read.
+  // (Unless and date divide different operands: a node both read would be computed outside
+  // either.)
+  CHECK_THAT(result(session, p, R"({"id":"2","as_of":"2024-06-01","n":7,"k":2})"),
+             Contains(R"("status":"undetermined")"));
+  // when true, unless an error: the case is an error at the unless.
+  std::string unless_error =
+      result(session, p, R"({"id":"3","as_of":"2024-06-01","b":true,"n":7,"k":0,"m":1})");
+  CHECK_THAT(unless_error, Contains(R"("code":"E500")"));
+  CHECK_THAT(unless_error, Contains(R"("at":"policy.yaml:15:13")"));
+  // when true, unless true: not fired; the date (k = 0 there too) is not read.
+  Policy q(
+      "rules:\n"
+      "  - id: r\n"
+      "    when: b\n"
+      "    unless: n > m + 1\n"
+      "    mmi_date: d + (n / k) * 1 day\n"
+      "decision:\n  hit: earliest\n");
+  REQUIRE(q.compiled);
+  mmi::Session qs(q.compiled.graph);
+  CHECK_THAT(result(qs, q, R"({"id":"4","as_of":"2024-06-01","b":true,"n":7,"k":0,"m":1})"),
+             Contains(R"("status":"not_reached")"));
+  // Fired: the date is read, and its error surfaces at its place.
+  std::string date_error =
+      result(qs, q, R"({"id":"5","as_of":"2024-06-01","b":true,"n":7,"k":0,"m":9})");
+  CHECK_THAT(date_error, Contains(R"("code":"E500")"));
+  CHECK_THAT(date_error, Contains(R"("at":"policy.yaml:16:20")"));
+  // Fired with a date: 2024-01-10 + 7 / 2 = 3.5 -> 3 days.
+  CHECK_THAT(result(qs, q,
+                    R"({"id":"6","as_of":"2024-06-01","d":"2024-01-10","b":true,"n":7,)"
+                    R"("k":2,"m":9})"),
+             Contains(R"("mmi_date":"2024-01-13")"));
+}
+
+TEST_CASE("short-circuit: a node another reader needs is computed outside the skip",
+          "[eval][program][short-circuit]") {
+  // `n + k * 2` is read by `o1` only when b is true (22 > 17 on the first case), and by `o2`
+  // always: it must be computed on every case, whatever b is. One session, so a skipped register would keep the previous case's
+  // value (11) where the second case needs 5.
+  Policy p(std::string(kOneRule) +
+           "outputs:\n"
+           "  o1: b and (n + k * 2) * k > n + 10\n"
+           "  o2: n + k * 2\n"
+           "  o3: m ?? (n + k * 2) * 2 + k\n");
+  REQUIRE(p.compiled);
+  mmi::Session session(p.compiled.graph);
+  CHECK_THAT(result(session, p, R"({"id":"1","as_of":"2024-06-01","n":7,"k":2,"b":true})"),
+             Contains(R"("outputs":{"o1":true,"o2":11,"o3":24})"));
+  CHECK_THAT(result(session, p, R"({"id":"2","as_of":"2024-06-01","n":1,"k":2,"b":false,"m":0})"),
+             Contains(R"("outputs":{"o1":false,"o2":5,"o3":0})"));
+}
+
+TEST_CASE("short-circuit: missing facts and explanations see what the evaluation skipped",
+          "[eval][missing][short-circuit]") {
+  // `when` true and `unless` missing: the rule is unknown and its date was not computed (it is
+  // read only when the rule fires), but the missing facts and the explanation follow the date
+  // too. The session's previous case computed that date (2024-01-13): a stale register would hide
+  // `d` from the missing facts and explain the date as 2024-01-13.
+  Policy p(
+      "rules:\n"
+      "  - id: r\n"
+      "    when: b\n"
+      "    unless: u\n"
+      "    mmi_date: d + (n / k) * 1 day\n"
+      "decision:\n  hit: earliest\n");
+  REQUIRE(p.compiled);
+  mmi::Session session(p.compiled.graph);
+  CHECK_THAT(result(session, p,
+                    R"({"id":"1","as_of":"2024-06-01","d":"2024-01-10","b":true,)"
+                    R"("u":false,"n":7,"k":2})"),
+             Contains(R"("mmi_date":"2024-01-13")"));
+  session.load_json(R"({"id":"2","as_of":"2024-06-01","b":true,"n":7,"k":2})");
+  CHECK(session.evaluate().status == mmi::Status::undetermined);
+  CHECK(session.evaluator().missing_facts() == std::vector<std::string>{"d", "u"});
+  mmi::Explanation e = session.evaluator().explain_rule(0);
+  REQUIRE(e.parts.size() == 3);  // when, unless, mmi_date (when is true)
+  CHECK(e.parts[2].text == "mmi_date d + (n / k) * 1 day");
+  CHECK(e.parts[2].value == "missing");
+}
