@@ -111,7 +111,13 @@ constexpr std::uint8_t kSkipUnlessTrue = kRuleStep + 9;    // `if`'s then: a not
 constexpr std::uint8_t kSkipUnlessFalse = kRuleStep + 10;  // `if`'s else: a not false
 constexpr std::uint8_t kSkipUnlessFired = kRuleStep + 11;  // a rule's mmi_date: not (when a
                                                            // true and unless b absent or false)
-constexpr std::uint8_t kEnd = kRuleStep + 12;              // every block ends with one
+// A `where` condition that is a chain `c1 and c2 and … and cn` runs as its conjuncts: after
+// each but the last, kRejectIfFalse ends the item's block when the conjunct in `a` is false or an
+// error (the condition's value, into dst); kAllOf (operands c1…cn) gives the chain's value when
+// none was.
+constexpr std::uint8_t kRejectIfFalse = kRuleStep + 12;
+constexpr std::uint8_t kAllOf = kRuleStep + 13;
+constexpr std::uint8_t kEnd = kRuleStep + 14;  // every block ends with one
 
 struct EvalState {
   std::shared_ptr<const Graph> graph;

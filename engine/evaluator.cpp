@@ -395,7 +395,7 @@ class ProgramBuilder {
   std::uint32_t condition(std::uint32_t cond, Instr& in) {
     if (need_[cond] == 0) return global(cond);  // the same for every item: computed once, outside
     Block b;
-    std::uint32_t reg = local(cond, b);
+    std::uint32_t reg = conjunction(cond, b);
     // The item's own plain fields are copied by the where loop itself, not dispatched one by one.
     in.pre_begin = static_cast<std::uint32_t>(s_.preloads.size());
     in.sub_begin = static_cast<std::uint32_t>(s_.code.size());
@@ -410,6 +410,39 @@ class ProgramBuilder {
     s_.code.push_back(end);
     in.pre_end = static_cast<std::uint32_t>(s_.preloads.size());
     return reg;
+  }
+
+  // A per-item condition `c1 and … and cn` as its conjuncts with a reject after each but the last
+  // (an item is dropped at its first false conjunct, the rest not computed); any other condition
+  // as itself. The chain's `and` nodes get no register: a node in the block that reads one
+  // computes it from the conjuncts' registers.
+  std::uint32_t conjunction(std::uint32_t cond, Block& b) {
+    std::vector<std::uint32_t> conjuncts;
+    std::uint32_t x = cond;
+    while (g_.nodes[x].op == Op::and_ && need_[x] != 0) {
+      conjuncts.push_back(g_.operand(g_.nodes[x], 1));
+      x = g_.operand(g_.nodes[x], 0);
+    }
+    if (conjuncts.empty()) return local(cond, b);
+    conjuncts.push_back(x);
+    std::reverse(conjuncts.begin(), conjuncts.end());
+    const auto dst = static_cast<std::uint32_t>(s_.regs.size());
+    s_.regs.emplace_back();
+    std::vector<std::uint32_t> regs;
+    for (std::size_t k = 0; k < conjuncts.size(); ++k) {
+      regs.push_back(local(conjuncts[k], b));
+      if (k + 1 == conjuncts.size()) break;
+      Instr reject;
+      reject.code = kRejectIfFalse;
+      reject.a = regs.back();
+      reject.dst = dst;
+      b.code.push_back(reject);
+    }
+    Instr all = make(cond, regs);
+    all.code = kAllOf;
+    all.dst = dst;
+    b.code.push_back(all);
+    return dst;
   }
 
   // A node read outside any item, computed once per evaluation into register i.
@@ -606,6 +639,8 @@ void EvalState::exec(const Instr* p, bool complete) {
                                           &&skip_unless_true,
                                           &&skip_unless_false,
                                           &&skip_unless_fired,
+                                          &&reject_if_false,
+                                          &&all_of,
                                           &&end};
   static_assert(sizeof(kDispatch) / sizeof(kDispatch[0]) == kEnd + 1);
   // complete(): the same program with every skip and step a no-op.
@@ -929,6 +964,27 @@ void EvalState::exec(const Instr* p, bool complete) {
     MMI_SKIP_IF(!R[p->a].is_false());
   skip_unless_fired:
     MMI_SKIP_IF(!R[p->a].is_true() || (p->b != kNone && !R[p->b].is_false()));
+  reject_if_false : {
+    const Value& x = R[p->a];
+    if (x.kind == Kind::error || x.is_false()) {
+      *dst = x;
+      return;  // the item's block ends here
+    }
+    MMI_NEXT();
+  }
+  all_of : {
+    // As the chain of `and`s: no conjunct before the last is false or an error (see reject).
+    const std::uint32_t* ops = operand_regs.data() + p->ops;
+    const Value& last = R[ops[p->count - 1]];
+    if (last.kind == Kind::error || last.is_false()) {
+      *dst = last;
+      MMI_NEXT();
+    }
+    bool all = last.is_true();
+    for (std::uint32_t k = 0; k + 1 < p->count; ++k) all = all && R[ops[k]].is_true();
+    *dst = all ? Value::boolean(true) : Value::missing();
+    MMI_NEXT();
+  }
   step_rule:
     rule_step(*p);
     MMI_NEXT();

@@ -24,7 +24,11 @@ const char* kFacts =
     "  m: number\n"
     "  b: bool\n"
     "  c: bool\n"
-    "  u: bool\n";
+    "  u: bool\n"
+    "  xs:\n"
+    "    - date: date\n"
+    "      v: number\n"
+    "      w: number\n";
 
 // A policy of `body` (rules, decision, outputs) on kFacts, compiled for one session.
 struct Policy {
@@ -135,7 +139,7 @@ TEST_CASE("short-circuit: a rule's unless and mmi_date are read only when they d
   std::string unless_error =
       result(session, p, R"({"id":"3","as_of":"2024-06-01","b":true,"n":7,"k":0,"m":1})");
   CHECK_THAT(unless_error, Contains(R"("code":"E500")"));
-  CHECK_THAT(unless_error, Contains(R"("at":"policy.yaml:15:13")"));
+  CHECK_THAT(unless_error, Contains(R"("at":"policy.yaml:19:13")"));
   // when true, unless true: not fired; the date (k = 0 there too) is not read.
   Policy q(
       "rules:\n"
@@ -152,7 +156,7 @@ TEST_CASE("short-circuit: a rule's unless and mmi_date are read only when they d
   std::string date_error =
       result(qs, q, R"({"id":"5","as_of":"2024-06-01","b":true,"n":7,"k":0,"m":9})");
   CHECK_THAT(date_error, Contains(R"("code":"E500")"));
-  CHECK_THAT(date_error, Contains(R"("at":"policy.yaml:16:20")"));
+  CHECK_THAT(date_error, Contains(R"("at":"policy.yaml:20:20")"));
   // Fired with a date: 2024-01-10 + 7 / 2 = 3.5 -> 3 days.
   CHECK_THAT(result(qs, q,
                     R"({"id":"6","as_of":"2024-06-01","d":"2024-01-10","b":true,"n":7,)"
@@ -163,8 +167,8 @@ TEST_CASE("short-circuit: a rule's unless and mmi_date are read only when they d
 TEST_CASE("short-circuit: a node another reader needs is computed outside the skip",
           "[eval][program][short-circuit]") {
   // `n + k * 2` is read by `o1` only when b is true (22 > 17 on the first case), and by `o2`
-  // always: it must be computed on every case, whatever b is. One session, so a skipped register would keep the previous case's
-  // value (11) where the second case needs 5.
+  // always: it must be computed on every case, whatever b is. One session, so a skipped register
+  // would keep the previous case's value (11) where the second case needs 5.
   Policy p(std::string(kOneRule) +
            "outputs:\n"
            "  o1: b and (n + k * 2) * k > n + 10\n"
@@ -204,4 +208,40 @@ TEST_CASE("short-circuit: missing facts and explanations see what the evaluation
   REQUIRE(e.parts.size() == 3);  // when, unless, mmi_date (when is true)
   CHECK(e.parts[2].text == "mmi_date d + (n / k) * 1 day");
   CHECK(e.parts[2].value == "missing");
+}
+
+TEST_CASE("short-circuit: a where condition `c1 and … and cn` drops an item at its first false",
+          "[eval][lists][short-circuit]") {
+  // Items (date order): [0] 2024-01-01 v=20 w missing, [1] 2024-02-01 v missing w=3,
+  // [2] 2024-03-01 v=10 w=0. n = 7.
+  const std::string xs_case =
+      R"({"id":"X","as_of":"2024-06-01","n":7,"xs":[{"date":"2024-01-01","v":20},)"
+      R"({"date":"2024-02-01","w":3},{"date":"2024-03-01","v":10,"w":0}]})";
+  struct Row {
+    const char* expr;
+    const char* expected;
+  };
+  const std::vector<Row> rows = {
+      // [2]: false first, so its n / 0 is never read; [0], [1]: missing.
+      {"count(xs where v > 15 and n / w > 1)", "0"},
+      // A missing conjunct does not drop the item: [1]'s v is missing and its n / (3 - 3) is
+      // still read (an error), as `missing and error` is the error.
+      {"count(xs where v > 1 and n / (w - 3) > 1)", "ERROR E500"},
+      // A false one does: [1] and [2] are dropped before their n / (w - 3).
+      {"count(xs where date < 2024-01-15 and n / (w - 3) > 1)", "0"},
+      // The last conjunct decides among the rest: false, missing or true.
+      {"count(xs where v > 1 and w >= 0 and date > 2024-02-15)", "1"},
+      {"count(xs where v > 1 and v < 30)", "2"},
+      {"count(xs where v > 1 and w >= 0)", "1"},
+      {"count(xs where (v > 1 and w >= 0) is missing and date > 2024-01-15)", "1"},
+      // The chain's own `v > 1 and w >= 0` read again inside it: computed from its conjuncts.
+      {"count(xs where (v > 1 and w >= 0) and ((v > 1 and w >= 0) ?? false))", "1"},
+      // A conjunct the same for every item (n > 5) is computed once, outside.
+      {"count(xs where n > 5 and v > 15)", "1"},
+      {"count(xs where n < 5 and n / (w - 3) > 1)", "0"},
+  };
+  for (const Row& row : rows) {
+    INFO("expression: " << row.expr);
+    CHECK(output(row.expr, xs_case) == row.expected);
+  }
 }
