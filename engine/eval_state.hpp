@@ -117,7 +117,10 @@ constexpr std::uint8_t kSkipUnlessFired = kRuleStep + 11;  // a rule's mmi_date:
 // none was.
 constexpr std::uint8_t kRejectIfFalse = kRuleStep + 12;
 constexpr std::uint8_t kAllOf = kRuleStep + 13;
-constexpr std::uint8_t kEnd = kRuleStep + 14;  // every block ends with one
+// first(list) and last(list), the commonest calls, inline: a = the list.
+constexpr std::uint8_t kFirstItem = kRuleStep + 14;
+constexpr std::uint8_t kLastItem = kRuleStep + 15;
+constexpr std::uint8_t kEnd = kRuleStep + 16;  // every block ends with one
 
 struct EvalState {
   std::shared_ptr<const Graph> graph;

@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "engine/eval_state.hpp"
+#include "rules/builtins.hpp"
 
 namespace mmi {
 
@@ -361,6 +362,10 @@ class ProgramBuilder {
     in.node = i;
     in.ops = static_cast<std::uint32_t>(s_.operand_regs.size());
     s_.operand_regs.insert(s_.operand_regs.end(), operands.begin(), operands.end());
+    if (n.op == Op::call && operands.size() == 1) {
+      if (n.index == static_cast<std::uint32_t>(Builtin::first)) in.code = kFirstItem;
+      if (n.index == static_cast<std::uint32_t>(Builtin::last)) in.code = kLastItem;
+    }
     return in;
   }
 
@@ -641,6 +646,8 @@ void EvalState::exec(const Instr* p, bool complete) {
                                           &&skip_unless_fired,
                                           &&reject_if_false,
                                           &&all_of,
+                                          &&first_item,
+                                          &&last_item,
                                           &&end};
   static_assert(sizeof(kDispatch) / sizeof(kDispatch[0]) == kEnd + 1);
   // complete(): the same program with every skip and step a no-op.
@@ -886,6 +893,13 @@ void EvalState::exec(const Instr* p, bool complete) {
       // date ± days, the commonest arithmetic, without the call
       std::int64_t day = p->code == op_code(Op::add) ? x.i + y.i : x.i - y.i;
       *dst = day_in_range(day) ? Value::date(day) : checked_date(day, p->node);
+    } else if (p->code == op_code(Op::mul) && x.kind == Kind::number && y.kind == Kind::number &&
+               x.coef >= INT32_MIN && x.coef <= INT32_MAX && y.coef >= INT32_MIN &&
+               y.coef <= INT32_MAX) {
+      // Small coefficients: the product fits 64 bits (operator* without its 128-bit overflow
+      // check; make() normalises it the same way).
+      *dst = Value::number(Decimal::make(
+          static_cast<std::int64_t>(x.coef) * static_cast<std::int64_t>(y.coef), x.exp + y.exp));
     } else {
       *dst = arithmetic(static_cast<Op>(p->code), x, y, p->node);
     }
@@ -983,6 +997,18 @@ void EvalState::exec(const Instr* p, bool complete) {
     bool all = last.is_true();
     for (std::uint32_t k = 0; k + 1 < p->count; ++k) all = all && R[ops[k]].is_true();
     *dst = all ? Value::boolean(true) : Value::missing();
+    MMI_NEXT();
+  }
+  first_item:
+  last_item : {
+    // As builtins.cpp's first/last: an error passes, anything else not a list is missing.
+    const Value& l = R[p->a];
+    if (l.kind != Kind::list)
+      *dst = l.kind == Kind::error ? l : Value::missing();
+    else if (l.aux == 0)
+      *dst = Value::missing();
+    else
+      *dst = l.items[p->code == kFirstItem ? 0 : l.aux - 1];
     MMI_NEXT();
   }
   step_rule:

@@ -245,3 +245,41 @@ TEST_CASE("short-circuit: a where condition `c1 and … and cn` drops an item at
     CHECK(output(row.expr, xs_case) == row.expected);
   }
 }
+
+TEST_CASE("inline instructions: first/last and the product of small numbers",
+          "[eval][program][builtins]") {
+  const std::string xs_case =
+      R"({"id":"X","as_of":"2024-06-01","n":7,"xs":[{"date":"2024-01-01","v":20},)"
+      R"({"date":"2024-02-01","w":3},{"date":"2024-03-01","v":10,"w":0}]})";
+  CHECK(output("first(xs).v", xs_case) == "20");
+  CHECK(output("last(xs).w", xs_case) == "0");
+  CHECK(output("first(xs where v > 100)", xs_case) == "missing");  // empty list
+  CHECK(output("last(xs where v > 100) is missing", xs_case) == "true");
+  CHECK(output("first(xs where n / (w - 3) > 1)", xs_case) == "ERROR E500");  // error passes
+  CHECK(output("first(xs where v > 15).date", xs_case) == "2024-01-01");
+  CHECK(output("last(xs where v > 5).date", xs_case) == "2024-03-01");
+  // Products, normalised as Decimal's operator* does; 32-bit coefficients take the inline path,
+  // wider ones the general one.
+  struct Row {
+    const char* n;
+    const char* k;
+    const char* product;
+  };
+  const std::vector<Row> rows = {
+      {"7", "2", "14"},
+      {"0.5", "4", "2"},
+      {"1.50", "2", "3"},
+      {"-3", "0.1", "-0.3"},
+      {"0", "2.5", "0"},
+      {"2147483647", "2147483647", "4611686014132420609"},
+      {"-2147483648", "-2147483648", "4611686018427387904"},
+      {"2147483648", "3", "6442450944"},
+      {"123456789012", "1000", "123456789012000"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.n << " * " << row.k);
+    CHECK(output("n * k", std::string(R"({"id":"P","as_of":"2024-06-01","n":)") + row.n +
+                              R"(,"k":)" + row.k + "}") == row.product);
+  }
+  CHECK(output("m * k", R"({"id":"P","as_of":"2024-06-01","k":2})") == "missing");
+}
