@@ -70,7 +70,7 @@ int compare_values(const Value& a, const Value& b);
 // own block), constant sub-expressions folded when the program is built.
 struct Instr {
   std::uint8_t code = 0;  // an Op, or a step (kRuleStep…)
-  std::uint8_t scope = 0;
+  std::uint8_t scope = 0;  // item_field: as Node::scope; where: 1 if its block reads `items`
   std::uint16_t count = 0;                        // operands
   std::uint32_t dst = 0;                          // the register written
   std::uint32_t a = kNone, b = kNone, c = kNone;  // the first three operands' registers

@@ -404,12 +404,18 @@ class ProgramBuilder {
     // The item's own plain fields are copied by the where loop itself, not dispatched one by one.
     in.pre_begin = static_cast<std::uint32_t>(s_.preloads.size());
     in.sub_begin = static_cast<std::uint32_t>(s_.code.size());
+    // The where pushes its item for item_field instructions (an outer scope, a record field)
+    // and nested wheres (their blocks may read this item); preloaded fields need no push.
+    bool reads_items = false;
     for (const Instr& k : b.code) {
-      if (k.code == op_code(Op::item_field) && k.scope == 0 && k.layout == kNone)
+      if (k.code == op_code(Op::item_field) && k.scope == 0 && k.layout == kNone) {
         s_.preloads.push_back({k.index, k.dst});
-      else
-        s_.code.push_back(k);
+        continue;
+      }
+      s_.code.push_back(k);
+      reads_items |= k.code == op_code(Op::item_field) || k.code == op_code(Op::where);
     }
+    in.scope = reads_items ? 1 : 0;
     Instr end;
     end.code = kEnd;
     s_.code.push_back(end);
@@ -493,6 +499,7 @@ class ProgramBuilder {
     in.sub_begin = sub.sub_begin;
     in.pre_begin = sub.pre_begin;
     in.pre_end = sub.pre_end;
+    if (n.op == Op::where) in.scope = sub.scope;
     s_.node_reg[i] = i;
     if (fold(in, operands)) return i;
     block_->push_back(in);
@@ -525,6 +532,7 @@ class ProgramBuilder {
     in.sub_begin = sub.sub_begin;
     in.pre_begin = sub.pre_begin;
     in.pre_end = sub.pre_end;
+    if (n.op == Op::where) in.scope = sub.scope;
     s_.regs.emplace_back();
     b.code.push_back(in);
     b.regs.emplace(i, in.dst);
@@ -1049,10 +1057,13 @@ Value EvalState::where(const Instr& in) {
   for (std::uint32_t k = 0; k < l.aux; ++k) {
     const Value* fields = l.items[k].items;
     for (const Preload* f = pre_begin; f != pre_end; ++f) R[f->reg] = fields[f->offset];
-    if (begin->code != kEnd) {
+    if (begin->code == kEnd) {
+    } else if (in.scope) {
       items.push_back(l.items[k]);
       exec(begin);
       items.pop_back();
+    } else {
+      exec(begin);  // nothing in the block reads the item but through its preloaded fields
     }
     const Value& keep = R[in.b];
     if (keep.kind == Kind::error) return keep;
