@@ -660,9 +660,12 @@ void EvalState::exec(const Instr* p, bool complete) {
   static_assert(sizeof(kDispatch) / sizeof(kDispatch[0]) == kEnd + 1);
   // complete(): the same program with every skip and step a no-op.
   static const void* kComplete[kEnd + 1];
-  [[maybe_unused]] static const bool kCompleteReady =
-      fill_complete_table(kComplete, kDispatch, &&next);
-  const void* const* const table = complete ? kComplete : kDispatch;
+  const void* const* table = kDispatch;
+  if (complete) {  // (the table's one-time initialisation checked only here)
+    [[maybe_unused]] static const bool kCompleteReady =
+        fill_complete_table(kComplete, kDispatch, &&next);
+    table = kComplete;
+  }
   // The table's order is the codes' order: an Op added or moved must be added here in its place.
   constexpr Op kOrder[] = {Op::constant,    Op::fact,
                            Op::fact_list,   Op::benefit_periods,
@@ -1002,8 +1005,9 @@ void EvalState::exec(const Instr* p, bool complete) {
       *dst = last;
       MMI_NEXT();
     }
+    // The conjuncts before the last are true or missing here: all true is all boolean.
     bool all = last.is_true();
-    for (std::uint32_t k = 0; k + 1 < p->count; ++k) all = all && R[ops[k]].is_true();
+    for (std::uint32_t k = 0; k + 1 < p->count; ++k) all &= R[ops[k]].kind == Kind::boolean;
     *dst = all ? Value::boolean(true) : Value::missing();
     MMI_NEXT();
   }
