@@ -68,14 +68,28 @@ std::string output(const std::string& expr, const std::string& case_json) {
 
 const char* kCase = R"({"id":"S","as_of":"2024-06-01","n":7,"k":2,"b":true,"c":false})";
 
+// Items (date order): [0] 2024-01-01 v=20 w missing, [1] 2024-02-01 v missing w=3,
+// [2] 2024-03-01 v=10 w=0. n = 7.
+const char* kListCase =
+    R"({"id":"X","as_of":"2024-06-01","n":7,"xs":[{"date":"2024-01-01","v":20},)"
+    R"({"date":"2024-02-01","w":3},{"date":"2024-03-01","v":10,"w":0}]})";
+
+struct Row {
+  const char* expr;
+  const char* expected;
+};
+
+void check_rows(const std::vector<Row>& rows, const std::string& case_json) {
+  for (const Row& row : rows) {
+    INFO("expression: " << row.expr);
+    CHECK(output(row.expr, case_json) == row.expected);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("short-circuit: the operand not read never computes, its error never surfaces",
           "[eval][program][short-circuit]") {
-  struct Row {
-    const char* expr;
-    const char* expected;
-  };
   // n = 7, k = 2, b true, c false, m and u missing. Every guarded side has two or more
   // instructions (a single one is computed unguarded).
   const std::vector<Row> rows = {
@@ -108,10 +122,7 @@ TEST_CASE("short-circuit: the operand not read never computes, its error never s
       {"b and (u or n / 0 > k + 1)", "ERROR E500"},
       {"m ?? (if c then n / 0 + k else n * k + 1)", "15"},
   };
-  for (const Row& row : rows) {
-    INFO("expression: " << row.expr);
-    CHECK(output(row.expr, kCase) == row.expected);
-  }
+  check_rows(rows, kCase);
 }
 
 TEST_CASE("short-circuit: a rule's unless and mmi_date are read only when they decide",
@@ -212,15 +223,6 @@ TEST_CASE("short-circuit: missing facts and explanations see what the evaluation
 
 TEST_CASE("short-circuit: a where condition `c1 and … and cn` drops an item at its first false",
           "[eval][lists][short-circuit]") {
-  // Items (date order): [0] 2024-01-01 v=20 w missing, [1] 2024-02-01 v missing w=3,
-  // [2] 2024-03-01 v=10 w=0. n = 7.
-  const std::string xs_case =
-      R"({"id":"X","as_of":"2024-06-01","n":7,"xs":[{"date":"2024-01-01","v":20},)"
-      R"({"date":"2024-02-01","w":3},{"date":"2024-03-01","v":10,"w":0}]})";
-  struct Row {
-    const char* expr;
-    const char* expected;
-  };
   const std::vector<Row> rows = {
       // [2]: false first, so its n / 0 is never read; [0], [1]: missing.
       {"count(xs where v > 15 and n / w > 1)", "0"},
@@ -240,32 +242,30 @@ TEST_CASE("short-circuit: a where condition `c1 and … and cn` drops an item at
       {"count(xs where n > 5 and v > 15)", "1"},
       {"count(xs where n < 5 and n / (w - 3) > 1)", "0"},
   };
-  for (const Row& row : rows) {
-    INFO("expression: " << row.expr);
-    CHECK(output(row.expr, xs_case) == row.expected);
-  }
+  check_rows(rows, kListCase);
 }
 
 TEST_CASE("inline instructions: first/last and the product of small numbers",
           "[eval][program][builtins]") {
-  const std::string xs_case =
-      R"({"id":"X","as_of":"2024-06-01","n":7,"xs":[{"date":"2024-01-01","v":20},)"
-      R"({"date":"2024-02-01","w":3},{"date":"2024-03-01","v":10,"w":0}]})";
-  CHECK(output("first(xs).v", xs_case) == "20");
-  CHECK(output("last(xs).w", xs_case) == "0");
-  CHECK(output("first(xs where v > 100)", xs_case) == "missing");  // empty list
-  CHECK(output("last(xs where v > 100) is missing", xs_case) == "true");
-  CHECK(output("first(xs where n / (w - 3) > 1)", xs_case) == "ERROR E500");  // error passes
-  CHECK(output("first(xs where v > 15).date", xs_case) == "2024-01-01");
-  CHECK(output("last(xs where v > 5).date", xs_case) == "2024-03-01");
+  check_rows(
+      {
+          {"first(xs).v", "20"},
+          {"last(xs).w", "0"},
+          {"first(xs where v > 100)", "missing"},  // an empty list
+          {"last(xs where v > 100) is missing", "true"},
+          {"first(xs where n / (w - 3) > 1)", "ERROR E500"},  // an error passes
+          {"first(xs where v > 15).date", "2024-01-01"},
+          {"last(xs where v > 5).date", "2024-03-01"},
+      },
+      kListCase);
   // Products, normalised as Decimal's operator* does; 32-bit coefficients take the inline path,
   // wider ones the general one.
-  struct Row {
+  struct Product {
     const char* n;
     const char* k;
     const char* product;
   };
-  const std::vector<Row> rows = {
+  const std::vector<Product> products = {
       {"7", "2", "14"},
       {"0.5", "4", "2"},
       {"1.50", "2", "3"},
@@ -276,7 +276,7 @@ TEST_CASE("inline instructions: first/last and the product of small numbers",
       {"2147483648", "3", "6442450944"},
       {"123456789012", "1000", "123456789012000"},
   };
-  for (const Row& row : rows) {
+  for (const Product& row : products) {
     INFO(row.n << " * " << row.k);
     CHECK(output("n * k", std::string(R"({"id":"P","as_of":"2024-06-01","n":)") + row.n +
                               R"(,"k":)" + row.k + "}") == row.product);
