@@ -69,10 +69,10 @@ int compare_values(const Value& a, const Value& b);
 // users, each node once per evaluation (nodes read per `where` item once per item, in the where's
 // own block), constant sub-expressions folded when the program is built.
 struct Instr {
-  std::uint8_t code = 0;  // an Op, or a step (kRuleStep…)
-  std::uint8_t scope = 0;  // item_field: as Node::scope; where: 1 if its block reads `items`
-  std::uint16_t count = 0;                        // operands
-  std::uint32_t dst = 0;                          // the register written
+  std::uint8_t code = 0;    // an Op, or a step (kRuleStep…)
+  std::uint8_t scope = 0;   // item_field: as Node::scope; where: 1 if its block reads `items`
+  std::uint16_t count = 0;  // operands
+  std::uint32_t dst = 0;    // the register written
   std::uint32_t a = kNone, b = kNone, c = kNone;  // the first three operands' registers
   std::uint32_t index = 0, layout = kNone;        // the node's payload (a step's rule or output)
   std::uint32_t node = 0;                         // the graph node (payload, error locations)
@@ -84,8 +84,20 @@ struct Instr {
 
 // A field of the `where` item copied into a register before the condition's block runs.
 struct Preload {
-  std::uint32_t offset, reg;
+  std::uint32_t offset, reg;  // byte offsets in the item's fields and in the registers
 };
+
+// Instructions name registers (dst, a, b, c) and preloads their fields by byte offset once the
+// program is built (index × sizeof(Value): no scaling per read); kNone stays kNone.
+constexpr std::uint32_t byte_offset(std::uint32_t index) {
+  return index == kNone ? kNone : index * static_cast<std::uint32_t>(sizeof(Value));
+}
+inline Value& at_offset(Value* base, std::uint32_t offset) {
+  return *reinterpret_cast<Value*>(reinterpret_cast<char*>(base) + offset);
+}
+inline const Value& at_offset(const Value* base, std::uint32_t offset) {
+  return *reinterpret_cast<const Value*>(reinterpret_cast<const char*>(base) + offset);
+}
 
 constexpr std::uint8_t op_code(Op op) {
   return static_cast<std::uint8_t>(op);

@@ -112,6 +112,9 @@ class ProgramBuilder {
     edge_region_.clear();  // covered_from runs after complete(): no short-circuits
     if (g_.covered_from_root != kNone) s_.covered_reg = global(g_.covered_from_root);
     s_.covered.push_back(end);
+    for (std::vector<Instr>* block : {&s_.main, &s_.code, &s_.covered})
+      for (Instr& in : *block) in = scaled(in);
+    for (Preload& f : s_.preloads) f = {byte_offset(f.offset), byte_offset(f.reg)};
     // Folding ran instructions: leave nothing of it behind.
     s_.errors.clear();
     s_.arena.reset();
@@ -539,6 +542,15 @@ class ProgramBuilder {
     return in.dst;
   }
 
+  // The instruction as exec() reads it: registers by byte offset.
+  static Instr scaled(Instr in) {
+    in.dst = byte_offset(in.dst);
+    in.a = byte_offset(in.a);
+    in.b = byte_offset(in.b);
+    in.c = byte_offset(in.c);
+    return in;
+  }
+
   // A pure node of constants is computed now, once: its register keeps the value. Only scalars
   // and constant lists fold (lists built per evaluation live in the arena, reset per case).
   bool fold(const Instr& in, const std::vector<std::uint32_t>& operands) {
@@ -546,7 +558,7 @@ class ProgramBuilder {
     if (!pure(n.op) || operands.empty()) return false;
     for (std::uint32_t r : operands)
       if (r >= constant_.size() || !constant_[r]) return false;
-    Instr once[2] = {in, Instr{}};
+    Instr once[2] = {scaled(in), Instr{}};
     once[1].code = kEnd;
     s_.exec(once);
     Value& v = s_.regs[in.dst];
@@ -696,18 +708,18 @@ void EvalState::exec(const Instr* p, bool complete) {
   }());
   Value* R = regs.data();
   Value* dst;
-#define MMI_NEXT()        \
-  do {                    \
-    ++p;                  \
-    dst = R + p->dst;     \
-    goto* table[p->code]; \
+#define MMI_NEXT()               \
+  do {                           \
+    ++p;                         \
+    dst = &at_offset(R, p->dst); \
+    goto* table[p->code];        \
   } while (false)
 #define MMI_SKIP_IF(skip)        \
   do {                           \
     if (skip) p += p->index - 1; \
     MMI_NEXT();                  \
   } while (false)
-  dst = R + p->dst;
+  dst = &at_offset(R, p->dst);
   goto* table[p->code];
   {
   next:
@@ -741,7 +753,7 @@ void EvalState::exec(const Instr* p, bool complete) {
     *dst = param_value(p->index, as_of);
     MMI_NEXT();
   op_parameter_at : {
-    const Value& d = R[p->a];
+    const Value& d = at_offset(R, p->a);
     if (d.kind == Kind::date)
       *dst = param_value(p->index, d.i);
     else
@@ -774,7 +786,7 @@ void EvalState::exec(const Instr* p, bool complete) {
     *dst = out.coverage_cutoff;
     MMI_NEXT();
   op_field : {
-    const Value& r = R[p->a];
+    const Value& r = at_offset(R, p->a);
     if (r.kind != Kind::record)
       *dst = r.kind == Kind::error ? r : Value::missing();
     else if (p->layout != kNone)
@@ -784,7 +796,7 @@ void EvalState::exec(const Instr* p, bool complete) {
     MMI_NEXT();
   }
   op_project : {
-    const Value l = R[p->a];
+    const Value l = at_offset(R, p->a);
     if (l.kind != Kind::list) {
       *dst = l.kind == Kind::error ? l : Value::missing();
       MMI_NEXT();
@@ -803,7 +815,7 @@ void EvalState::exec(const Instr* p, bool complete) {
     MMI_NEXT();
   }
   op_neg : {
-    const Value& v = R[p->a];
+    const Value& v = at_offset(R, p->a);
     if (v.kind == Kind::number)
       *dst = Value::number(-v.as_number());
     else if (v.kind == Kind::duration || v.kind == Kind::period)
@@ -813,7 +825,7 @@ void EvalState::exec(const Instr* p, bool complete) {
     MMI_NEXT();
   }
   op_not_ : {
-    const Value& v = R[p->a];
+    const Value& v = at_offset(R, p->a);
     if (v.kind == Kind::boolean)
       *dst = Value::boolean(!v.b);
     else
@@ -821,8 +833,8 @@ void EvalState::exec(const Instr* p, bool complete) {
     MMI_NEXT();
   }
   op_and_ : {
-    const Value& x = R[p->a];
-    const Value& y = R[p->b];
+    const Value& x = at_offset(R, p->a);
+    const Value& y = at_offset(R, p->b);
     if (x.kind == Kind::error || x.is_false())
       *dst = x;
     else if (y.kind == Kind::error || y.is_false())
@@ -834,8 +846,8 @@ void EvalState::exec(const Instr* p, bool complete) {
     MMI_NEXT();
   }
   op_or_ : {
-    const Value& x = R[p->a];
-    const Value& y = R[p->b];
+    const Value& x = at_offset(R, p->a);
+    const Value& y = at_offset(R, p->b);
     if (x.kind == Kind::error || x.is_true())
       *dst = x;
     else if (y.kind == Kind::error || y.is_true())
@@ -847,19 +859,19 @@ void EvalState::exec(const Instr* p, bool complete) {
     MMI_NEXT();
   }
   op_coalesce : {
-    const Value& x = R[p->a];
-    *dst = x.kind != Kind::missing ? x : R[p->b];
+    const Value& x = at_offset(R, p->a);
+    *dst = x.kind != Kind::missing ? x : at_offset(R, p->b);
     MMI_NEXT();
   }
   op_if_ : {
-    const Value& cond = R[p->a];
-    *dst = cond.kind == Kind::boolean ? R[cond.b ? p->b : p->c] : cond;
+    const Value& cond = at_offset(R, p->a);
+    *dst = cond.kind == Kind::boolean ? at_offset(R, cond.b ? p->b : p->c) : cond;
     MMI_NEXT();
   }
   op_eq:
   op_ne : {
-    const Value& x = R[p->a];
-    const Value& y = R[p->b];
+    const Value& x = at_offset(R, p->a);
+    const Value& y = at_offset(R, p->b);
     Value r;
     if (absent(x, y, r)) {
       *dst = r;
@@ -873,8 +885,8 @@ void EvalState::exec(const Instr* p, bool complete) {
   op_le:
   op_gt:
   op_ge : {
-    const Value& x = R[p->a];
-    const Value& y = R[p->b];
+    const Value& x = at_offset(R, p->a);
+    const Value& y = at_offset(R, p->b);
     Value r;
     if (absent(x, y, r)) {
       *dst = r;
@@ -894,8 +906,8 @@ void EvalState::exec(const Instr* p, bool complete) {
   op_sub:
   op_mul:
   op_div : {
-    const Value& x = R[p->a];
-    const Value& y = R[p->b];
+    const Value& x = at_offset(R, p->a);
+    const Value& y = at_offset(R, p->b);
     Value r;
     if (absent(x, y, r)) {
       *dst = r;
@@ -918,8 +930,8 @@ void EvalState::exec(const Instr* p, bool complete) {
   }
   op_in:
   op_not_in : {
-    const Value& x = R[p->a];
-    const Value& l = R[p->b];
+    const Value& x = at_offset(R, p->a);
+    const Value& l = at_offset(R, p->b);
     Value r;
     if (absent(x, l, r)) {
       *dst = r;
@@ -933,9 +945,9 @@ void EvalState::exec(const Instr* p, bool complete) {
   }
   op_between : {
     // A comparison: any missing operand makes it missing (language.md §4).
-    const Value& x = R[p->a];
-    const Value& lo = R[p->b];
-    const Value& hi = R[p->c];
+    const Value& x = at_offset(R, p->a);
+    const Value& lo = at_offset(R, p->b);
+    const Value& hi = at_offset(R, p->c);
     if (x.kind == Kind::error)
       *dst = x;
     else if (lo.kind == Kind::error)
@@ -950,7 +962,7 @@ void EvalState::exec(const Instr* p, bool complete) {
   }
   op_is_missing:
   op_is_present : {
-    const Value& v = R[p->a];
+    const Value& v = at_offset(R, p->a);
     if (v.kind == Kind::error)
       *dst = v;
     else
@@ -974,23 +986,23 @@ void EvalState::exec(const Instr* p, bool complete) {
     *dst = call(g.nodes[p->node], p->node);
     MMI_NEXT();
   skip_if_false : {
-    const Value& x = R[p->a];
+    const Value& x = at_offset(R, p->a);
     MMI_SKIP_IF(x.kind == Kind::error || x.is_false());
   }
   skip_if_true : {
-    const Value& x = R[p->a];
+    const Value& x = at_offset(R, p->a);
     MMI_SKIP_IF(x.kind == Kind::error || x.is_true());
   }
   skip_if_present:
-    MMI_SKIP_IF(R[p->a].kind != Kind::missing);
+    MMI_SKIP_IF(at_offset(R, p->a).kind != Kind::missing);
   skip_unless_true:
-    MMI_SKIP_IF(!R[p->a].is_true());
+    MMI_SKIP_IF(!at_offset(R, p->a).is_true());
   skip_unless_false:
-    MMI_SKIP_IF(!R[p->a].is_false());
+    MMI_SKIP_IF(!at_offset(R, p->a).is_false());
   skip_unless_fired:
-    MMI_SKIP_IF(!R[p->a].is_true() || (p->b != kNone && !R[p->b].is_false()));
+    MMI_SKIP_IF(!at_offset(R, p->a).is_true() || (p->b != kNone && !at_offset(R, p->b).is_false()));
   reject_if_false : {
-    const Value& x = R[p->a];
+    const Value& x = at_offset(R, p->a);
     if (x.kind == Kind::error || x.is_false()) {
       *dst = x;
       return;  // the item's block ends here
@@ -1014,7 +1026,7 @@ void EvalState::exec(const Instr* p, bool complete) {
   first_item:
   last_item : {
     // As builtins.cpp's first/last: an error passes, anything else not a list is missing.
-    const Value& l = R[p->a];
+    const Value& l = at_offset(R, p->a);
     if (l.kind != Kind::list)
       *dst = l.kind == Kind::error ? l : Value::missing();
     else if (l.aux == 0)
@@ -1031,13 +1043,13 @@ void EvalState::exec(const Instr* p, bool complete) {
     MMI_NEXT();
   step_cutoff:
     if (!out.error) {
-      out.coverage_cutoff = R[p->a];
+      out.coverage_cutoff = at_offset(R, p->a);
       set_error(out.coverage_cutoff);
     }
     MMI_NEXT();
   step_output:
     if (!out.error) {
-      out.outputs[p->index] = R[p->a];
+      out.outputs[p->index] = at_offset(R, p->a);
       set_error(out.outputs[p->index]);
     }
     MMI_NEXT();
@@ -1050,7 +1062,7 @@ end:
 
 // The items the condition keeps: its block runs once per item.
 Value EvalState::where(const Instr& in) {
-  const Value l = regs[in.a];
+  const Value l = at_offset(regs.data(), in.a);
   if (l.kind != Kind::list) return l.kind == Kind::error ? l : Value::missing();
   Value* kept_items = arena.alloc(l.aux);
   std::uint32_t kept = 0;
@@ -1060,7 +1072,8 @@ Value EvalState::where(const Instr& in) {
   Value* R = regs.data();
   for (std::uint32_t k = 0; k < l.aux; ++k) {
     const Value* fields = l.items[k].items;
-    for (const Preload* f = pre_begin; f != pre_end; ++f) R[f->reg] = fields[f->offset];
+    for (const Preload* f = pre_begin; f != pre_end; ++f)
+      at_offset(R, f->reg) = at_offset(fields, f->offset);
     if (begin->code == kEnd) {
     } else if (in.scope) {
       items.push_back(l.items[k]);
@@ -1069,7 +1082,7 @@ Value EvalState::where(const Instr& in) {
     } else {
       exec(begin);  // nothing in the block reads the item but through its preloaded fields
     }
-    const Value& keep = R[in.b];
+    const Value& keep = at_offset(R, in.b);
     if (keep.kind == Kind::error) return keep;
     if (keep.is_true()) kept_items[kept++] = l.items[k];
   }
@@ -1079,9 +1092,9 @@ Value EvalState::where(const Instr& in) {
 // kWhereEq / kWhereIn: as where() with the condition `field == x` / `field in x`, inline.
 template <bool kIn>
 Value EvalState::where_field(const Instr& in) {
-  const Value l = regs[in.a];
+  const Value l = at_offset(regs.data(), in.a);
   if (l.kind != Kind::list) return l.kind == Kind::error ? l : Value::missing();
-  const Value& x = regs[in.b];
+  const Value& x = at_offset(regs.data(), in.b);
   Value* kept_items = arena.alloc(l.aux);
   std::uint32_t kept = 0;
   for (std::uint32_t k = 0; k < l.aux; ++k) {
@@ -1220,13 +1233,13 @@ void EvalState::set_error(const Value& v) {
 // A rule from its when, unless and mmi_date (all computed: reading them changes nothing).
 void EvalState::rule_step(const Instr& in) {
   std::uint32_t r = in.index;
-  const Value& when = regs[in.a];
+  const Value& when = at_offset(regs.data(), in.a);
   if (when.kind == Kind::error) return set_error(when);
   RuleState state;
   if (when.is_false()) {
     state = RuleState::not_fired;
   } else {
-    Value unless = in.b == kNone ? Value::boolean(false) : regs[in.b];
+    Value unless = in.b == kNone ? Value::boolean(false) : at_offset(regs.data(), in.b);
     if (unless.kind == Kind::error) return set_error(unless);
     if (unless.is_true())
       state = RuleState::not_fired;
@@ -1237,7 +1250,7 @@ void EvalState::rule_step(const Instr& in) {
   }
   if (state == RuleState::fired) {
     // A rule that fires without a date stays fired but cannot decide (see decide()).
-    const Value& date = regs[in.c];
+    const Value& date = at_offset(regs.data(), in.c);
     if (date.kind == Kind::error) return set_error(date);
     if (date.kind == Kind::date) out.rule_dates[r] = date;
   }
