@@ -124,15 +124,22 @@ constexpr std::uint8_t kSkipUnlessFalse = kRuleStep + 10;  // `if`'s else: a not
 constexpr std::uint8_t kSkipUnlessFired = kRuleStep + 11;  // a rule's mmi_date: not (when a
                                                            // true and unless b absent or false)
 // A `where` condition that is a chain `c1 and c2 and … and cn` runs as its conjuncts: after
-// each but the last, kRejectIfFalse ends the item's block when the conjunct in `a` is false or an
-// error (the condition's value, into dst); kAllOf (operands c1…cn) gives the chain's value when
+// each but the last, kRejectIfFalse ends the item's block (jumps `index` ahead, to its
+// kWhereNext) when the conjunct in `a` is false or an error (the condition's value, into dst);
+// kAllOf (operands c1…cn) gives the chain's value when
 // none was.
 constexpr std::uint8_t kRejectIfFalse = kRuleStep + 12;
 constexpr std::uint8_t kAllOf = kRuleStep + 13;
 // first(list) and last(list), the commonest calls, inline: a = the list.
 constexpr std::uint8_t kFirstItem = kRuleStep + 14;
 constexpr std::uint8_t kLastItem = kRuleStep + 15;
-constexpr std::uint8_t kEnd = kRuleStep + 16;  // every block ends with one
+// A `where` whose condition reads the items runs its condition's block inline, as a loop:
+// kWhereLoop (a = the list, b = the condition; index: instructions to skip when there is no
+// item), the block, then kWhereNext (index: the block's length, jumped back for the next item).
+// Both name the where's register (dst), its preloads and in `scope` whether it pushes its item.
+constexpr std::uint8_t kWhereLoop = kRuleStep + 16;
+constexpr std::uint8_t kWhereNext = kRuleStep + 17;
+constexpr std::uint8_t kEnd = kRuleStep + 18;  // every block ends with one
 
 struct EvalState {
   std::shared_ptr<const Graph> graph;
@@ -163,7 +170,15 @@ struct EvalState {
   std::vector<Instr> code;                  // the `where` blocks
   std::vector<Preload> preloads;            // Instr::pre_begin…pre_end
   std::vector<Instr> main;                  // lets, rules, decision, cutoff, outputs
-  std::vector<Instr> covered;               // covered_from, run on demand
+  // The running kWhereLoop loops, innermost last.
+  struct WhereFrame {
+    const Value* items;
+    std::uint32_t size, next;  // items, and the one the block runs for
+    Value* kept;
+    std::uint32_t kept_count;
+  };
+  std::vector<WhereFrame> frames;
+  std::vector<Instr> covered;  // covered_from, run on demand
   std::uint32_t covered_reg = kNone;
   std::vector<std::unique_ptr<Value[]>> folded_lists;  // constant lists' items
   const std::uint32_t* args_ = nullptr;  // the running instruction's operand registers
@@ -231,6 +246,14 @@ struct EvalState {
   friend class ProgramBuilder;
   Value arithmetic(Op op, const Value& x, const Value& y, std::uint32_t node);
   Value where(const Instr& in);
+  // (Pointers read once: the stores could alias the vectors' own.)
+  void preload(const Instr& in, const Value& item) {
+    Value* const R = regs.data();
+    const Value* const fields = item.items;
+    const Preload* const end = preloads.data() + in.pre_end;
+    for (const Preload* f = preloads.data() + in.pre_begin; f != end; ++f)
+      at_offset(R, f->reg) = at_offset(fields, f->offset);
+  }
   template <bool kIn>
   Value where_field(const Instr& in);
   Value list(const Instr& in);

@@ -399,31 +399,54 @@ class ProgramBuilder {
     return true;
   }
 
-  // The block of a `where` condition that reads the items: into `code`, its range in `in`.
-  std::uint32_t condition(std::uint32_t cond, Instr& in) {
-    if (need_[cond] == 0) return global(cond);  // the same for every item: computed once, outside
+  // The block of a `where` condition that reads the items, into `body` (its preloads and
+  // whether it reads `items` into `in`); a condition the same for every item is computed once,
+  // outside, and `body` stays empty.
+  std::uint32_t condition(std::uint32_t cond, Instr& in, std::vector<Instr>& body) {
+    if (need_[cond] == 0) return global(cond);
     Block b;
     std::uint32_t reg = conjunction(cond, b);
-    // The item's own plain fields are copied by the where loop itself, not dispatched one by one.
+    // The item's own plain fields are copied by the loop itself, not dispatched one by one. The
+    // where pushes its item for item_field instructions (an outer scope, a record field) and
+    // nested loops (their blocks may read this item); preloaded fields need no push. Nested
+    // loops' own instructions (depth > 0) are theirs.
     in.pre_begin = static_cast<std::uint32_t>(s_.preloads.size());
-    in.sub_begin = static_cast<std::uint32_t>(s_.code.size());
-    // The where pushes its item for item_field instructions (an outer scope, a record field)
-    // and nested wheres (their blocks may read this item); preloaded fields need no push.
     bool reads_items = false;
+    int depth = 0;
     for (const Instr& k : b.code) {
-      if (k.code == op_code(Op::item_field) && k.scope == 0 && k.layout == kNone) {
+      if (depth == 0 && k.code == op_code(Op::item_field) && k.scope == 0 && k.layout == kNone) {
         s_.preloads.push_back({k.index, k.dst});
         continue;
       }
-      s_.code.push_back(k);
-      reads_items |= k.code == op_code(Op::item_field) || k.code == op_code(Op::where);
+      body.push_back(k);
+      reads_items |=
+          k.code == op_code(Op::item_field) || k.code == op_code(Op::where) || k.code == kWhereLoop;
+      depth += k.code == kWhereLoop ? 1 : k.code == kWhereNext ? -1 : 0;
     }
-    in.scope = reads_items ? 1 : 0;
-    Instr end;
-    end.code = kEnd;
-    s_.code.push_back(end);
     in.pre_end = static_cast<std::uint32_t>(s_.preloads.size());
+    in.scope = reads_items ? 1 : 0;
+    // This block's rejects jump to its kWhereNext (nested ones have theirs already).
+    for (std::size_t k = 0; k < body.size(); ++k)
+      if (body[k].code == kRejectIfFalse && body[k].index == 0)
+        body[k].index = static_cast<std::uint32_t>(body.size() - k);
     return reg;
+  }
+
+  // `where` `in` as a loop over its block: kWhereLoop, the block, kWhereNext.
+  static void emit_loop(Instr in, const Instr& sub, const std::vector<Instr>& body,
+                        std::vector<Instr>& out) {
+    in.pre_begin = sub.pre_begin;
+    in.pre_end = sub.pre_end;
+    in.scope = sub.scope;
+    Instr loop = in;
+    loop.code = kWhereLoop;
+    loop.index = static_cast<std::uint32_t>(body.size() + 2);
+    Instr next = in;
+    next.code = kWhereNext;
+    next.index = static_cast<std::uint32_t>(body.size());
+    out.push_back(loop);
+    out.insert(out.end(), body.begin(), body.end());
+    out.push_back(next);
   }
 
   // A per-item condition `c1 and … and cn` as its conjuncts with a reject after each but the last
@@ -479,7 +502,15 @@ class ProgramBuilder {
         block_->push_back(fused);
         return i;
       }
-      operands.push_back(condition(g_.operand(n, 1), sub));
+      std::vector<Instr> body;
+      operands.push_back(condition(g_.operand(n, 1), sub, body));
+      if (!body.empty()) {
+        Instr in = make(i, operands);
+        in.dst = i;
+        s_.node_reg[i] = i;
+        emit_loop(in, sub, body, *block_);
+        return i;
+      }
     } else {
       for (std::uint32_t k = 0; k < n.operand_count; ++k) {
         std::uint32_t o = g_.operand(n, k);
@@ -526,7 +557,16 @@ class ProgramBuilder {
         b.regs.emplace(i, in.dst);
         return in.dst;
       }
-      operands.push_back(condition(g_.operand(n, 1), sub));
+      std::vector<Instr> body;
+      operands.push_back(condition(g_.operand(n, 1), sub, body));
+      if (!body.empty()) {
+        in = make(i, operands);
+        in.dst = static_cast<std::uint32_t>(s_.regs.size());
+        s_.regs.emplace_back();
+        emit_loop(in, sub, body, b.code);
+        b.regs.emplace(i, in.dst);
+        return in.dst;
+      }
     } else {
       g_.for_each_operand(n, [&](std::uint32_t k) { operands.push_back(local(k, b)); });
     }
@@ -577,6 +617,7 @@ class ProgramBuilder {
 
 EvalState::EvalState(std::shared_ptr<const Graph> gr) : graph(std::move(gr)), g(*graph) {
   items.reserve(16);
+  frames.reserve(16);
   out.outputs.resize(g.output_roots.size());
   out.rules.resize(g.rule_roots.size());
   out.rule_dates.resize(g.rule_roots.size());
@@ -668,6 +709,8 @@ void EvalState::exec(const Instr* p, bool complete) {
                                           &&all_of,
                                           &&first_item,
                                           &&last_item,
+                                          &&where_loop,
+                                          &&where_next,
                                           &&end};
   static_assert(sizeof(kDispatch) / sizeof(kDispatch[0]) == kEnd + 1);
   // complete(): the same program with every skip and step a no-op.
@@ -711,6 +754,12 @@ void EvalState::exec(const Instr* p, bool complete) {
 #define MMI_NEXT()               \
   do {                           \
     ++p;                         \
+    dst = &at_offset(R, p->dst); \
+    goto* table[p->code];        \
+  } while (false)
+#define MMI_JUMP(offset)         \
+  do {                           \
+    p += (offset);               \
     dst = &at_offset(R, p->dst); \
     goto* table[p->code];        \
   } while (false)
@@ -1005,7 +1054,7 @@ void EvalState::exec(const Instr* p, bool complete) {
     const Value& x = at_offset(R, p->a);
     if (x.kind == Kind::error || x.is_false()) {
       *dst = x;
-      return;  // the item's block ends here
+      MMI_JUMP(p->index);  // to the loop's kWhereNext: the item is decided
     }
     MMI_NEXT();
   }
@@ -1035,6 +1084,40 @@ void EvalState::exec(const Instr* p, bool complete) {
       *dst = l.items[p->code == kFirstItem ? 0 : l.aux - 1];
     MMI_NEXT();
   }
+  where_loop : {
+    const Value& l = at_offset(R, p->a);
+    if (l.kind != Kind::list) {
+      *dst = l.kind == Kind::error ? l : Value::missing();
+      MMI_JUMP(p->index);
+    }
+    Value* kept = arena.alloc(l.aux);
+    if (l.aux == 0) {
+      *dst = Value::list(kept, 0);
+      MMI_JUMP(p->index);
+    }
+    frames.push_back({l.items, l.aux, 0, kept, 0});
+    if (p->scope) items.push_back(l.items[0]);
+    preload(*p, l.items[0]);
+    MMI_NEXT();
+  }
+  where_next : {
+    WhereFrame& f = frames.back();
+    const Value& keep = at_offset(R, p->b);
+    if (keep.kind == Kind::error) {
+      *dst = keep;
+    } else {
+      if (keep.is_true()) f.kept[f.kept_count++] = f.items[f.next];
+      if (++f.next < f.size) {
+        if (p->scope) items.back() = f.items[f.next];
+        preload(*p, f.items[f.next]);
+        MMI_JUMP(-static_cast<std::int64_t>(p->index));  // the block again, for the next item
+      }
+      *dst = Value::list(f.kept, f.kept_count);
+    }
+    if (p->scope) items.pop_back();
+    frames.pop_back();
+    MMI_NEXT();
+  }
   step_rule:
     rule_step(*p);
     MMI_NEXT();
@@ -1058,34 +1141,19 @@ end:
   return;
 #undef MMI_NEXT
 #undef MMI_SKIP_IF
+#undef MMI_JUMP
 }
 
-// The items the condition keeps: its block runs once per item.
+// A where whose condition is the same for every item (computed outside): all items or none.
+// (Conditions that read the items run as kWhereLoop loops.)
 Value EvalState::where(const Instr& in) {
   const Value l = at_offset(regs.data(), in.a);
   if (l.kind != Kind::list) return l.kind == Kind::error ? l : Value::missing();
   Value* kept_items = arena.alloc(l.aux);
-  std::uint32_t kept = 0;
-  const Instr* begin = code.data() + in.sub_begin;
-  const Preload* pre_begin = preloads.data() + in.pre_begin;
-  const Preload* pre_end = preloads.data() + in.pre_end;
-  Value* R = regs.data();
-  for (std::uint32_t k = 0; k < l.aux; ++k) {
-    const Value* fields = l.items[k].items;
-    for (const Preload* f = pre_begin; f != pre_end; ++f)
-      at_offset(R, f->reg) = at_offset(fields, f->offset);
-    if (begin->code == kEnd) {
-    } else if (in.scope) {
-      items.push_back(l.items[k]);
-      exec(begin);
-      items.pop_back();
-    } else {
-      exec(begin);  // nothing in the block reads the item but through its preloaded fields
-    }
-    const Value& keep = at_offset(R, in.b);
-    if (keep.kind == Kind::error) return keep;
-    if (keep.is_true()) kept_items[kept++] = l.items[k];
-  }
+  const Value& keep = at_offset(regs.data(), in.b);
+  if (l.aux > 0 && keep.kind == Kind::error) return keep;
+  std::uint32_t kept = keep.is_true() ? l.aux : 0;
+  std::copy(l.items, l.items + kept, kept_items);
   return Value::list(kept_items, kept);
 }
 
@@ -1210,6 +1278,7 @@ void EvalState::reset_for(const CaseData& data, const EvalOptions& options) {
   arena.reset();
   errors.clear();
   items.clear();
+  frames.clear();
   out.status = Status::undetermined;
   out.as_of = as_of;
   out.mmi_date = Value::missing();

@@ -241,8 +241,17 @@ TEST_CASE("short-circuit: a where condition `c1 and … and cn` drops an item at
       // A conjunct the same for every item (n > 5) is computed once, outside.
       {"count(xs where n > 5 and v > 15)", "1"},
       {"count(xs where n < 5 and n / (w - 3) > 1)", "0"},
+      // The loop keeps the items in order, and reads each item's fields afresh.
+      {"last(xs where v > 1 and date > 2024-01-15).v", "10"},
+      {"first(xs where v > 1 and date > 2024-01-15).date", "2024-03-01"},
+      {"first(xs where v is missing and w > 0).w", "3"},
   };
   check_rows(rows, kListCase);
+  // No items: the loop's block never runs (its n / 0 included).
+  check_rows({{"count(xs where v > 1 and n / 0 > 1)", "0"}},
+             R"({"id":"E","as_of":"2024-06-01","n":7,"xs":[]})");
+  check_rows({{"count(xs where v > 1 and n / 0 > 1)", "0"}},
+             R"({"id":"E","as_of":"2024-06-01","n":7})");
 }
 
 TEST_CASE("inline instructions: first/last and the product of small numbers",
