@@ -4,6 +4,7 @@
 // unknown) and explain.cpp (why a rule decided). Not part of the engine's API.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <set>
 #include <string>
@@ -201,6 +202,17 @@ struct EvalState {
   }
   Value operand_value(const Node& n, std::uint32_t k) const { return value_of(g.operand(n, k)); }
 
+  // As absent(), for the interpreter: one compare when both are present (missing and error are
+  // the two lowest kinds), then the value to propagate.
+  static bool either_absent(const Value& x, const Value& y) {
+    static_assert(Kind::missing < Kind::error && Kind::error < Kind::boolean);
+    return std::min(static_cast<std::uint8_t>(x.kind), static_cast<std::uint8_t>(y.kind)) <=
+           static_cast<std::uint8_t>(Kind::error);
+  }
+  static const Value& absent_value(const Value& x, const Value& y) {
+    static const Value kMissing;
+    return x.kind == Kind::error ? x : y.kind == Kind::error ? y : kMissing;
+  }
   // Propagation shared by strict operators: the first error, else missing if any is missing.
   static bool absent(const Value& x, const Value& y, Value& result) {
     if (x.kind == Kind::error) return result = x, true;

@@ -921,9 +921,8 @@ void EvalState::exec(const Instr* p, bool complete) {
   op_ne : {
     const Value& x = at_offset(R, p->a);
     const Value& y = at_offset(R, p->b);
-    Value r;
-    if (absent(x, y, r)) {
-      *dst = r;
+    if (either_absent(x, y)) {
+      *dst = absent_value(x, y);
       MMI_NEXT();
     }
     bool eq = scalar_equal(x, y);
@@ -936,9 +935,8 @@ void EvalState::exec(const Instr* p, bool complete) {
   op_ge : {
     const Value& x = at_offset(R, p->a);
     const Value& y = at_offset(R, p->b);
-    Value r;
-    if (absent(x, y, r)) {
-      *dst = r;
+    if (either_absent(x, y)) {
+      *dst = absent_value(x, y);
       MMI_NEXT();
     }
     // Dates, durations and periods (most comparisons) compare as integers, inline.
@@ -957,9 +955,8 @@ void EvalState::exec(const Instr* p, bool complete) {
   op_div : {
     const Value& x = at_offset(R, p->a);
     const Value& y = at_offset(R, p->b);
-    Value r;
-    if (absent(x, y, r)) {
-      *dst = r;
+    if (either_absent(x, y)) {
+      *dst = absent_value(x, y);
     } else if (x.kind == Kind::date && y.kind == Kind::duration && p->code != op_code(Op::mul) &&
                p->code != op_code(Op::div)) {
       // date ± days, the commonest arithmetic, without the call
@@ -981,9 +978,8 @@ void EvalState::exec(const Instr* p, bool complete) {
   op_not_in : {
     const Value& x = at_offset(R, p->a);
     const Value& l = at_offset(R, p->b);
-    Value r;
-    if (absent(x, l, r)) {
-      *dst = r;
+    if (either_absent(x, l)) {
+      *dst = absent_value(x, l);
       MMI_NEXT();
     }
     bool found = false;
@@ -1167,8 +1163,8 @@ Value EvalState::where_field(const Instr& in) {
   std::uint32_t kept = 0;
   for (std::uint32_t k = 0; k < l.aux; ++k) {
     const Value& field = l.items[k].items[in.index];
-    Value keep;
-    if (absent(field, x, keep)) {
+    if (either_absent(field, x)) {
+      const Value& keep = absent_value(field, x);
       if (keep.kind == Kind::error) return keep;
       continue;
     }
