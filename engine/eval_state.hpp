@@ -274,7 +274,6 @@ struct EvalState {
   Value scale(const Value& span, const Decimal& factor, std::uint32_t node);
   void reset_for(const CaseData& data, const EvalOptions& options);
   void set_error(const Value& v);
-  void rule_step(const Instr& in);
   void decide();
 };
 

@@ -74,7 +74,7 @@ class ProgramBuilder {
       in.code = kRuleStep;
       in.index = step.index;
       in.a = global(roots.when);
-      // rule_step() reads unless only when `when` is neither an error nor false, and mmi_date
+      // The rule step reads unless only when `when` is neither an error nor false, and mmi_date
       // only when the rule fires.
       if (roots.unless != kNone) {
         Instr skip;
@@ -969,6 +969,9 @@ void EvalState::exec(const Instr* p, bool complete) {
       // check; make() normalises it the same way).
       *dst = Value::number(Decimal::make(
           static_cast<std::int64_t>(x.coef) * static_cast<std::int64_t>(y.coef), x.exp + y.exp));
+    } else if (p->code == op_code(Op::mul) && x.kind == Kind::number &&
+               (y.kind == Kind::duration || y.kind == Kind::period)) {
+      *dst = scale(y, x.as_number(), p->node);  // `3 * 1 week`, without arithmetic()'s switch
     } else {
       *dst = arithmetic(static_cast<Op>(p->code), x, y, p->node);
     }
@@ -1114,9 +1117,41 @@ void EvalState::exec(const Instr* p, bool complete) {
     frames.pop_back();
     MMI_NEXT();
   }
-  step_rule:
-    rule_step(*p);
+  step_rule : {
+    // A rule from its when, unless and mmi_date. An error read stops the case (the rule stays
+    // unknown); unless is read only when `when` is neither false nor an error, the date only when
+    // the rule fires (the same reads the program's skips assume).
+    static const Value kNoUnless = Value::boolean(false);
+    const Value& when = at_offset(R, p->a);
+    if (when.kind == Kind::error) {
+      set_error(when);
+      MMI_NEXT();
+    }
+    RuleState state = RuleState::not_fired;
+    if (!when.is_false()) {
+      const Value& unless = p->b == kNone ? kNoUnless : at_offset(R, p->b);
+      if (unless.kind == Kind::error) {
+        set_error(unless);
+        MMI_NEXT();
+      }
+      if (unless.is_true()) {
+        state = RuleState::not_fired;
+      } else if (when.is_true() && unless.is_false()) {
+        // A rule that fires without a date stays fired but cannot decide (see decide()).
+        const Value& date = at_offset(R, p->c);
+        if (date.kind == Kind::error) {
+          set_error(date);
+          MMI_NEXT();
+        }
+        if (date.kind == Kind::date) out.rule_dates[p->index] = date;
+        state = RuleState::fired;
+      } else {
+        state = RuleState::unknown;
+      }
+    }
+    out.rules[p->index] = state;
     MMI_NEXT();
+  }
   step_decide:
     if (!out.error) decide();
     MMI_NEXT();
@@ -1293,33 +1328,6 @@ void EvalState::reset_for(const CaseData& data, const EvalOptions& options) {
 void EvalState::set_error(const Value& v) {
   if (out.error || v.kind != Kind::error) return;
   out.error = errors[v.aux];
-}
-
-// A rule from its when, unless and mmi_date (all computed: reading them changes nothing).
-void EvalState::rule_step(const Instr& in) {
-  std::uint32_t r = in.index;
-  const Value& when = at_offset(regs.data(), in.a);
-  if (when.kind == Kind::error) return set_error(when);
-  RuleState state;
-  if (when.is_false()) {
-    state = RuleState::not_fired;
-  } else {
-    Value unless = in.b == kNone ? Value::boolean(false) : at_offset(regs.data(), in.b);
-    if (unless.kind == Kind::error) return set_error(unless);
-    if (unless.is_true())
-      state = RuleState::not_fired;
-    else if (when.is_true() && unless.is_false())
-      state = RuleState::fired;
-    else
-      state = RuleState::unknown;
-  }
-  if (state == RuleState::fired) {
-    // A rule that fires without a date stays fired but cannot decide (see decide()).
-    const Value& date = at_offset(regs.data(), in.c);
-    if (date.kind == Kind::error) return set_error(date);
-    if (date.kind == Kind::date) out.rule_dates[r] = date;
-  }
-  out.rules[r] = state;
 }
 
 void EvalState::decide() {
