@@ -81,6 +81,7 @@ struct Instr {
   std::uint32_t sub_begin = 0;  // where: the condition's per-item block in `code` (to its kEnd;
                                 // 0: the empty block, the condition read no item)
   std::uint32_t pre_begin = 0, pre_end = 0;  // where: item fields copied per item, in `preloads`
+  const void* handler = nullptr;  // exec()'s code for `code` (direct threading; see link())
 };
 
 // A field of the `where` item copied into a register before the condition's block runs.
@@ -171,6 +172,9 @@ struct EvalState {
   std::vector<Instr> code;                  // the `where` blocks
   std::vector<Preload> preloads;            // Instr::pre_begin…pre_end
   std::vector<Instr> main;                  // lets, rules, decision, cutoff, outputs
+  std::vector<Instr> main_complete;         // main as complete() runs it
+  const void* const* dispatch_ = nullptr;   // exec()'s handlers by code
+  const void* const* complete_dispatch_ = nullptr;  // the same, skips and steps no-ops
   // The running kWhereLoop loops, innermost last.
   struct WhereFrame {
     const Value* items;
@@ -221,16 +225,22 @@ struct EvalState {
     return false;
   }
 
-  // Up to kEnd (evaluator.cpp). `complete`: no short-circuit and no steps — every node's
-  // register, as a fully eager evaluation leaves it.
-  void exec(const Instr* p, bool complete = false);
+  // Runs instructions up to kEnd (evaluator.cpp); exec(nullptr) only fills dispatch_ and
+  // complete_dispatch_.
+  void exec(const Instr* p);
+  // Each instruction's handler from its code: `table` is dispatch_, or complete_dispatch_ for
+  // main_complete.
+  static void link(std::vector<Instr>& program, const void* const* table) {
+    for (Instr& in : program) in.handler = table[in.code];
+  }
   // After run(): computes what short-circuits skipped, for what reads nodes' registers after an
-  // evaluation (explanations, missing facts, covered_from). Values are pure: the skipped nodes
-  // get exactly the values an eager evaluation gives them.
+  // evaluation (explanations, missing facts, covered_from): main again with every skip and step
+  // a no-op. Values are pure: the skipped nodes get exactly the values an eager evaluation gives
+  // them.
   void complete() {
     if (complete_) return;
     complete_ = true;
-    exec(main.data(), true);
+    exec(main_complete.data());
   }
   Value call(const Node& n, std::uint32_t i);                  // builtins.cpp
   Value benefit_periods(const Node& n);                        // case_model.cpp

@@ -600,6 +600,7 @@ class ProgramBuilder {
       if (r >= constant_.size() || !constant_[r]) return false;
     Instr once[2] = {scaled(in), Instr{}};
     once[1].code = kEnd;
+    for (Instr& k : once) k.handler = s_.dispatch_[k.code];
     s_.exec(once);
     Value& v = s_.regs[in.dst];
     if (v.kind == Kind::error || v.kind == Kind::record) return false;
@@ -621,7 +622,11 @@ EvalState::EvalState(std::shared_ptr<const Graph> gr) : graph(std::move(gr)), g(
   out.outputs.resize(g.output_roots.size());
   out.rules.resize(g.rule_roots.size());
   out.rule_dates.resize(g.rule_roots.size());
+  exec(nullptr);  // the handlers' addresses, for folding and linking
   ProgramBuilder(*this).build();
+  for (std::vector<Instr>* program : {&main, &code, &covered}) link(*program, dispatch_);
+  main_complete = main;
+  link(main_complete, complete_dispatch_);
 }
 
 Value EvalState::param_value(std::uint32_t p, std::int64_t day) const {
@@ -650,7 +655,7 @@ static bool fill_complete_table(const void** out, const void* const* from, const
 
 // The interpreter: each instruction reads its operands' registers and writes its own. Threaded
 // dispatch (one indirect jump per instruction, through a table in code order) up to kEnd.
-void EvalState::exec(const Instr* p, bool complete) {
+void EvalState::exec(const Instr* p) {
   static const void* const kDispatch[] = {&&op_constant,
                                           &&op_fact,
                                           &&op_fact_list,
@@ -715,11 +720,12 @@ void EvalState::exec(const Instr* p, bool complete) {
   static_assert(sizeof(kDispatch) / sizeof(kDispatch[0]) == kEnd + 1);
   // complete(): the same program with every skip and step a no-op.
   static const void* kComplete[kEnd + 1];
-  const void* const* table = kDispatch;
-  if (complete) {  // (the table's one-time initialisation checked only here)
+  if (p == nullptr) {
     [[maybe_unused]] static const bool kCompleteReady =
         fill_complete_table(kComplete, kDispatch, &&next);
-    table = kComplete;
+    dispatch_ = kDispatch;
+    complete_dispatch_ = kComplete;
+    return;
   }
   // The table's order is the codes' order: an Op added or moved must be added here in its place.
   constexpr Op kOrder[] = {Op::constant,    Op::fact,
@@ -755,13 +761,13 @@ void EvalState::exec(const Instr* p, bool complete) {
   do {                           \
     ++p;                         \
     dst = &at_offset(R, p->dst); \
-    goto* table[p->code];        \
+    goto * p->handler;           \
   } while (false)
 #define MMI_JUMP(offset)         \
   do {                           \
     p += (offset);               \
     dst = &at_offset(R, p->dst); \
-    goto* table[p->code];        \
+    goto * p->handler;           \
   } while (false)
 #define MMI_SKIP_IF(skip)        \
   do {                           \
@@ -769,7 +775,7 @@ void EvalState::exec(const Instr* p, bool complete) {
     MMI_NEXT();                  \
   } while (false)
   dst = &at_offset(R, p->dst);
-  goto* table[p->code];
+  goto * p->handler;
   {
   next:
     MMI_NEXT();
