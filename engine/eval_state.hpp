@@ -82,6 +82,9 @@ struct Instr {
                                 // 0: the empty block, the condition read no item)
   std::uint32_t pre_begin = 0, pre_end = 0;  // where: item fields copied per item, in `preloads`
   const void* handler = nullptr;  // exec()'s code for `code` (direct threading; see link())
+  // dst, a, b, c as pointers into the registers (linked: regs never moves after the build; a
+  // register not named points nowhere).
+  Value *rdst = nullptr, *ra = nullptr, *rb = nullptr, *rc = nullptr;
 };
 
 // A field of the `where` item copied into a register before the condition's block runs.
@@ -230,8 +233,19 @@ struct EvalState {
   void exec(const Instr* p);
   // Each instruction's handler from its code: `table` is dispatch_, or complete_dispatch_ for
   // main_complete.
-  static void link(std::vector<Instr>& program, const void* const* table) {
-    for (Instr& in : program) in.handler = table[in.code];
+  void link(std::vector<Instr>& program, const void* const* table) {
+    for (Instr& in : program) link(in, table);
+  }
+  void link(Instr& in, const void* const* table) {
+    in.handler = table[in.code];
+    Value* const base = regs.data();
+    auto reg = [&](std::uint32_t offset) {
+      return offset == kNone ? nullptr : &at_offset(base, offset);
+    };
+    in.rdst = reg(in.dst);
+    in.ra = reg(in.a);
+    in.rb = reg(in.b);
+    in.rc = reg(in.c);
   }
   // After run(): computes what short-circuits skipped, for what reads nodes' registers after an
   // evaluation (explanations, missing facts, covered_from): main again with every skip and step

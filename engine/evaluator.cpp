@@ -600,7 +600,7 @@ class ProgramBuilder {
       if (r >= constant_.size() || !constant_[r]) return false;
     Instr once[2] = {scaled(in), Instr{}};
     once[1].code = kEnd;
-    for (Instr& k : once) k.handler = s_.dispatch_[k.code];
+    for (Instr& k : once) s_.link(k, s_.dispatch_);
     s_.exec(once);
     Value& v = s_.regs[in.dst];
     if (v.kind == Kind::error || v.kind == Kind::record) return false;
@@ -757,24 +757,24 @@ void EvalState::exec(const Instr* p) {
   }());
   Value* R = regs.data();
   Value* dst;
-#define MMI_NEXT()               \
-  do {                           \
-    ++p;                         \
-    dst = &at_offset(R, p->dst); \
-    goto * p->handler;           \
+#define MMI_NEXT()     \
+  do {                 \
+    ++p;               \
+    dst = p->rdst;     \
+    goto * p->handler; \
   } while (false)
-#define MMI_JUMP(offset)         \
-  do {                           \
-    p += (offset);               \
-    dst = &at_offset(R, p->dst); \
-    goto * p->handler;           \
+#define MMI_JUMP(offset) \
+  do {                   \
+    p += (offset);       \
+    dst = p->rdst;       \
+    goto * p->handler;   \
   } while (false)
 #define MMI_SKIP_IF(skip)        \
   do {                           \
     if (skip) p += p->index - 1; \
     MMI_NEXT();                  \
   } while (false)
-  dst = &at_offset(R, p->dst);
+  dst = p->rdst;
   goto * p->handler;
   {
   next:
@@ -808,7 +808,7 @@ void EvalState::exec(const Instr* p) {
     *dst = param_value(p->index, as_of);
     MMI_NEXT();
   op_parameter_at : {
-    const Value& d = at_offset(R, p->a);
+    const Value& d = *p->ra;
     if (d.kind == Kind::date)
       *dst = param_value(p->index, d.i);
     else
@@ -841,7 +841,7 @@ void EvalState::exec(const Instr* p) {
     *dst = out.coverage_cutoff;
     MMI_NEXT();
   op_field : {
-    const Value& r = at_offset(R, p->a);
+    const Value& r = *p->ra;
     if (r.kind != Kind::record)
       *dst = r.kind == Kind::error ? r : Value::missing();
     else if (p->layout != kNone)
@@ -851,7 +851,7 @@ void EvalState::exec(const Instr* p) {
     MMI_NEXT();
   }
   op_project : {
-    const Value l = at_offset(R, p->a);
+    const Value l = *p->ra;
     if (l.kind != Kind::list) {
       *dst = l.kind == Kind::error ? l : Value::missing();
       MMI_NEXT();
@@ -870,7 +870,7 @@ void EvalState::exec(const Instr* p) {
     MMI_NEXT();
   }
   op_neg : {
-    const Value& v = at_offset(R, p->a);
+    const Value& v = *p->ra;
     if (v.kind == Kind::number)
       *dst = Value::number(-v.as_number());
     else if (v.kind == Kind::duration || v.kind == Kind::period)
@@ -880,7 +880,7 @@ void EvalState::exec(const Instr* p) {
     MMI_NEXT();
   }
   op_not_ : {
-    const Value& v = at_offset(R, p->a);
+    const Value& v = *p->ra;
     if (v.kind == Kind::boolean)
       *dst = Value::boolean(!v.b);
     else
@@ -888,8 +888,8 @@ void EvalState::exec(const Instr* p) {
     MMI_NEXT();
   }
   op_and_ : {
-    const Value& x = at_offset(R, p->a);
-    const Value& y = at_offset(R, p->b);
+    const Value& x = *p->ra;
+    const Value& y = *p->rb;
     if (x.kind == Kind::error || x.is_false())
       *dst = x;
     else if (y.kind == Kind::error || y.is_false())
@@ -901,8 +901,8 @@ void EvalState::exec(const Instr* p) {
     MMI_NEXT();
   }
   op_or_ : {
-    const Value& x = at_offset(R, p->a);
-    const Value& y = at_offset(R, p->b);
+    const Value& x = *p->ra;
+    const Value& y = *p->rb;
     if (x.kind == Kind::error || x.is_true())
       *dst = x;
     else if (y.kind == Kind::error || y.is_true())
@@ -914,19 +914,19 @@ void EvalState::exec(const Instr* p) {
     MMI_NEXT();
   }
   op_coalesce : {
-    const Value& x = at_offset(R, p->a);
-    *dst = x.kind != Kind::missing ? x : at_offset(R, p->b);
+    const Value& x = *p->ra;
+    *dst = x.kind != Kind::missing ? x : *p->rb;
     MMI_NEXT();
   }
   op_if_ : {
-    const Value& cond = at_offset(R, p->a);
-    *dst = cond.kind == Kind::boolean ? at_offset(R, cond.b ? p->b : p->c) : cond;
+    const Value& cond = *p->ra;
+    *dst = cond.kind == Kind::boolean ? *(cond.b ? p->rb : p->rc) : cond;
     MMI_NEXT();
   }
   op_eq:
   op_ne : {
-    const Value& x = at_offset(R, p->a);
-    const Value& y = at_offset(R, p->b);
+    const Value& x = *p->ra;
+    const Value& y = *p->rb;
     if (either_absent(x, y)) {
       *dst = absent_value(x, y);
       MMI_NEXT();
@@ -939,8 +939,8 @@ void EvalState::exec(const Instr* p) {
   op_le:
   op_gt:
   op_ge : {
-    const Value& x = at_offset(R, p->a);
-    const Value& y = at_offset(R, p->b);
+    const Value& x = *p->ra;
+    const Value& y = *p->rb;
     if (either_absent(x, y)) {
       *dst = absent_value(x, y);
       MMI_NEXT();
@@ -959,8 +959,8 @@ void EvalState::exec(const Instr* p) {
   op_sub:
   op_mul:
   op_div : {
-    const Value& x = at_offset(R, p->a);
-    const Value& y = at_offset(R, p->b);
+    const Value& x = *p->ra;
+    const Value& y = *p->rb;
     if (either_absent(x, y)) {
       *dst = absent_value(x, y);
     } else if (x.kind == Kind::date && y.kind == Kind::duration && p->code != op_code(Op::mul) &&
@@ -985,8 +985,8 @@ void EvalState::exec(const Instr* p) {
   }
   op_in:
   op_not_in : {
-    const Value& x = at_offset(R, p->a);
-    const Value& l = at_offset(R, p->b);
+    const Value& x = *p->ra;
+    const Value& l = *p->rb;
     if (either_absent(x, l)) {
       *dst = absent_value(x, l);
       MMI_NEXT();
@@ -999,9 +999,9 @@ void EvalState::exec(const Instr* p) {
   }
   op_between : {
     // A comparison: any missing operand makes it missing (language.md §4).
-    const Value& x = at_offset(R, p->a);
-    const Value& lo = at_offset(R, p->b);
-    const Value& hi = at_offset(R, p->c);
+    const Value& x = *p->ra;
+    const Value& lo = *p->rb;
+    const Value& hi = *p->rc;
     if (x.kind == Kind::error)
       *dst = x;
     else if (lo.kind == Kind::error)
@@ -1016,7 +1016,7 @@ void EvalState::exec(const Instr* p) {
   }
   op_is_missing:
   op_is_present : {
-    const Value& v = at_offset(R, p->a);
+    const Value& v = *p->ra;
     if (v.kind == Kind::error)
       *dst = v;
     else
@@ -1040,23 +1040,23 @@ void EvalState::exec(const Instr* p) {
     *dst = call(g.nodes[p->node], p->node);
     MMI_NEXT();
   skip_if_false : {
-    const Value& x = at_offset(R, p->a);
+    const Value& x = *p->ra;
     MMI_SKIP_IF(x.kind == Kind::error || x.is_false());
   }
   skip_if_true : {
-    const Value& x = at_offset(R, p->a);
+    const Value& x = *p->ra;
     MMI_SKIP_IF(x.kind == Kind::error || x.is_true());
   }
   skip_if_present:
-    MMI_SKIP_IF(at_offset(R, p->a).kind != Kind::missing);
+    MMI_SKIP_IF(p->ra->kind != Kind::missing);
   skip_unless_true:
-    MMI_SKIP_IF(!at_offset(R, p->a).is_true());
+    MMI_SKIP_IF(!p->ra->is_true());
   skip_unless_false:
-    MMI_SKIP_IF(!at_offset(R, p->a).is_false());
+    MMI_SKIP_IF(!p->ra->is_false());
   skip_unless_fired:
-    MMI_SKIP_IF(!at_offset(R, p->a).is_true() || (p->b != kNone && !at_offset(R, p->b).is_false()));
+    MMI_SKIP_IF(!p->ra->is_true() || (p->b != kNone && !p->rb->is_false()));
   reject_if_false : {
-    const Value& x = at_offset(R, p->a);
+    const Value& x = *p->ra;
     if (x.kind == Kind::error || x.is_false()) {
       *dst = x;
       MMI_JUMP(p->index);  // to the loop's kWhereNext: the item is decided
@@ -1080,7 +1080,7 @@ void EvalState::exec(const Instr* p) {
   first_item:
   last_item : {
     // As builtins.cpp's first/last: an error passes, anything else not a list is missing.
-    const Value& l = at_offset(R, p->a);
+    const Value& l = *p->ra;
     if (l.kind != Kind::list)
       *dst = l.kind == Kind::error ? l : Value::missing();
     else if (l.aux == 0)
@@ -1090,7 +1090,7 @@ void EvalState::exec(const Instr* p) {
     MMI_NEXT();
   }
   where_loop : {
-    const Value& l = at_offset(R, p->a);
+    const Value& l = *p->ra;
     if (l.kind != Kind::list) {
       *dst = l.kind == Kind::error ? l : Value::missing();
       MMI_JUMP(p->index);
@@ -1107,7 +1107,7 @@ void EvalState::exec(const Instr* p) {
   }
   where_next : {
     WhereFrame& f = frames.back();
-    const Value& keep = at_offset(R, p->b);
+    const Value& keep = *p->rb;
     if (keep.kind == Kind::error) {
       *dst = keep;
     } else {
@@ -1128,14 +1128,14 @@ void EvalState::exec(const Instr* p) {
     // unknown); unless is read only when `when` is neither false nor an error, the date only when
     // the rule fires (the same reads the program's skips assume).
     static const Value kNoUnless = Value::boolean(false);
-    const Value& when = at_offset(R, p->a);
+    const Value& when = *p->ra;
     if (when.kind == Kind::error) {
       set_error(when);
       MMI_NEXT();
     }
     RuleState state = RuleState::not_fired;
     if (!when.is_false()) {
-      const Value& unless = p->b == kNone ? kNoUnless : at_offset(R, p->b);
+      const Value& unless = p->b == kNone ? kNoUnless : *p->rb;
       if (unless.kind == Kind::error) {
         set_error(unless);
         MMI_NEXT();
@@ -1144,7 +1144,7 @@ void EvalState::exec(const Instr* p) {
         state = RuleState::not_fired;
       } else if (when.is_true() && unless.is_false()) {
         // A rule that fires without a date stays fired but cannot decide (see decide()).
-        const Value& date = at_offset(R, p->c);
+        const Value& date = *p->rc;
         if (date.kind == Kind::error) {
           set_error(date);
           MMI_NEXT();
@@ -1163,13 +1163,13 @@ void EvalState::exec(const Instr* p) {
     MMI_NEXT();
   step_cutoff:
     if (!out.error) {
-      out.coverage_cutoff = at_offset(R, p->a);
+      out.coverage_cutoff = *p->ra;
       set_error(out.coverage_cutoff);
     }
     MMI_NEXT();
   step_output:
     if (!out.error) {
-      out.outputs[p->index] = at_offset(R, p->a);
+      out.outputs[p->index] = *p->ra;
       set_error(out.outputs[p->index]);
     }
     MMI_NEXT();
@@ -1184,10 +1184,10 @@ end:
 // A where whose condition is the same for every item (computed outside): all items or none.
 // (Conditions that read the items run as kWhereLoop loops.)
 Value EvalState::where(const Instr& in) {
-  const Value l = at_offset(regs.data(), in.a);
+  const Value l = *in.ra;
   if (l.kind != Kind::list) return l.kind == Kind::error ? l : Value::missing();
   Value* kept_items = arena.alloc(l.aux);
-  const Value& keep = at_offset(regs.data(), in.b);
+  const Value& keep = *in.rb;
   if (l.aux > 0 && keep.kind == Kind::error) return keep;
   std::uint32_t kept = keep.is_true() ? l.aux : 0;
   std::copy(l.items, l.items + kept, kept_items);
@@ -1197,9 +1197,9 @@ Value EvalState::where(const Instr& in) {
 // kWhereEq / kWhereIn: as where() with the condition `field == x` / `field in x`, inline.
 template <bool kIn>
 Value EvalState::where_field(const Instr& in) {
-  const Value l = at_offset(regs.data(), in.a);
+  const Value l = *in.ra;
   if (l.kind != Kind::list) return l.kind == Kind::error ? l : Value::missing();
-  const Value& x = at_offset(regs.data(), in.b);
+  const Value& x = *in.rb;
   Value* kept_items = arena.alloc(l.aux);
   std::uint32_t kept = 0;
   for (std::uint32_t k = 0; k < l.aux; ++k) {
