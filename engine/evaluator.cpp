@@ -1065,15 +1065,18 @@ void EvalState::exec(const Instr* p) {
   }
   all_of : {
     // As the chain of `and`s: no conjunct before the last is false or an error (see reject).
+    // The first three conjuncts are a, b and c; up to four, no operand list is read.
     const std::uint32_t* ops = operand_regs.data() + p->ops;
-    const Value& last = R[ops[p->count - 1]];
+    const Value& last = p->count == 2 ? *p->rb : p->count == 3 ? *p->rc : R[ops[p->count - 1]];
     if (last.kind == Kind::error || last.is_false()) {
       *dst = last;
       MMI_NEXT();
     }
     // The conjuncts before the last are true or missing here: all true is all boolean.
-    bool all = last.is_true();
-    for (std::uint32_t k = 0; k + 1 < p->count; ++k) all &= R[ops[k]].kind == Kind::boolean;
+    bool all = last.is_true() && p->ra->kind == Kind::boolean;
+    if (p->count >= 3) all &= p->rb->kind == Kind::boolean;
+    if (p->count >= 4) all &= p->rc->kind == Kind::boolean;
+    for (std::uint32_t k = 3; k + 1 < p->count; ++k) all &= R[ops[k]].kind == Kind::boolean;
     *dst = all ? Value::boolean(true) : Value::missing();
     MMI_NEXT();
   }
@@ -1338,16 +1341,17 @@ void EvalState::set_error(const Value& v) {
 
 void EvalState::decide() {
   const CheckedPolicy& p = g.policy;
+  const RuleState* const rules = out.rules.data();
+  const Value* const dates = out.rule_dates.data();
   std::int32_t winner = -1;
   bool all_not_fired = true;
   bool blocked = false;
-  for (std::uint32_t r : p.precedence) {
-    RuleState s = out.rules[r];
-    if (s != RuleState::not_fired) all_not_fired = false;
-    bool dated = out.rule_dates[r].kind == Kind::date;
-    if (p.hit == HitPolicy::first) {
+  if (p.hit == HitPolicy::first) {
+    for (std::uint32_t r : p.precedence) {
+      RuleState s = rules[r];
+      if (s != RuleState::not_fired) all_not_fired = false;
       // An unknown rule, or a fired one without a date, ahead of the winner leaves it open.
-      if (s == RuleState::unknown || (s == RuleState::fired && !dated)) {
+      if (s == RuleState::unknown || (s == RuleState::fired && dates[r].kind != Kind::date)) {
         blocked = true;
         break;
       }
@@ -1355,9 +1359,17 @@ void EvalState::decide() {
         winner = static_cast<std::int32_t>(r);
         break;
       }
-    } else if (s == RuleState::fired && dated) {
-      if (winner < 0 || out.rule_dates[r].i < out.rule_dates[static_cast<std::size_t>(winner)].i)
+    }
+  } else {
+    std::int64_t earliest = 0;
+    for (std::uint32_t r : p.precedence) {
+      RuleState s = rules[r];
+      all_not_fired &= s == RuleState::not_fired;
+      if (s == RuleState::fired && dates[r].kind == Kind::date &&
+          (winner < 0 || dates[r].i < earliest)) {
         winner = static_cast<std::int32_t>(r);
+        earliest = dates[r].i;
+      }
     }
   }
   if (!blocked && winner >= 0) {

@@ -241,6 +241,19 @@ TEST_CASE("short-circuit: a where condition `c1 and … and cn` drops an item at
       // A conjunct the same for every item (n > 5) is computed once, outside.
       {"count(xs where n > 5 and v > 15)", "1"},
       {"count(xs where n < 5 and n / (w - 3) > 1)", "0"},
+      // Chains of four and five: a missing conjunct anywhere before the last leaves the item out
+      // ([0]'s w), whatever position it has.
+      {"count(xs where date > 2023-01-01 and date > 2023-06-01 and w >= 0 and "
+       "date > 2023-12-01)",
+       "2"},
+      {"count(xs where date > 2023-01-01 and date > 2023-06-01 and date > 2023-09-01 and "
+       "w >= 0 and date > 2023-12-01)",
+       "2"},
+      {"count(xs where w >= 0 and date > 2023-06-01 and date > 2023-09-01 and "
+       "date > 2023-10-01 and date > 2023-12-01)",
+       "2"},
+      {"count(xs where date > 2023-01-01 and v > 1 and w >= 0 and date > 2024-02-15 and v < 30)",
+       "1"},
       // The loop keeps the items in order, and reads each item's fields afresh.
       {"last(xs where v > 1 and date > 2024-01-15).v", "10"},
       {"first(xs where v > 1 and date > 2024-01-15).date", "2024-03-01"},
