@@ -127,7 +127,7 @@ TEST_CASE("short-circuit: the operand not read never computes, its error never s
 
 TEST_CASE("short-circuit: a rule's unless and mmi_date are read only when they decide",
           "[eval][rules][short-circuit]") {
-  // rule_step reads `unless` only when `when` is neither false nor an error, and mmi_date only
+  // The rule step reads `unless` only when `when` is neither false nor an error, and mmi_date only
   // when the rule fires: an error there surfaces exactly then (with its place), never otherwise.
   Policy p(
       "rules:\n"
