@@ -39,7 +39,7 @@ struct alignas(16) Value {
   // them (a value written field by field and read back whole stalls store-to-load forwarding).
   std::uint8_t pad_[7] = {};
 
-  Value() : coef(0) {}
+  Value() : Value(0, 0, 0, 0, Kind::missing) {}  // all zero bytes, as two 16-byte halves
 
   static Value missing() { return Value(); }
   static Value boolean(bool v) { return Value(v, 0, 0, Kind::boolean); }
