@@ -175,7 +175,7 @@ struct EvalState {
   std::vector<Instr> code;                  // the `where` blocks
   std::vector<Preload> preloads;            // Instr::pre_begin…pre_end
   std::vector<Instr> main;                  // lets, rules, decision, cutoff, outputs
-  std::vector<Instr> main_complete;         // main as complete() runs it
+  std::vector<Instr> main_complete;         // main as complete() runs it (made on first use)
   const void* const* dispatch_ = nullptr;   // exec()'s handlers by code
   const void* const* complete_dispatch_ = nullptr;  // the same, skips and steps no-ops
   // The running kWhereLoop loops, innermost last.
@@ -254,6 +254,10 @@ struct EvalState {
   void complete() {
     if (complete_) return;
     complete_ = true;
+    if (main_complete.empty()) {  // made on first use: most evaluators never need it
+      main_complete = main;
+      link(main_complete, complete_dispatch_);
+    }
     exec(main_complete.data());
   }
   Value call(const Node& n, std::uint32_t i);                  // builtins.cpp

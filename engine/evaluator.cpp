@@ -625,8 +625,6 @@ EvalState::EvalState(std::shared_ptr<const Graph> gr) : graph(std::move(gr)), g(
   exec(nullptr);  // the handlers' addresses, for folding and linking
   ProgramBuilder(*this).build();
   for (std::vector<Instr>* program : {&main, &code, &covered}) link(*program, dispatch_);
-  main_complete = main;
-  link(main_complete, complete_dispatch_);
 }
 
 Value EvalState::param_value(std::uint32_t p, std::int64_t day) const {
