@@ -4,6 +4,7 @@
 // unknown) and explain.cpp (why a rule decided). Not part of the engine's API.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <set>
 #include <string>
@@ -18,33 +19,46 @@ namespace mmi {
 // Chunked bump allocator for lists built while evaluating; reset per case, memory kept.
 class Arena {
  public:
-  Value* alloc(std::size_t n) {
+  // Inline everywhere (GCC would call it out of line): the fast path is a compare and an add.
+  [[gnu::always_inline]] Value* alloc(std::size_t n) {
     if (n == 0) n = 1;
-    while (true) {
-      if (block_ < blocks_.size()) {
-        if (used_ + n <= sizes_[block_]) {
-          Value* p = blocks_[block_].get() + used_;
-          used_ += n;
-          return p;
-        }
-        ++block_;
-        used_ = 0;
-        continue;
-      }
-      std::size_t size = std::max<std::size_t>(4096, n);
-      blocks_.emplace_back(new Value[size]);
-      sizes_.push_back(size);
+    if (static_cast<std::size_t>(end_ - next_) >= n) {  // the common case, inline
+      Value* p = next_;
+      next_ += n;
+      return p;
     }
+    return grow(n);
   }
   void reset() {
     block_ = 0;
-    used_ = 0;
+    next_ = end_ = nullptr;
+    if (!blocks_.empty()) start_block();
   }
 
  private:
   std::vector<std::unique_ptr<Value[]>> blocks_;
   std::vector<std::size_t> sizes_;
-  std::size_t block_ = 0, used_ = 0;
+  std::size_t block_ = 0;                   // the block next_ points into
+  Value *next_ = nullptr, *end_ = nullptr;  // free space in it
+
+  void start_block() {
+    next_ = blocks_[block_].get();
+    end_ = next_ + sizes_[block_];
+  }
+  // The next block with room for n (kept blocks first, then a new one).
+  [[gnu::noinline]] Value* grow(std::size_t n) {
+    while (!blocks_.empty() && block_ + 1 < blocks_.size()) {
+      ++block_;
+      start_block();
+      if (static_cast<std::size_t>(end_ - next_) >= n) return alloc(n);
+    }
+    std::size_t size = std::max<std::size_t>(4096, n);
+    blocks_.emplace_back(new Value[size]);
+    sizes_.push_back(size);
+    block_ = blocks_.size() - 1;
+    start_block();
+    return alloc(n);
+  }
 };
 
 // Orders two present values of one kind.
@@ -56,10 +70,10 @@ int compare_values(const Value& a, const Value& b);
 // users, each node once per evaluation (nodes read per `where` item once per item, in the where's
 // own block), constant sub-expressions folded when the program is built.
 struct Instr {
-  std::uint8_t code = 0;  // an Op, or a step (kRuleStep…)
-  std::uint8_t scope = 0;
-  std::uint16_t count = 0;                        // operands
-  std::uint32_t dst = 0;                          // the register written
+  std::uint8_t code = 0;    // an Op, or a step (kRuleStep…)
+  std::uint8_t scope = 0;   // item_field: as Node::scope; where: 1 if its block reads `items`
+  std::uint16_t count = 0;  // operands
+  std::uint32_t dst = 0;    // the register written
   std::uint32_t a = kNone, b = kNone, c = kNone;  // the first three operands' registers
   std::uint32_t index = 0, layout = kNone;        // the node's payload (a step's rule or output)
   std::uint32_t node = 0;                         // the graph node (payload, error locations)
@@ -67,12 +81,28 @@ struct Instr {
   std::uint32_t sub_begin = 0;  // where: the condition's per-item block in `code` (to its kEnd;
                                 // 0: the empty block, the condition read no item)
   std::uint32_t pre_begin = 0, pre_end = 0;  // where: item fields copied per item, in `preloads`
+  const void* handler = nullptr;  // exec()'s code for `code` (direct threading; see link())
+  // dst, a, b, c as pointers into the registers (linked: regs never moves after the build; a
+  // register not named points nowhere).
+  Value *rdst = nullptr, *ra = nullptr, *rb = nullptr, *rc = nullptr;
 };
 
 // A field of the `where` item copied into a register before the condition's block runs.
 struct Preload {
-  std::uint32_t offset, reg;
+  std::uint32_t offset, reg;  // byte offsets in the item's fields and in the registers
 };
+
+// Instructions name registers (dst, a, b, c) and preloads their fields by byte offset once the
+// program is built (index × sizeof(Value): no scaling per read); kNone stays kNone.
+constexpr std::uint32_t byte_offset(std::uint32_t index) {
+  return index == kNone ? kNone : index * static_cast<std::uint32_t>(sizeof(Value));
+}
+inline Value& at_offset(Value* base, std::uint32_t offset) {
+  return *reinterpret_cast<Value*>(reinterpret_cast<char*>(base) + offset);
+}
+inline const Value& at_offset(const Value* base, std::uint32_t offset) {
+  return *reinterpret_cast<const Value*>(reinterpret_cast<const char*>(base) + offset);
+}
 
 constexpr std::uint8_t op_code(Op op) {
   return static_cast<std::uint8_t>(op);
@@ -87,7 +117,34 @@ constexpr std::uint8_t kOutputStep = kRuleStep + 3;  // index = output; a = its 
 // conditions, run without a block: a = the list, b = x, index = the field's offset.
 constexpr std::uint8_t kWhereEq = kRuleStep + 4;
 constexpr std::uint8_t kWhereIn = kRuleStep + 5;
-constexpr std::uint8_t kEnd = kRuleStep + 6;  // every block ends with one
+// Short-circuits: the operand a node reads only on some values of another is computed in a
+// region that follows one of these; it jumps over the region (index = instructions to skip,
+// counted from itself) when the value in `a` (and `b`) means the region's value is not read.
+constexpr std::uint8_t kSkipIfFalse = kRuleStep + 6;       // `and`'s right side, a rule's unless:
+                                                           // a is an error or false
+constexpr std::uint8_t kSkipIfTrue = kRuleStep + 7;        // `or`'s right side: error or true
+constexpr std::uint8_t kSkipIfPresent = kRuleStep + 8;     // `??`'s right side: a not missing
+constexpr std::uint8_t kSkipUnlessTrue = kRuleStep + 9;    // `if`'s then: a not true
+constexpr std::uint8_t kSkipUnlessFalse = kRuleStep + 10;  // `if`'s else: a not false
+constexpr std::uint8_t kSkipUnlessFired = kRuleStep + 11;  // a rule's mmi_date: not (when a
+                                                           // true and unless b absent or false)
+// A `where` condition that is a chain `c1 and c2 and … and cn` runs as its conjuncts: after
+// each but the last, kRejectIfFalse ends the item's block (jumps `index` ahead, to its
+// kWhereNext) when the conjunct in `a` is false or an error (the condition's value, into dst);
+// kAllOf (operands c1…cn) gives the chain's value when
+// none was.
+constexpr std::uint8_t kRejectIfFalse = kRuleStep + 12;
+constexpr std::uint8_t kAllOf = kRuleStep + 13;
+// first(list) and last(list), the commonest calls, inline: a = the list.
+constexpr std::uint8_t kFirstItem = kRuleStep + 14;
+constexpr std::uint8_t kLastItem = kRuleStep + 15;
+// A `where` whose condition reads the items runs its condition's block inline, as a loop:
+// kWhereLoop (a = the list, b = the condition; index: instructions to skip when there is no
+// item), the block, then kWhereNext (index: the block's length, jumped back for the next item).
+// Both name the where's register (dst), its preloads and in `scope` whether it pushes its item.
+constexpr std::uint8_t kWhereLoop = kRuleStep + 16;
+constexpr std::uint8_t kWhereNext = kRuleStep + 17;
+constexpr std::uint8_t kEnd = kRuleStep + 18;  // every block ends with one
 
 struct EvalState {
   std::shared_ptr<const Graph> graph;
@@ -118,10 +175,23 @@ struct EvalState {
   std::vector<Instr> code;                  // the `where` blocks
   std::vector<Preload> preloads;            // Instr::pre_begin…pre_end
   std::vector<Instr> main;                  // lets, rules, decision, cutoff, outputs
-  std::vector<Instr> covered;               // covered_from, run on demand
+  std::vector<Instr> main_complete;         // main as complete() runs it (made on first use)
+  const void* const* dispatch_ = nullptr;   // exec()'s handlers by code
+  const void* const* complete_dispatch_ = nullptr;  // the same, skips and steps no-ops
+  // The running kWhereLoop loops, innermost last.
+  struct WhereFrame {
+    const Value* items;
+    std::uint32_t size, next;  // items, and the one the block runs for
+    Value* kept;
+    std::uint32_t kept_count;
+  };
+  std::vector<WhereFrame> frames;
+  std::vector<Instr> covered;  // covered_from, run on demand
   std::uint32_t covered_reg = kNone;
   std::vector<std::unique_ptr<Value[]>> folded_lists;  // constant lists' items
   const std::uint32_t* args_ = nullptr;  // the running instruction's operand registers
+  bool has_skips_ = false;               // the main program short-circuits somewhere
+  bool complete_ = true;                 // every register of main computed (see complete())
 
   explicit EvalState(std::shared_ptr<const Graph> gr);
 
@@ -139,6 +209,17 @@ struct EvalState {
   }
   Value operand_value(const Node& n, std::uint32_t k) const { return value_of(g.operand(n, k)); }
 
+  // As absent(), for the interpreter: one compare when both are present (missing and error are
+  // the two lowest kinds), then the value to propagate.
+  static bool either_absent(const Value& x, const Value& y) {
+    static_assert(Kind::missing < Kind::error && Kind::error < Kind::boolean);
+    return std::min(static_cast<std::uint8_t>(x.kind), static_cast<std::uint8_t>(y.kind)) <=
+           static_cast<std::uint8_t>(Kind::error);
+  }
+  static const Value& absent_value(const Value& x, const Value& y) {
+    static const Value kMissing;
+    return x.kind == Kind::error ? x : y.kind == Kind::error ? y : kMissing;
+  }
   // Propagation shared by strict operators: the first error, else missing if any is missing.
   static bool absent(const Value& x, const Value& y, Value& result) {
     if (x.kind == Kind::error) return result = x, true;
@@ -147,7 +228,38 @@ struct EvalState {
     return false;
   }
 
-  void exec(const Instr* p);                                   // evaluator.cpp: up to kEnd
+  // Runs instructions up to kEnd (evaluator.cpp); exec(nullptr) only fills dispatch_ and
+  // complete_dispatch_.
+  void exec(const Instr* p);
+  // Each instruction's handler from its code: `table` is dispatch_, or complete_dispatch_ for
+  // main_complete.
+  void link(std::vector<Instr>& program, const void* const* table) {
+    for (Instr& in : program) link(in, table);
+  }
+  void link(Instr& in, const void* const* table) {
+    in.handler = table[in.code];
+    Value* const base = regs.data();
+    auto reg = [&](std::uint32_t offset) {
+      return offset == kNone ? nullptr : &at_offset(base, offset);
+    };
+    in.rdst = reg(in.dst);
+    in.ra = reg(in.a);
+    in.rb = reg(in.b);
+    in.rc = reg(in.c);
+  }
+  // After run(): computes what short-circuits skipped, for what reads nodes' registers after an
+  // evaluation (explanations, missing facts, covered_from): main again with every skip and step
+  // a no-op. Values are pure: the skipped nodes get exactly the values an eager evaluation gives
+  // them.
+  void complete() {
+    if (complete_) return;
+    complete_ = true;
+    if (main_complete.empty()) {  // made on first use: most evaluators never need it
+      main_complete = main;
+      link(main_complete, complete_dispatch_);
+    }
+    exec(main_complete.data());
+  }
   Value call(const Node& n, std::uint32_t i);                  // builtins.cpp
   Value benefit_periods(const Node& n);                        // case_model.cpp
   Value param_value(std::uint32_t p, std::int64_t day) const;  // evaluator.cpp
@@ -174,6 +286,14 @@ struct EvalState {
   friend class ProgramBuilder;
   Value arithmetic(Op op, const Value& x, const Value& y, std::uint32_t node);
   Value where(const Instr& in);
+  // (Pointers read once: the stores could alias the vectors' own.)
+  void preload(const Instr& in, const Value& item) {
+    Value* const R = regs.data();
+    const Value* const fields = item.items;
+    const Preload* const end = preloads.data() + in.pre_end;
+    for (const Preload* f = preloads.data() + in.pre_begin; f != end; ++f)
+      at_offset(R, f->reg) = at_offset(fields, f->offset);
+  }
   template <bool kIn>
   Value where_field(const Instr& in);
   Value list(const Instr& in);
@@ -182,7 +302,6 @@ struct EvalState {
   Value scale(const Value& span, const Decimal& factor, std::uint32_t node);
   void reset_for(const CaseData& data, const EvalOptions& options);
   void set_error(const Value& v);
-  void rule_step(const Instr& in);
   void decide();
 };
 

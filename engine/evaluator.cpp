@@ -9,8 +9,10 @@
 #include <algorithm>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "engine/eval_state.hpp"
+#include "rules/builtins.hpp"
 
 namespace mmi {
 
@@ -62,19 +64,29 @@ class ProgramBuilder {
     Instr end;
     end.code = kEnd;
     s_.code.push_back(end);  // block 0: the empty block of a condition computed outside
+    plan_regions();
     block_ = &s_.main;
+    // Lets are computed where they are first read (a let nothing reads, never).
     for (const GraphStep& step : g_.policy.order) {
-      if (step.kind == GraphStep::Kind::let) {
-        global(g_.let_roots[step.index]);
-        continue;
-      }
+      if (step.kind == GraphStep::Kind::let) continue;
       const RuleRoots& roots = g_.rule_roots[step.index];
       Instr in;
       in.code = kRuleStep;
       in.index = step.index;
       in.a = global(roots.when);
-      if (roots.unless != kNone) in.b = global(roots.unless);
-      in.c = global(roots.date);
+      // The rule step reads unless only when `when` is neither an error nor false, and mmi_date
+      // only when the rule fires.
+      if (roots.unless != kNone) {
+        Instr skip;
+        skip.code = kSkipIfFalse;
+        skip.a = in.a;
+        in.b = guarded(roots.unless, rule_edge(step.index, 0), skip);
+      }
+      Instr skip;
+      skip.code = kSkipUnlessFired;
+      skip.a = in.a;
+      skip.b = in.b;
+      in.c = guarded(roots.date, rule_edge(step.index, 1), skip);
       s_.main.push_back(in);
     }
     Instr decide;
@@ -94,9 +106,15 @@ class ProgramBuilder {
       s_.main.push_back(in);
     }
     s_.main.push_back(end);
+    for (const Instr& in : s_.main)
+      if (in.code >= kSkipIfFalse && in.code <= kSkipUnlessFired) s_.has_skips_ = true;
     block_ = &s_.covered;
+    edge_region_.clear();  // covered_from runs after complete(): no short-circuits
     if (g_.covered_from_root != kNone) s_.covered_reg = global(g_.covered_from_root);
     s_.covered.push_back(end);
+    for (std::vector<Instr>* block : {&s_.main, &s_.code, &s_.covered})
+      for (Instr& in : *block) in = scaled(in);
+    for (Preload& f : s_.preloads) f = {byte_offset(f.offset), byte_offset(f.reg)};
     // Folding ran instructions: leave nothing of it behind.
     s_.errors.clear();
     s_.arena.reset();
@@ -108,6 +126,181 @@ class ProgramBuilder {
   std::vector<std::uint32_t> need_;  // `where` levels whose items a node reads
   std::vector<bool> constant_;       // per global register
   std::vector<Instr>* block_ = nullptr;
+
+  // ---- short-circuits ----
+  // An operand read only on some values of another (`and`'s right side, `??`'s, an `if`'s
+  // branches, a rule's unless and mmi_date) is computed in a region of the program that a skip
+  // instruction jumps over when its value would not be read. A node shared by several readers
+  // lives in the innermost region common to all of them (regions form a tree, the main program
+  // its root), so a skip never leaves a register another reader needs stale.
+  struct Region {
+    std::uint32_t parent = kNone, depth = 0;
+    std::uint32_t weight = 0;  // instructions in it and in the regions inside it
+  };
+  std::vector<Region> regions_;        // 0: the main program
+  std::vector<std::uint32_t> region_;  // per node: its region (kNone: nothing reads it)
+  std::unordered_map<std::uint64_t, std::uint32_t> edge_region_;  // a guarded operand's region
+  std::unordered_set<std::uint64_t> too_small_;  // guarded operands left unguarded (not worth a
+                                                 // skip instruction)
+  std::vector<std::uint32_t> hoist_seen_;
+  std::uint32_t hoist_stamp_ = 0;
+
+  std::uint64_t node_edge(std::uint32_t node, std::uint32_t k) const {
+    return static_cast<std::uint64_t>(node) << 2 | k;
+  }
+  std::uint64_t rule_edge(std::uint32_t rule, std::uint32_t k) const {  // 0: unless, 1: date
+    return static_cast<std::uint64_t>(g_.nodes.size() + rule) << 2 | k;
+  }
+  // Whether operand k of node i is read only on some values of its other operands.
+  bool guardable(std::uint32_t i, std::uint32_t k) const {
+    const Node& n = g_.nodes[i];
+    if (need_[i] != 0) return false;  // per-item blocks run every instruction
+    switch (n.op) {
+      case Op::and_:
+      case Op::or_:
+      case Op::coalesce:
+        return k == 1;
+      case Op::if_:
+        return k >= 1;
+      default:
+        return false;
+    }
+  }
+  std::uint32_t lcp(std::uint32_t a, std::uint32_t b) const {
+    while (regions_[a].depth > regions_[b].depth) a = regions_[a].parent;
+    while (regions_[b].depth > regions_[a].depth) b = regions_[b].parent;
+    while (a != b) a = regions_[a].parent, b = regions_[b].parent;
+    return a;
+  }
+  bool within(std::uint32_t r, std::uint32_t outer) const {
+    while (regions_[r].depth > regions_[outer].depth) r = regions_[r].parent;
+    return r == outer;
+  }
+  void use(std::uint32_t node, std::uint32_t region) {
+    region_[node] = region_[node] == kNone ? region : lcp(region_[node], region);
+  }
+  std::uint32_t edge_into(std::uint64_t edge, std::uint32_t parent) {
+    if (too_small_.count(edge)) return parent;
+    auto [it, added] = edge_region_.emplace(edge, static_cast<std::uint32_t>(regions_.size()));
+    if (added) regions_.push_back({parent, regions_[parent].depth + 1, 0});
+    return it->second;
+  }
+  // Each node's operands, as the program reads them: a let reads its root.
+  template <typename F>
+  void for_each_input(std::uint32_t i, F&& f) const {
+    const Node& n = g_.nodes[i];
+    if (n.op == Op::let) return f(g_.let_roots[n.index], 0u);
+    for (std::uint32_t k = 0; k < n.operand_count; ++k) f(g_.operand(n, k), k);
+  }
+  static std::uint32_t cost(Op op) {
+    switch (op) {
+      case Op::constant:
+      case Op::let:
+        return 0;
+      case Op::where:
+      case Op::call:
+      case Op::project:
+      case Op::list:
+      case Op::benefit_periods:
+        return 4;
+      default:
+        return 1;
+    }
+  }
+
+  // Regions of every node read by the rules, the cutoff and the outputs; guarded operands whose
+  // region holds less than two instructions' worth stay unguarded.
+  void plan_regions() {
+    const std::uint32_t n = static_cast<std::uint32_t>(g_.nodes.size());
+    // Readers before what they read: a reverse post-order from the roots.
+    std::vector<std::uint32_t> order;
+    std::vector<std::uint8_t> state(n, 0);
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> stack;  // node, next input
+    auto visit = [&](std::uint32_t root) {
+      if (root == kNone || state[root]) return;
+      stack.push_back({root, 0});
+      state[root] = 1;
+      while (!stack.empty()) {
+        auto& [i, next] = stack.back();
+        std::uint32_t child = kNone, k = 0;
+        for_each_input(i, [&](std::uint32_t o, std::uint32_t) {
+          if (child == kNone && k++ >= next && !state[o]) child = o;
+        });
+        if (child == kNone) {
+          order.push_back(i);
+          stack.pop_back();
+          continue;
+        }
+        next = k;
+        state[child] = 1;
+        stack.push_back({child, 0});
+      }
+    };
+    for (const RuleRoots& r : g_.rule_roots)
+      for (std::uint32_t root : {r.when, r.unless, r.date}) visit(root);
+    visit(g_.cutoff_root);
+    for (std::uint32_t root : g_.output_roots) visit(root);
+    for (int round = 0; round < 8; ++round) {
+      regions_.assign(1, Region{});
+      region_.assign(n, kNone);
+      edge_region_.clear();
+      for (std::uint32_t r = 0; r < g_.rule_roots.size(); ++r) {
+        const RuleRoots& roots = g_.rule_roots[r];
+        use(roots.when, 0);
+        if (roots.unless != kNone) use(roots.unless, edge_into(rule_edge(r, 0), 0));
+        use(roots.date, edge_into(rule_edge(r, 1), 0));
+      }
+      if (g_.cutoff_root != kNone) use(g_.cutoff_root, 0);
+      for (std::uint32_t root : g_.output_roots) use(root, 0);
+      for (auto it = order.rbegin(); it != order.rend(); ++it) {
+        std::uint32_t i = *it;
+        std::uint32_t region = region_[i];
+        for_each_input(i, [&](std::uint32_t o, std::uint32_t k) {
+          use(o, guardable(i, k) ? edge_into(node_edge(i, k), region) : region);
+        });
+      }
+      for (std::uint32_t i : order) regions_[region_[i]].weight += cost(g_.nodes[i].op);
+      for (std::uint32_t r = static_cast<std::uint32_t>(regions_.size()) - 1; r > 0; --r)
+        regions_[regions_[r].parent].weight += regions_[r].weight;
+      bool changed = false;
+      for (const auto& [edge, r] : edge_region_)
+        if (regions_[r].weight < 2) changed |= too_small_.insert(edge).second;
+      if (!changed) break;
+    }
+    hoist_seen_.assign(n, 0);
+  }
+
+  // Computes, in the current region, every node read by `i`'s subtree that lives outside
+  // `region` (they are read elsewhere too, so they cannot be skipped with it).
+  void hoist(std::uint32_t i, std::uint32_t region) {
+    if (s_.node_reg[i] != kNone || hoist_seen_[i] == hoist_stamp_) return;
+    hoist_seen_[i] = hoist_stamp_;
+    // Per-item nodes are computed in their where's block, never here.
+    if (need_[i] == 0 && region_[i] != kNone && !within(region_[i], region)) {
+      global(i);
+      return;
+    }
+    for_each_input(i, [&](std::uint32_t o, std::uint32_t) { hoist(o, region); });
+  }
+
+  // Operand `i` read through a guarded edge: its region's instructions after `skip`, which jumps
+  // over them.
+  std::uint32_t guarded(std::uint32_t i, std::uint64_t edge, Instr skip) {
+    auto it = edge_region_.find(edge);
+    if (it == edge_region_.end() || s_.node_reg[i] != kNone || region_[i] != it->second)
+      return global(i);
+    ++hoist_stamp_;
+    hoist(i, it->second);
+    const std::size_t at = block_->size();
+    block_->push_back(skip);
+    std::uint32_t reg = global(i);
+    if (block_->size() == at + 1) {
+      block_->pop_back();  // nothing to skip
+    } else {
+      (*block_)[at].index = static_cast<std::uint32_t>(block_->size() - at);
+    }
+    return reg;
+  }
   // A `where` condition's block: its per-item nodes and their registers.
   struct Block {
     std::unordered_map<std::uint32_t, std::uint32_t> regs;
@@ -172,6 +365,10 @@ class ProgramBuilder {
     in.node = i;
     in.ops = static_cast<std::uint32_t>(s_.operand_regs.size());
     s_.operand_regs.insert(s_.operand_regs.end(), operands.begin(), operands.end());
+    if (n.op == Op::call && operands.size() == 1) {
+      if (n.index == static_cast<std::uint32_t>(Builtin::first)) in.code = kFirstItem;
+      if (n.index == static_cast<std::uint32_t>(Builtin::last)) in.code = kLastItem;
+    }
     return in;
   }
 
@@ -202,25 +399,87 @@ class ProgramBuilder {
     return true;
   }
 
-  // The block of a `where` condition that reads the items: into `code`, its range in `in`.
-  std::uint32_t condition(std::uint32_t cond, Instr& in) {
-    if (need_[cond] == 0) return global(cond);  // the same for every item: computed once, outside
+  // The block of a `where` condition that reads the items, into `body` (its preloads and
+  // whether it reads `items` into `in`); a condition the same for every item is computed once,
+  // outside, and `body` stays empty.
+  std::uint32_t condition(std::uint32_t cond, Instr& in, std::vector<Instr>& body) {
+    if (need_[cond] == 0) return global(cond);
     Block b;
-    std::uint32_t reg = local(cond, b);
-    // The item's own plain fields are copied by the where loop itself, not dispatched one by one.
+    std::uint32_t reg = conjunction(cond, b);
+    // The item's own plain fields are copied by the loop itself, not dispatched one by one. The
+    // where pushes its item for item_field instructions (an outer scope, a record field) and
+    // nested loops (their blocks may read this item); preloaded fields need no push. Nested
+    // loops' own instructions (depth > 0) are theirs.
     in.pre_begin = static_cast<std::uint32_t>(s_.preloads.size());
-    in.sub_begin = static_cast<std::uint32_t>(s_.code.size());
+    bool reads_items = false;
+    int depth = 0;
     for (const Instr& k : b.code) {
-      if (k.code == op_code(Op::item_field) && k.scope == 0 && k.layout == kNone)
+      if (depth == 0 && k.code == op_code(Op::item_field) && k.scope == 0 && k.layout == kNone) {
         s_.preloads.push_back({k.index, k.dst});
-      else
-        s_.code.push_back(k);
+        continue;
+      }
+      body.push_back(k);
+      reads_items |=
+          k.code == op_code(Op::item_field) || k.code == op_code(Op::where) || k.code == kWhereLoop;
+      depth += k.code == kWhereLoop ? 1 : k.code == kWhereNext ? -1 : 0;
     }
-    Instr end;
-    end.code = kEnd;
-    s_.code.push_back(end);
     in.pre_end = static_cast<std::uint32_t>(s_.preloads.size());
+    in.scope = reads_items ? 1 : 0;
+    // This block's rejects jump to its kWhereNext (nested ones have theirs already).
+    for (std::size_t k = 0; k < body.size(); ++k)
+      if (body[k].code == kRejectIfFalse && body[k].index == 0)
+        body[k].index = static_cast<std::uint32_t>(body.size() - k);
     return reg;
+  }
+
+  // `where` `in` as a loop over its block: kWhereLoop, the block, kWhereNext.
+  static void emit_loop(Instr in, const Instr& sub, const std::vector<Instr>& body,
+                        std::vector<Instr>& out) {
+    in.pre_begin = sub.pre_begin;
+    in.pre_end = sub.pre_end;
+    in.scope = sub.scope;
+    Instr loop = in;
+    loop.code = kWhereLoop;
+    loop.index = static_cast<std::uint32_t>(body.size() + 2);
+    Instr next = in;
+    next.code = kWhereNext;
+    next.index = static_cast<std::uint32_t>(body.size());
+    out.push_back(loop);
+    out.insert(out.end(), body.begin(), body.end());
+    out.push_back(next);
+  }
+
+  // A per-item condition `c1 and … and cn` as its conjuncts with a reject after each but the last
+  // (an item is dropped at its first false conjunct, the rest not computed); any other condition
+  // as itself. The chain's `and` nodes get no register: a node in the block that reads one
+  // computes it from the conjuncts' registers.
+  std::uint32_t conjunction(std::uint32_t cond, Block& b) {
+    std::vector<std::uint32_t> conjuncts;
+    std::uint32_t x = cond;
+    while (g_.nodes[x].op == Op::and_ && need_[x] != 0) {
+      conjuncts.push_back(g_.operand(g_.nodes[x], 1));
+      x = g_.operand(g_.nodes[x], 0);
+    }
+    if (conjuncts.empty()) return local(cond, b);
+    conjuncts.push_back(x);
+    std::reverse(conjuncts.begin(), conjuncts.end());
+    const auto dst = static_cast<std::uint32_t>(s_.regs.size());
+    s_.regs.emplace_back();
+    std::vector<std::uint32_t> regs;
+    for (std::size_t k = 0; k < conjuncts.size(); ++k) {
+      regs.push_back(local(conjuncts[k], b));
+      if (k + 1 == conjuncts.size()) break;
+      Instr reject;
+      reject.code = kRejectIfFalse;
+      reject.a = regs.back();
+      reject.dst = dst;
+      b.code.push_back(reject);
+    }
+    Instr all = make(cond, regs);
+    all.code = kAllOf;
+    all.dst = dst;
+    b.code.push_back(all);
+    return dst;
   }
 
   // A node read outside any item, computed once per evaluation into register i.
@@ -243,15 +502,38 @@ class ProgramBuilder {
         block_->push_back(fused);
         return i;
       }
-      operands.push_back(condition(g_.operand(n, 1), sub));
+      std::vector<Instr> body;
+      operands.push_back(condition(g_.operand(n, 1), sub, body));
+      if (!body.empty()) {
+        Instr in = make(i, operands);
+        in.dst = i;
+        s_.node_reg[i] = i;
+        emit_loop(in, sub, body, *block_);
+        return i;
+      }
     } else {
-      g_.for_each_operand(n, [&](std::uint32_t k) { operands.push_back(global(k)); });
+      for (std::uint32_t k = 0; k < n.operand_count; ++k) {
+        std::uint32_t o = g_.operand(n, k);
+        if (!guardable(i, k)) {
+          operands.push_back(global(o));
+          continue;
+        }
+        Instr skip;
+        skip.code = n.op == Op::and_       ? kSkipIfFalse
+                    : n.op == Op::or_      ? kSkipIfTrue
+                    : n.op == Op::coalesce ? kSkipIfPresent
+                    : k == 1               ? kSkipUnlessTrue
+                                           : kSkipUnlessFalse;
+        skip.a = operands[0];
+        operands.push_back(guarded(o, node_edge(i, k), skip));
+      }
     }
     Instr in = make(i, operands);
     in.dst = i;
     in.sub_begin = sub.sub_begin;
     in.pre_begin = sub.pre_begin;
     in.pre_end = sub.pre_end;
+    if (n.op == Op::where) in.scope = sub.scope;
     s_.node_reg[i] = i;
     if (fold(in, operands)) return i;
     block_->push_back(in);
@@ -275,7 +557,16 @@ class ProgramBuilder {
         b.regs.emplace(i, in.dst);
         return in.dst;
       }
-      operands.push_back(condition(g_.operand(n, 1), sub));
+      std::vector<Instr> body;
+      operands.push_back(condition(g_.operand(n, 1), sub, body));
+      if (!body.empty()) {
+        in = make(i, operands);
+        in.dst = static_cast<std::uint32_t>(s_.regs.size());
+        s_.regs.emplace_back();
+        emit_loop(in, sub, body, b.code);
+        b.regs.emplace(i, in.dst);
+        return in.dst;
+      }
     } else {
       g_.for_each_operand(n, [&](std::uint32_t k) { operands.push_back(local(k, b)); });
     }
@@ -284,10 +575,20 @@ class ProgramBuilder {
     in.sub_begin = sub.sub_begin;
     in.pre_begin = sub.pre_begin;
     in.pre_end = sub.pre_end;
+    if (n.op == Op::where) in.scope = sub.scope;
     s_.regs.emplace_back();
     b.code.push_back(in);
     b.regs.emplace(i, in.dst);
     return in.dst;
+  }
+
+  // The instruction as exec() reads it: registers by byte offset.
+  static Instr scaled(Instr in) {
+    in.dst = byte_offset(in.dst);
+    in.a = byte_offset(in.a);
+    in.b = byte_offset(in.b);
+    in.c = byte_offset(in.c);
+    return in;
   }
 
   // A pure node of constants is computed now, once: its register keeps the value. Only scalars
@@ -297,8 +598,9 @@ class ProgramBuilder {
     if (!pure(n.op) || operands.empty()) return false;
     for (std::uint32_t r : operands)
       if (r >= constant_.size() || !constant_[r]) return false;
-    Instr once[2] = {in, Instr{}};
+    Instr once[2] = {scaled(in), Instr{}};
     once[1].code = kEnd;
+    for (Instr& k : once) s_.link(k, s_.dispatch_);
     s_.exec(once);
     Value& v = s_.regs[in.dst];
     if (v.kind == Kind::error || v.kind == Kind::record) return false;
@@ -316,10 +618,13 @@ class ProgramBuilder {
 
 EvalState::EvalState(std::shared_ptr<const Graph> gr) : graph(std::move(gr)), g(*graph) {
   items.reserve(16);
+  frames.reserve(16);
   out.outputs.resize(g.output_roots.size());
   out.rules.resize(g.rule_roots.size());
   out.rule_dates.resize(g.rule_roots.size());
+  exec(nullptr);  // the handlers' addresses, for folding and linking
   ProgramBuilder(*this).build();
+  for (std::vector<Instr>* program : {&main, &code, &covered}) link(*program, dispatch_);
 }
 
 Value EvalState::param_value(std::uint32_t p, std::int64_t day) const {
@@ -336,6 +641,14 @@ Value EvalState::param_value(std::uint32_t p, std::int64_t day) const {
 Value EvalState::checked_date(std::int64_t day, std::uint32_t node) {
   if (!day_in_range(day)) return fail(node, Code::E501, "date out of range (years 0001-9999)");
   return Value::date(day);
+}
+
+// The dispatch table of complete(): skips and steps replaced by `noop`.
+static bool fill_complete_table(const void** out, const void* const* from, const void* noop) {
+  for (std::uint32_t k = 0; k <= kEnd; ++k) out[k] = from[k];
+  for (std::uint32_t k = kRuleStep; k <= kOutputStep; ++k) out[k] = noop;
+  for (std::uint32_t k = kSkipIfFalse; k <= kSkipUnlessFired; ++k) out[k] = noop;
+  return true;
 }
 
 // The interpreter: each instruction reads its operands' registers and writes its own. Threaded
@@ -389,8 +702,29 @@ void EvalState::exec(const Instr* p) {
                                           &&step_output,
                                           &&where_eq,
                                           &&where_in,
+                                          &&skip_if_false,
+                                          &&skip_if_true,
+                                          &&skip_if_present,
+                                          &&skip_unless_true,
+                                          &&skip_unless_false,
+                                          &&skip_unless_fired,
+                                          &&reject_if_false,
+                                          &&all_of,
+                                          &&first_item,
+                                          &&last_item,
+                                          &&where_loop,
+                                          &&where_next,
                                           &&end};
   static_assert(sizeof(kDispatch) / sizeof(kDispatch[0]) == kEnd + 1);
+  // complete(): the same program with every skip and step a no-op.
+  static const void* kComplete[kEnd + 1];
+  if (p == nullptr) {
+    [[maybe_unused]] static const bool kCompleteReady =
+        fill_complete_table(kComplete, kDispatch, &&next);
+    dispatch_ = kDispatch;
+    complete_dispatch_ = kComplete;
+    return;
+  }
   // The table's order is the codes' order: an Op added or moved must be added here in its place.
   constexpr Op kOrder[] = {Op::constant,    Op::fact,
                            Op::fact_list,   Op::benefit_periods,
@@ -421,15 +755,28 @@ void EvalState::exec(const Instr* p) {
   }());
   Value* R = regs.data();
   Value* dst;
-#define MMI_NEXT()            \
-  do {                        \
-    ++p;                      \
-    dst = R + p->dst;         \
-    goto* kDispatch[p->code]; \
+#define MMI_NEXT()     \
+  do {                 \
+    ++p;               \
+    dst = p->rdst;     \
+    goto * p->handler; \
   } while (false)
-  dst = R + p->dst;
-  goto* kDispatch[p->code];
+#define MMI_JUMP(offset) \
+  do {                   \
+    p += (offset);       \
+    dst = p->rdst;       \
+    goto * p->handler;   \
+  } while (false)
+#define MMI_SKIP_IF(skip)        \
+  do {                           \
+    if (skip) p += p->index - 1; \
+    MMI_NEXT();                  \
+  } while (false)
+  dst = p->rdst;
+  goto * p->handler;
   {
+  next:
+    MMI_NEXT();
   op_constant:
     *dst = g.nodes[p->node].constant;
     MMI_NEXT();
@@ -459,7 +806,7 @@ void EvalState::exec(const Instr* p) {
     *dst = param_value(p->index, as_of);
     MMI_NEXT();
   op_parameter_at : {
-    const Value& d = R[p->a];
+    const Value& d = *p->ra;
     if (d.kind == Kind::date)
       *dst = param_value(p->index, d.i);
     else
@@ -492,7 +839,7 @@ void EvalState::exec(const Instr* p) {
     *dst = out.coverage_cutoff;
     MMI_NEXT();
   op_field : {
-    const Value& r = R[p->a];
+    const Value& r = *p->ra;
     if (r.kind != Kind::record)
       *dst = r.kind == Kind::error ? r : Value::missing();
     else if (p->layout != kNone)
@@ -502,7 +849,7 @@ void EvalState::exec(const Instr* p) {
     MMI_NEXT();
   }
   op_project : {
-    const Value l = R[p->a];
+    const Value l = *p->ra;
     if (l.kind != Kind::list) {
       *dst = l.kind == Kind::error ? l : Value::missing();
       MMI_NEXT();
@@ -521,7 +868,7 @@ void EvalState::exec(const Instr* p) {
     MMI_NEXT();
   }
   op_neg : {
-    const Value& v = R[p->a];
+    const Value& v = *p->ra;
     if (v.kind == Kind::number)
       *dst = Value::number(-v.as_number());
     else if (v.kind == Kind::duration || v.kind == Kind::period)
@@ -531,7 +878,7 @@ void EvalState::exec(const Instr* p) {
     MMI_NEXT();
   }
   op_not_ : {
-    const Value& v = R[p->a];
+    const Value& v = *p->ra;
     if (v.kind == Kind::boolean)
       *dst = Value::boolean(!v.b);
     else
@@ -539,8 +886,8 @@ void EvalState::exec(const Instr* p) {
     MMI_NEXT();
   }
   op_and_ : {
-    const Value& x = R[p->a];
-    const Value& y = R[p->b];
+    const Value& x = *p->ra;
+    const Value& y = *p->rb;
     if (x.kind == Kind::error || x.is_false())
       *dst = x;
     else if (y.kind == Kind::error || y.is_false())
@@ -552,8 +899,8 @@ void EvalState::exec(const Instr* p) {
     MMI_NEXT();
   }
   op_or_ : {
-    const Value& x = R[p->a];
-    const Value& y = R[p->b];
+    const Value& x = *p->ra;
+    const Value& y = *p->rb;
     if (x.kind == Kind::error || x.is_true())
       *dst = x;
     else if (y.kind == Kind::error || y.is_true())
@@ -565,22 +912,21 @@ void EvalState::exec(const Instr* p) {
     MMI_NEXT();
   }
   op_coalesce : {
-    const Value& x = R[p->a];
-    *dst = x.kind != Kind::missing ? x : R[p->b];
+    const Value& x = *p->ra;
+    *dst = x.kind != Kind::missing ? x : *p->rb;
     MMI_NEXT();
   }
   op_if_ : {
-    const Value& cond = R[p->a];
-    *dst = cond.kind == Kind::boolean ? R[cond.b ? p->b : p->c] : cond;
+    const Value& cond = *p->ra;
+    *dst = cond.kind == Kind::boolean ? *(cond.b ? p->rb : p->rc) : cond;
     MMI_NEXT();
   }
   op_eq:
   op_ne : {
-    const Value& x = R[p->a];
-    const Value& y = R[p->b];
-    Value r;
-    if (absent(x, y, r)) {
-      *dst = r;
+    const Value& x = *p->ra;
+    const Value& y = *p->rb;
+    if (either_absent(x, y)) {
+      *dst = absent_value(x, y);
       MMI_NEXT();
     }
     bool eq = scalar_equal(x, y);
@@ -591,11 +937,10 @@ void EvalState::exec(const Instr* p) {
   op_le:
   op_gt:
   op_ge : {
-    const Value& x = R[p->a];
-    const Value& y = R[p->b];
-    Value r;
-    if (absent(x, y, r)) {
-      *dst = r;
+    const Value& x = *p->ra;
+    const Value& y = *p->rb;
+    if (either_absent(x, y)) {
+      *dst = absent_value(x, y);
       MMI_NEXT();
     }
     // Dates, durations and periods (most comparisons) compare as integers, inline.
@@ -612,16 +957,25 @@ void EvalState::exec(const Instr* p) {
   op_sub:
   op_mul:
   op_div : {
-    const Value& x = R[p->a];
-    const Value& y = R[p->b];
-    Value r;
-    if (absent(x, y, r)) {
-      *dst = r;
+    const Value& x = *p->ra;
+    const Value& y = *p->rb;
+    if (either_absent(x, y)) {
+      *dst = absent_value(x, y);
     } else if (x.kind == Kind::date && y.kind == Kind::duration && p->code != op_code(Op::mul) &&
                p->code != op_code(Op::div)) {
       // date ± days, the commonest arithmetic, without the call
       std::int64_t day = p->code == op_code(Op::add) ? x.i + y.i : x.i - y.i;
       *dst = day_in_range(day) ? Value::date(day) : checked_date(day, p->node);
+    } else if (p->code == op_code(Op::mul) && x.kind == Kind::number && y.kind == Kind::number &&
+               x.coef >= INT32_MIN && x.coef <= INT32_MAX && y.coef >= INT32_MIN &&
+               y.coef <= INT32_MAX) {
+      // Small coefficients: the product fits 64 bits (operator* without its 128-bit overflow
+      // check; make() normalises it the same way).
+      *dst = Value::number(Decimal::make(
+          static_cast<std::int64_t>(x.coef) * static_cast<std::int64_t>(y.coef), x.exp + y.exp));
+    } else if (p->code == op_code(Op::mul) && x.kind == Kind::number &&
+               (y.kind == Kind::duration || y.kind == Kind::period)) {
+      *dst = scale(y, x.as_number(), p->node);  // `3 * 1 week`, without arithmetic()'s switch
     } else {
       *dst = arithmetic(static_cast<Op>(p->code), x, y, p->node);
     }
@@ -629,11 +983,10 @@ void EvalState::exec(const Instr* p) {
   }
   op_in:
   op_not_in : {
-    const Value& x = R[p->a];
-    const Value& l = R[p->b];
-    Value r;
-    if (absent(x, l, r)) {
-      *dst = r;
+    const Value& x = *p->ra;
+    const Value& l = *p->rb;
+    if (either_absent(x, l)) {
+      *dst = absent_value(x, l);
       MMI_NEXT();
     }
     bool found = false;
@@ -644,9 +997,9 @@ void EvalState::exec(const Instr* p) {
   }
   op_between : {
     // A comparison: any missing operand makes it missing (language.md §4).
-    const Value& x = R[p->a];
-    const Value& lo = R[p->b];
-    const Value& hi = R[p->c];
+    const Value& x = *p->ra;
+    const Value& lo = *p->rb;
+    const Value& hi = *p->rc;
     if (x.kind == Kind::error)
       *dst = x;
     else if (lo.kind == Kind::error)
@@ -661,7 +1014,7 @@ void EvalState::exec(const Instr* p) {
   }
   op_is_missing:
   op_is_present : {
-    const Value& v = R[p->a];
+    const Value& v = *p->ra;
     if (v.kind == Kind::error)
       *dst = v;
     else
@@ -684,21 +1037,140 @@ void EvalState::exec(const Instr* p) {
     args_ = operand_regs.data() + p->ops;
     *dst = call(g.nodes[p->node], p->node);
     MMI_NEXT();
-  step_rule:
-    rule_step(*p);
+  skip_if_false : {
+    const Value& x = *p->ra;
+    MMI_SKIP_IF(x.kind == Kind::error || x.is_false());
+  }
+  skip_if_true : {
+    const Value& x = *p->ra;
+    MMI_SKIP_IF(x.kind == Kind::error || x.is_true());
+  }
+  skip_if_present:
+    MMI_SKIP_IF(p->ra->kind != Kind::missing);
+  skip_unless_true:
+    MMI_SKIP_IF(!p->ra->is_true());
+  skip_unless_false:
+    MMI_SKIP_IF(!p->ra->is_false());
+  skip_unless_fired:
+    MMI_SKIP_IF(!p->ra->is_true() || (p->b != kNone && !p->rb->is_false()));
+  reject_if_false : {
+    const Value& x = *p->ra;
+    if (x.kind == Kind::error || x.is_false()) {
+      *dst = x;
+      MMI_JUMP(p->index);  // to the loop's kWhereNext: the item is decided
+    }
     MMI_NEXT();
+  }
+  all_of : {
+    // As the chain of `and`s: no conjunct before the last is false or an error (see reject).
+    // The first three conjuncts are a, b and c; up to four, no operand list is read.
+    const std::uint32_t* ops = operand_regs.data() + p->ops;
+    const Value& last = p->count == 2 ? *p->rb : p->count == 3 ? *p->rc : R[ops[p->count - 1]];
+    if (last.kind == Kind::error || last.is_false()) {
+      *dst = last;
+      MMI_NEXT();
+    }
+    // The conjuncts before the last are true or missing here: all true is all boolean.
+    bool all = last.is_true() && p->ra->kind == Kind::boolean;
+    if (p->count >= 3) all &= p->rb->kind == Kind::boolean;
+    if (p->count >= 4) all &= p->rc->kind == Kind::boolean;
+    for (std::uint32_t k = 3; k + 1 < p->count; ++k) all &= R[ops[k]].kind == Kind::boolean;
+    *dst = all ? Value::boolean(true) : Value::missing();
+    MMI_NEXT();
+  }
+  first_item:
+  last_item : {
+    // As builtins.cpp's first/last: an error passes, anything else not a list is missing.
+    const Value& l = *p->ra;
+    if (l.kind != Kind::list)
+      *dst = l.kind == Kind::error ? l : Value::missing();
+    else if (l.aux == 0)
+      *dst = Value::missing();
+    else
+      *dst = l.items[p->code == kFirstItem ? 0 : l.aux - 1];
+    MMI_NEXT();
+  }
+  where_loop : {
+    const Value& l = *p->ra;
+    if (l.kind != Kind::list) {
+      *dst = l.kind == Kind::error ? l : Value::missing();
+      MMI_JUMP(p->index);
+    }
+    Value* kept = arena.alloc(l.aux);
+    if (l.aux == 0) {
+      *dst = Value::list(kept, 0);
+      MMI_JUMP(p->index);
+    }
+    frames.push_back({l.items, l.aux, 0, kept, 0});
+    if (p->scope) items.push_back(l.items[0]);
+    preload(*p, l.items[0]);
+    MMI_NEXT();
+  }
+  where_next : {
+    WhereFrame& f = frames.back();
+    const Value& keep = *p->rb;
+    if (keep.kind == Kind::error) {
+      *dst = keep;
+    } else {
+      if (keep.is_true()) f.kept[f.kept_count++] = f.items[f.next];
+      if (++f.next < f.size) {
+        if (p->scope) items.back() = f.items[f.next];
+        preload(*p, f.items[f.next]);
+        MMI_JUMP(-static_cast<std::int64_t>(p->index));  // the block again, for the next item
+      }
+      *dst = Value::list(f.kept, f.kept_count);
+    }
+    if (p->scope) items.pop_back();
+    frames.pop_back();
+    MMI_NEXT();
+  }
+  step_rule : {
+    // A rule from its when, unless and mmi_date. An error read stops the case (the rule stays
+    // unknown); unless is read only when `when` is neither false nor an error, the date only when
+    // the rule fires (the same reads the program's skips assume).
+    static const Value kNoUnless = Value::boolean(false);
+    const Value& when = *p->ra;
+    if (when.kind == Kind::error) {
+      set_error(when);
+      MMI_NEXT();
+    }
+    RuleState state = RuleState::not_fired;
+    if (!when.is_false()) {
+      const Value& unless = p->b == kNone ? kNoUnless : *p->rb;
+      if (unless.kind == Kind::error) {
+        set_error(unless);
+        MMI_NEXT();
+      }
+      if (unless.is_true()) {
+        state = RuleState::not_fired;
+      } else if (when.is_true() && unless.is_false()) {
+        // A rule that fires without a date stays fired but cannot decide (see decide()).
+        const Value& date = *p->rc;
+        if (date.kind == Kind::error) {
+          set_error(date);
+          MMI_NEXT();
+        }
+        if (date.kind == Kind::date) out.rule_dates[p->index] = date;
+        state = RuleState::fired;
+      } else {
+        state = RuleState::unknown;
+      }
+    }
+    out.rules[p->index] = state;
+    MMI_NEXT();
+  }
   step_decide:
     if (!out.error) decide();
     MMI_NEXT();
   step_cutoff:
     if (!out.error) {
-      out.coverage_cutoff = R[p->a];
+      out.coverage_cutoff = *p->ra;
       set_error(out.coverage_cutoff);
     }
     MMI_NEXT();
   step_output:
     if (!out.error) {
-      out.outputs[p->index] = R[p->a];
+      out.outputs[p->index] = *p->ra;
       set_error(out.outputs[p->index]);
     }
     MMI_NEXT();
@@ -706,45 +1178,35 @@ void EvalState::exec(const Instr* p) {
 end:
   return;
 #undef MMI_NEXT
+#undef MMI_SKIP_IF
+#undef MMI_JUMP
 }
 
-// The items the condition keeps: its block runs once per item.
+// A where whose condition is the same for every item (computed outside): all items or none.
+// (Conditions that read the items run as kWhereLoop loops.)
 Value EvalState::where(const Instr& in) {
-  const Value l = regs[in.a];
+  const Value l = *in.ra;
   if (l.kind != Kind::list) return l.kind == Kind::error ? l : Value::missing();
   Value* kept_items = arena.alloc(l.aux);
-  std::uint32_t kept = 0;
-  const Instr* begin = code.data() + in.sub_begin;
-  const Preload* pre_begin = preloads.data() + in.pre_begin;
-  const Preload* pre_end = preloads.data() + in.pre_end;
-  Value* R = regs.data();
-  for (std::uint32_t k = 0; k < l.aux; ++k) {
-    const Value* fields = l.items[k].items;
-    for (const Preload* f = pre_begin; f != pre_end; ++f) R[f->reg] = fields[f->offset];
-    if (begin->code != kEnd) {
-      items.push_back(l.items[k]);
-      exec(begin);
-      items.pop_back();
-    }
-    const Value& keep = R[in.b];
-    if (keep.kind == Kind::error) return keep;
-    if (keep.is_true()) kept_items[kept++] = l.items[k];
-  }
+  const Value& keep = *in.rb;
+  if (l.aux > 0 && keep.kind == Kind::error) return keep;
+  std::uint32_t kept = keep.is_true() ? l.aux : 0;
+  std::copy(l.items, l.items + kept, kept_items);
   return Value::list(kept_items, kept);
 }
 
 // kWhereEq / kWhereIn: as where() with the condition `field == x` / `field in x`, inline.
 template <bool kIn>
 Value EvalState::where_field(const Instr& in) {
-  const Value l = regs[in.a];
+  const Value l = *in.ra;
   if (l.kind != Kind::list) return l.kind == Kind::error ? l : Value::missing();
-  const Value& x = regs[in.b];
+  const Value& x = *in.rb;
   Value* kept_items = arena.alloc(l.aux);
   std::uint32_t kept = 0;
   for (std::uint32_t k = 0; k < l.aux; ++k) {
     const Value& field = l.items[k].items[in.index];
-    Value keep;
-    if (absent(field, x, keep)) {
+    if (either_absent(field, x)) {
+      const Value& keep = absent_value(field, x);
       if (keep.kind == Kind::error) return keep;
       continue;
     }
@@ -854,6 +1316,7 @@ void EvalState::reset_for(const CaseData& data, const EvalOptions& options) {
   arena.reset();
   errors.clear();
   items.clear();
+  frames.clear();
   out.status = Status::undetermined;
   out.as_of = as_of;
   out.mmi_date = Value::missing();
@@ -874,45 +1337,19 @@ void EvalState::set_error(const Value& v) {
   out.error = errors[v.aux];
 }
 
-// A rule from its when, unless and mmi_date (all computed: reading them changes nothing).
-void EvalState::rule_step(const Instr& in) {
-  std::uint32_t r = in.index;
-  const Value& when = regs[in.a];
-  if (when.kind == Kind::error) return set_error(when);
-  RuleState state;
-  if (when.is_false()) {
-    state = RuleState::not_fired;
-  } else {
-    Value unless = in.b == kNone ? Value::boolean(false) : regs[in.b];
-    if (unless.kind == Kind::error) return set_error(unless);
-    if (unless.is_true())
-      state = RuleState::not_fired;
-    else if (when.is_true() && unless.is_false())
-      state = RuleState::fired;
-    else
-      state = RuleState::unknown;
-  }
-  if (state == RuleState::fired) {
-    // A rule that fires without a date stays fired but cannot decide (see decide()).
-    const Value& date = regs[in.c];
-    if (date.kind == Kind::error) return set_error(date);
-    if (date.kind == Kind::date) out.rule_dates[r] = date;
-  }
-  out.rules[r] = state;
-}
-
 void EvalState::decide() {
   const CheckedPolicy& p = g.policy;
+  const RuleState* const rules = out.rules.data();
+  const Value* const dates = out.rule_dates.data();
   std::int32_t winner = -1;
   bool all_not_fired = true;
   bool blocked = false;
-  for (std::uint32_t r : p.precedence) {
-    RuleState s = out.rules[r];
-    if (s != RuleState::not_fired) all_not_fired = false;
-    bool dated = out.rule_dates[r].kind == Kind::date;
-    if (p.hit == HitPolicy::first) {
+  if (p.hit == HitPolicy::first) {
+    for (std::uint32_t r : p.precedence) {
+      RuleState s = rules[r];
+      if (s != RuleState::not_fired) all_not_fired = false;
       // An unknown rule, or a fired one without a date, ahead of the winner leaves it open.
-      if (s == RuleState::unknown || (s == RuleState::fired && !dated)) {
+      if (s == RuleState::unknown || (s == RuleState::fired && dates[r].kind != Kind::date)) {
         blocked = true;
         break;
       }
@@ -920,9 +1357,17 @@ void EvalState::decide() {
         winner = static_cast<std::int32_t>(r);
         break;
       }
-    } else if (s == RuleState::fired && dated) {
-      if (winner < 0 || out.rule_dates[r].i < out.rule_dates[static_cast<std::size_t>(winner)].i)
+    }
+  } else {
+    std::int64_t earliest = 0;
+    for (std::uint32_t r : p.precedence) {
+      RuleState s = rules[r];
+      all_not_fired &= s == RuleState::not_fired;
+      if (s == RuleState::fired && dates[r].kind == Kind::date &&
+          (winner < 0 || dates[r].i < earliest)) {
         winner = static_cast<std::int32_t>(r);
+        earliest = dates[r].i;
+      }
     }
   }
   if (!blocked && winner >= 0) {
@@ -942,12 +1387,14 @@ void EvalState::decide() {
 
 const Outcome& EvalState::run(const CaseData& data, const EvalOptions& options) {
   reset_for(data, options);
+  complete_ = true;  // until the program runs: nothing of this case to complete
   if (data.error) {
     out.status = Status::error;
     out.error = EvalError{data.error->code, data.error->message, data.error->at};
     return out;
   }
   exec(main.data());
+  complete_ = !has_skips_;
   if (out.error) {
     out.status = Status::error;
     out.mmi_date = out.coverage_cutoff = Value::missing();
@@ -969,6 +1416,7 @@ const Outcome& Evaluator::outcome() const {
 }
 Value EvalState::covered_from() {
   if (covered_reg == kNone || out.status == Status::error) return Value::missing();
+  complete();
   exec(covered.data());
   return regs[covered_reg];
 }

@@ -89,6 +89,7 @@ Explanation EvalState::explain(std::uint32_t i, int depth) {
 Explanation Evaluator::explain_rule(std::uint32_t r) {
   const Graph& g = s_->g;
   const RuleRoots& roots = g.rule_roots[r];
+  s_->complete();
   s_->explained_lets.assign(g.let_roots.size(), false);
   Explanation e;
   e.text = "rule " + g.policy.rules[r].id;
@@ -119,6 +120,7 @@ Explanation Evaluator::explain_rule(std::uint32_t r) {
 
 Explanation Evaluator::explain_decision() {
   const Graph& g = s_->g;
+  s_->complete();
   s_->explained_lets.assign(g.let_roots.size(), false);
   Explanation e;
   e.text = "decision";
@@ -136,6 +138,7 @@ Explanation Evaluator::explain_decision() {
 
 std::vector<ParameterUse> Evaluator::explain_parameters() {
   const Graph& g = s_->g;
+  s_->complete();
   const CheckedPolicy& p = g.policy;
   std::set<std::pair<std::uint32_t, std::int64_t>> reads;  // (parameter, day; kPerItem)
   constexpr std::int64_t kPerItem = INT64_MIN;

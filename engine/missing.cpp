@@ -107,6 +107,14 @@ std::vector<std::string> EvalState::missing_facts() {
   if (slot_paths.empty())
     for (const auto& f : g.policy.facts)
       if (f.shape == FactDecl::Shape::scalar) slot_paths[f.slot] = f.path;
+  if (out.status != Status::error) {
+    // Tracing reads nodes' values: those the evaluation skipped are computed first.
+    bool traces = g.cutoff_root != kNone && out.coverage_cutoff.is_missing();
+    for (std::uint32_t r = 0; r < out.rules.size() && !traces; ++r)
+      traces = out.rules[r] == RuleState::unknown ||
+               (out.rules[r] == RuleState::fired && out.rule_dates[r].is_missing());
+    if (traces) complete();
+  }
   if (out.status != Status::error)
     for (std::uint32_t r = 0; r < out.rules.size(); ++r) {
       if (out.rules[r] == RuleState::unknown) {

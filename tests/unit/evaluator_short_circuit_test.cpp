@@ -1,0 +1,307 @@
+// Short-circuits of the evaluation program (engine/evaluator.cpp, ProgramBuilder regions): an
+// operand read only on some values of another is skipped when it would not be read. Results must
+// be exactly those of an eager evaluation: errors in a skipped operand never surface, errors in a
+// read one do, a node shared with another reader is never skipped, and whatever reads registers
+// after the evaluation (missing facts, explanations) sees the values an eager evaluation gives.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "engine/mmi.hpp"
+#include "test_support.hpp"
+
+using Catch::Matchers::Contains;
+using mmi_test::TempDir;
+
+namespace {
+
+const char* kFacts =
+    "facts:\n"
+    "  d: date\n"
+    "  n: number\n"
+    "  k: number\n"
+    "  m: number\n"
+    "  b: bool\n"
+    "  c: bool\n"
+    "  u: bool\n"
+    "  xs:\n"
+    "    - date: date\n"
+    "      v: number\n"
+    "      w: number\n";
+
+// A policy of `body` (rules, decision, outputs) on kFacts, compiled for one session.
+struct Policy {
+  TempDir dir;
+  mmi::CompiledPolicy compiled;
+  explicit Policy(const std::string& body) {
+    std::string path = dir.write(
+        "policy.yaml",
+        std::string("policy: t\nversion: \"1\"\ndefinition: max-potential\n") + kFacts + body);
+    mmi::CompileOptions options;
+    options.warnings = false;
+    compiled = mmi::compile_policy(path, options);
+  }
+};
+
+// The result JSON of `case_json` in `session`, the temp directory stripped.
+std::string result(mmi::Session& session, const Policy& p, const std::string& case_json) {
+  session.load_json(case_json);
+  session.evaluate();
+  return mmi_test::strip_dir(session.result_json(), p.dir);
+}
+
+const char* kOneRule =
+    "rules:\n  - id: r\n    when: true\n    mmi_date: 2024-01-01\n"
+    "decision:\n  hit: earliest\n";
+
+// Each output's value as results render it, or the evaluation's error.
+std::string output(const std::string& expr, const std::string& case_json) {
+  Policy p(std::string(kOneRule) + "outputs:\n  o: " + expr + "\n");
+  REQUIRE(p.compiled);
+  mmi::Session session(p.compiled.graph);
+  session.load_json(case_json);
+  const mmi::Outcome& o = session.evaluate();
+  if (o.error) return "ERROR " + std::string(mmi::code_name(o.error->code));
+  return mmi::value_to_string(o.outputs[0], *p.compiled.graph);
+}
+
+const char* kCase = R"({"id":"S","as_of":"2024-06-01","n":7,"k":2,"b":true,"c":false})";
+
+// Items (date order): [0] 2024-01-01 v=20 w missing, [1] 2024-02-01 v missing w=3,
+// [2] 2024-03-01 v=10 w=0. n = 7.
+const char* kListCase =
+    R"({"id":"X","as_of":"2024-06-01","n":7,"xs":[{"date":"2024-01-01","v":20},)"
+    R"({"date":"2024-02-01","w":3},{"date":"2024-03-01","v":10,"w":0}]})";
+
+struct Row {
+  const char* expr;
+  const char* expected;
+};
+
+void check_rows(const std::vector<Row>& rows, const std::string& case_json) {
+  for (const Row& row : rows) {
+    INFO("expression: " << row.expr);
+    CHECK(output(row.expr, case_json) == row.expected);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("short-circuit: the operand not read never computes, its error never surfaces",
+          "[eval][program][short-circuit]") {
+  // n = 7, k = 2, b true, c false, m and u missing. Every guarded side has two or more
+  // instructions (a single one is computed unguarded).
+  const std::vector<Row> rows = {
+      // `and`: false or an error on the left decides; true or missing reads the right.
+      {"c and n / 0 > k + 1", "false"},
+      {"b and n / 0 > k + 1", "ERROR E500"},
+      {"u and n / 0 > k + 1", "ERROR E500"},  // missing and error: the error
+      {"u and n > k + 1", "missing"},
+      {"u and n < k + 1", "false"},
+      {"b and n > k + 1", "true"},
+      {"(n / 0 > 1) and (n + k > 1)", "ERROR E500"},
+      // `or`: true or an error on the left decides.
+      {"b or n / 0 > k + 1", "true"},
+      {"c or n / 0 > k + 1", "ERROR E500"},
+      {"c or n > k + 1", "true"},
+      {"u or n < k + 1", "missing"},
+      {"(n / 0 > 1) or (n + k > 1)", "ERROR E500"},
+      // `??`: a present left side decides.
+      {"n ?? n / 0 + k", "7"},
+      {"m ?? n + k * 2", "11"},
+      {"m ?? n / (k - 2) + 1", "ERROR E500"},
+      // `if`: only the branch taken; a missing or error condition takes none.
+      {"if c then n / 0 + k else n + k", "9"},
+      {"if b then n - k * 2 else n / 0 + k", "3"},
+      {"if b then n / 0 + k else n + k", "ERROR E500"},
+      {"if u then n / 0 + k else n / 0 - k", "missing"},
+      {"if n / 0 > 1 then n + k else n - k", "ERROR E500"},
+      // Nested: the inner guard inside the outer one.
+      {"c and (u or n / 0 > k + 1)", "false"},
+      {"b and (u or n / 0 > k + 1)", "ERROR E500"},
+      {"m ?? (if c then n / 0 + k else n * k + 1)", "15"},
+  };
+  check_rows(rows, kCase);
+}
+
+TEST_CASE("short-circuit: a rule's unless and mmi_date are read only when they decide",
+          "[eval][rules][short-circuit]") {
+  // The rule step reads `unless` only when `when` is neither false nor an error, and mmi_date only
+  // when the rule fires: an error there surfaces exactly then (with its place), never otherwise.
+  Policy p(
+      "rules:\n"
+      "  - id: r\n"
+      "    when: b\n"
+      "    unless: m / k > n\n"
+      "    mmi_date: d + (n / k) * 1 day\n"
+      "decision:\n  hit: earliest\n");
+  REQUIRE(p.compiled);
+  mmi::Session session(p.compiled.graph);
+  // when false: neither is read (k = 0 would divide by zero in both).
+  CHECK_THAT(result(session, p, R"({"id":"1","as_of":"2024-06-01","b":false,"n":7,"k":0})"),
+             Contains(R"("status":"not_reached")"));
+  // when missing: unless is read (m missing: missing) and the rule is unknown; no date read.
+  // (Unless and date divide different operands: a node both read would be computed outside
+  // either.)
+  CHECK_THAT(result(session, p, R"({"id":"2","as_of":"2024-06-01","n":7,"k":2})"),
+             Contains(R"("status":"undetermined")"));
+  // when true, unless an error: the case is an error at the unless.
+  std::string unless_error =
+      result(session, p, R"({"id":"3","as_of":"2024-06-01","b":true,"n":7,"k":0,"m":1})");
+  CHECK_THAT(unless_error, Contains(R"("code":"E500")"));
+  CHECK_THAT(unless_error, Contains(R"("at":"policy.yaml:19:13")"));
+  // when true, unless true: not fired; the date (k = 0 there too) is not read.
+  Policy q(
+      "rules:\n"
+      "  - id: r\n"
+      "    when: b\n"
+      "    unless: n > m + 1\n"
+      "    mmi_date: d + (n / k) * 1 day\n"
+      "decision:\n  hit: earliest\n");
+  REQUIRE(q.compiled);
+  mmi::Session qs(q.compiled.graph);
+  CHECK_THAT(result(qs, q, R"({"id":"4","as_of":"2024-06-01","b":true,"n":7,"k":0,"m":1})"),
+             Contains(R"("status":"not_reached")"));
+  // Fired: the date is read, and its error surfaces at its place.
+  std::string date_error =
+      result(qs, q, R"({"id":"5","as_of":"2024-06-01","b":true,"n":7,"k":0,"m":9})");
+  CHECK_THAT(date_error, Contains(R"("code":"E500")"));
+  CHECK_THAT(date_error, Contains(R"("at":"policy.yaml:20:20")"));
+  // Fired with a date: 2024-01-10 + 7 / 2 = 3.5 -> 3 days.
+  CHECK_THAT(result(qs, q,
+                    R"({"id":"6","as_of":"2024-06-01","d":"2024-01-10","b":true,"n":7,)"
+                    R"("k":2,"m":9})"),
+             Contains(R"("mmi_date":"2024-01-13")"));
+}
+
+TEST_CASE("short-circuit: a node another reader needs is computed outside the skip",
+          "[eval][program][short-circuit]") {
+  // `n + k * 2` is read by `o1` only when b is true (22 > 17 on the first case), and by `o2`
+  // always: it must be computed on every case, whatever b is. One session, so a skipped register
+  // would keep the previous case's value (11) where the second case needs 5.
+  Policy p(std::string(kOneRule) +
+           "outputs:\n"
+           "  o1: b and (n + k * 2) * k > n + 10\n"
+           "  o2: n + k * 2\n"
+           "  o3: m ?? (n + k * 2) * 2 + k\n");
+  REQUIRE(p.compiled);
+  mmi::Session session(p.compiled.graph);
+  CHECK_THAT(result(session, p, R"({"id":"1","as_of":"2024-06-01","n":7,"k":2,"b":true})"),
+             Contains(R"("outputs":{"o1":true,"o2":11,"o3":24})"));
+  CHECK_THAT(result(session, p, R"({"id":"2","as_of":"2024-06-01","n":1,"k":2,"b":false,"m":0})"),
+             Contains(R"("outputs":{"o1":false,"o2":5,"o3":0})"));
+}
+
+TEST_CASE("short-circuit: missing facts and explanations see what the evaluation skipped",
+          "[eval][missing][short-circuit]") {
+  // `when` true and `unless` missing: the rule is unknown and its date was not computed (it is
+  // read only when the rule fires), but the missing facts and the explanation follow the date
+  // too. The session's previous case computed that date (2024-01-13): a stale register would hide
+  // `d` from the missing facts and explain the date as 2024-01-13.
+  Policy p(
+      "rules:\n"
+      "  - id: r\n"
+      "    when: b\n"
+      "    unless: u\n"
+      "    mmi_date: d + (n / k) * 1 day\n"
+      "decision:\n  hit: earliest\n");
+  REQUIRE(p.compiled);
+  mmi::Session session(p.compiled.graph);
+  CHECK_THAT(result(session, p,
+                    R"({"id":"1","as_of":"2024-06-01","d":"2024-01-10","b":true,)"
+                    R"("u":false,"n":7,"k":2})"),
+             Contains(R"("mmi_date":"2024-01-13")"));
+  session.load_json(R"({"id":"2","as_of":"2024-06-01","b":true,"n":7,"k":2})");
+  CHECK(session.evaluate().status == mmi::Status::undetermined);
+  CHECK(session.evaluator().missing_facts() == std::vector<std::string>{"d", "u"});
+  mmi::Explanation e = session.evaluator().explain_rule(0);
+  REQUIRE(e.parts.size() == 3);  // when, unless, mmi_date (when is true)
+  CHECK(e.parts[2].text == "mmi_date d + (n / k) * 1 day");
+  CHECK(e.parts[2].value == "missing");
+}
+
+TEST_CASE("short-circuit: a where condition `c1 and … and cn` drops an item at its first false",
+          "[eval][lists][short-circuit]") {
+  const std::vector<Row> rows = {
+      // [2]: false first, so its n / 0 is never read; [0], [1]: missing.
+      {"count(xs where v > 15 and n / w > 1)", "0"},
+      // A missing conjunct does not drop the item: [1]'s v is missing and its n / (3 - 3) is
+      // still read (an error), as `missing and error` is the error.
+      {"count(xs where v > 1 and n / (w - 3) > 1)", "ERROR E500"},
+      // A false one does: [1] and [2] are dropped before their n / (w - 3).
+      {"count(xs where date < 2024-01-15 and n / (w - 3) > 1)", "0"},
+      // The last conjunct decides among the rest: false, missing or true.
+      {"count(xs where v > 1 and w >= 0 and date > 2024-02-15)", "1"},
+      {"count(xs where v > 1 and v < 30)", "2"},
+      {"count(xs where v > 1 and w >= 0)", "1"},
+      {"count(xs where (v > 1 and w >= 0) is missing and date > 2024-01-15)", "1"},
+      // The chain's own `v > 1 and w >= 0` read again inside it: computed from its conjuncts.
+      {"count(xs where (v > 1 and w >= 0) and ((v > 1 and w >= 0) ?? false))", "1"},
+      // A conjunct the same for every item (n > 5) is computed once, outside.
+      {"count(xs where n > 5 and v > 15)", "1"},
+      {"count(xs where n < 5 and n / (w - 3) > 1)", "0"},
+      // Chains of four and five: a missing conjunct anywhere before the last leaves the item out
+      // ([0]'s w), whatever position it has.
+      {"count(xs where date > 2023-01-01 and date > 2023-06-01 and w >= 0 and "
+       "date > 2023-12-01)",
+       "2"},
+      {"count(xs where date > 2023-01-01 and date > 2023-06-01 and date > 2023-09-01 and "
+       "w >= 0 and date > 2023-12-01)",
+       "2"},
+      {"count(xs where w >= 0 and date > 2023-06-01 and date > 2023-09-01 and "
+       "date > 2023-10-01 and date > 2023-12-01)",
+       "2"},
+      {"count(xs where date > 2023-01-01 and v > 1 and w >= 0 and date > 2024-02-15 and v < 30)",
+       "1"},
+      // The loop keeps the items in order, and reads each item's fields afresh.
+      {"last(xs where v > 1 and date > 2024-01-15).v", "10"},
+      {"first(xs where v > 1 and date > 2024-01-15).date", "2024-03-01"},
+      {"first(xs where v is missing and w > 0).w", "3"},
+  };
+  check_rows(rows, kListCase);
+  // No items: the loop's block never runs (its n / 0 included).
+  check_rows({{"count(xs where v > 1 and n / 0 > 1)", "0"}},
+             R"({"id":"E","as_of":"2024-06-01","n":7,"xs":[]})");
+  check_rows({{"count(xs where v > 1 and n / 0 > 1)", "0"}},
+             R"({"id":"E","as_of":"2024-06-01","n":7})");
+}
+
+TEST_CASE("inline instructions: first/last and the product of small numbers",
+          "[eval][program][builtins]") {
+  check_rows(
+      {
+          {"first(xs).v", "20"},
+          {"last(xs).w", "0"},
+          {"first(xs where v > 100)", "missing"},  // an empty list
+          {"last(xs where v > 100) is missing", "true"},
+          {"first(xs where n / (w - 3) > 1)", "ERROR E500"},  // an error passes
+          {"first(xs where v > 15).date", "2024-01-01"},
+          {"last(xs where v > 5).date", "2024-03-01"},
+      },
+      kListCase);
+  // Products, normalised as Decimal's operator* does; 32-bit coefficients take the inline path,
+  // wider ones the general one.
+  struct Product {
+    const char* n;
+    const char* k;
+    const char* product;
+  };
+  const std::vector<Product> products = {
+      {"7", "2", "14"},
+      {"0.5", "4", "2"},
+      {"1.50", "2", "3"},
+      {"-3", "0.1", "-0.3"},
+      {"0", "2.5", "0"},
+      {"2147483647", "2147483647", "4611686014132420609"},
+      {"-2147483648", "-2147483648", "4611686018427387904"},
+      {"2147483648", "3", "6442450944"},
+      {"123456789012", "1000", "123456789012000"},
+  };
+  for (const Product& row : products) {
+    INFO(row.n << " * " << row.k);
+    CHECK(output("n * k", std::string(R"({"id":"P","as_of":"2024-06-01","n":)") + row.n +
+                              R"(,"k":)" + row.k + "}") == row.product);
+  }
+  CHECK(output("m * k", R"({"id":"P","as_of":"2024-06-01","k":2})") == "missing");
+}
