@@ -552,12 +552,13 @@ bool JsonCaseReader::can_skim(Layout& l) {
 // they cover the required ones (can_skim). A null value or anything else declines (false, p
 // unmoved) and the caller reads the item with record() from the same place: the fields written here
 // are written again there.
+template <bool kKeep>
 inline bool JsonCaseReader::skim_item(const char*& p, Layout& l, Value* item, CaseData& out) {
-  if (l.skim <= 0 && !can_skim(l)) return false;
+  if (l.skim < 0 || (l.skim == 0 && !can_skim(l))) return false;
   const char* q = p + 1;  // past '{'
   const std::size_t keys = l.order.size();
   for (std::size_t k = 0;; ++k) {
-    skip_space(q, end_);
+    if (*q != '"') skip_space(q, end_);
     const Field& field = l.fields[l.order[k]];
     const QuotedValue& want = field.quoted;
     if (*q != '"' || q + want.length >= end_) return false;
@@ -567,14 +568,24 @@ inline bool JsonCaseReader::skim_item(const char*& p, Layout& l, Value* item, Ca
     if ((w0 & want.m0) != want.w0 || (w1 & want.m1) != want.w1 || !want.length) return false;
     q += want.length + 1;
     skip_space(q, end_);
-    if (*q == 'n' || !scalar(q, field, item[field.offset], out)) return false;
-    skip_space(q, end_);
+    if (*q == 'n') return false;
+    if constexpr (kKeep) {
+      if (!scalar(q, field, item[field.offset], out)) return false;
+    } else {
+      Value unread;  // validated, then dropped: the stores are dead
+      if (!scalar(q, field, unread, out)) return false;
+    }
+    char c = *q;
+    if (c != ',' && c != '}') {
+      skip_space(q, end_);
+      c = *q;
+    }
     if (q >= end_) return false;
-    if (*q == ',' && k + 1 < keys) {
+    if (c == ',' && k + 1 < keys) {
       ++q;
       continue;
     }
-    if (*q != '}' || k + 1 < l.skim_keys) return false;
+    if (c != '}' || k + 1 < l.skim_keys) return false;
     p = q + 1;
     return true;
   }
@@ -593,7 +604,7 @@ bool JsonCaseReader::unread_list(const char*& p, std::uint32_t list_index, CaseD
   if (!next_is(p, end_, ']')) {
     for (;;) {
       if (*p != '{' || p >= end_ || n >= 100000) return false;
-      if (!skim_item(p, layout, item, out)) {
+      if (!skim_item<false>(p, layout, item, out)) {
         std::fill_n(item, width, Value());
         if (!record(p, info.item_record, item, out, false)) return false;
         for (std::uint32_t offset : layout.required)
@@ -635,7 +646,7 @@ inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseD
       // the item gives them.
       l.fields.resize((n + 1) * width);
       Value* item = l.fields.data() + n * width;
-      if (!skim_item(p, layout, item, out)) {
+      if (!skim_item<true>(p, layout, item, out)) {
         if (!record(p, info.item_record, item, out, false)) return false;
         for (std::uint32_t offset : layout.required)
           if (item[offset].is_missing()) return false;

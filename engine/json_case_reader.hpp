@@ -101,6 +101,7 @@ class JsonCaseReader {
   const Field* find_field(std::uint32_t layout, std::string_view key) const;
   bool record(const char*& p, std::uint32_t layout, Value* base, CaseData& out, bool root);
   bool list(const char*& p, std::uint32_t list_index, CaseData& out);
+  template <bool kKeep>  // false: the values are validated only (an unread list)
   bool skim_item(const char*& p, Layout& layout, Value* item, CaseData& out);
   static bool can_skim(Layout& layout);
   bool unread_list(const char*& p, std::uint32_t list_index, CaseData& out);
