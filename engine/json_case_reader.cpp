@@ -390,6 +390,8 @@ JsonCaseReader::JsonCaseReader(const Graph& graph, bool keep_unread_lists)
       l.table[k] = static_cast<std::uint8_t>(f + 1);
     }
     if (l.from < 0 || l.to < 0) l.from = l.to = -1;
+    l.flat = l.fits;
+    for (const Field& f : l.fields) l.flat = l.flat && !f.list && f.tag != TypeTag::record;
     layouts_.push_back(std::move(l));
   }
   for (const auto& values : graph.enum_values) {
@@ -591,6 +593,91 @@ inline bool JsonCaseReader::skim_item(const char*& p, Layout& l, Value* item, Ca
   }
 }
 
+// An item of a layout whose fields are all scalars (`Layout::flat`: most list items), read in
+// one loop: each key first compared in place with the key the item before had at its position
+// (most items of a list give the same keys), else looked up; duplicates, nulls, the required
+// fields and `to` before `from` checked as `record` checks them. Anything it does not take
+// declines (false, p unmoved) and the caller reads the item with record() from the same place:
+// the fields written here are written again there, the same way.
+template <bool kKeep>
+inline bool JsonCaseReader::flat_item(const char*& p, Layout& l, Value* item, CaseData& out) {
+  if (!l.flat || (!kKeep && l.to >= 0)) return false;
+  const char* q = p + 1;  // past '{'
+  if (*q != '"') skip_space(q, end_);
+  if (*q == '}') {  // {}
+    if (l.required_bits) return false;
+    p = q + 1;
+    return true;
+  }
+  std::uint64_t seen = 0, given = 0;  // keys read; keys with a value other than null
+  for (std::size_t k = 0;; ++k) {
+    if (*q != '"') skip_space(q, end_);
+    if (*q != '"' || q >= end_) return false;
+    const Field* field = nullptr;
+    if (k < l.order.size()) {
+      const Field& guess = l.fields[l.order[k]];
+      const QuotedValue& want = guess.quoted;
+      std::uint64_t w0, w1;
+      std::memcpy(&w0, q + 1, 8);
+      std::memcpy(&w1, q + 9, 8);
+      if ((w0 & want.m0) == want.w0 && (w1 & want.m1) == want.w1 && want.length &&
+          q + want.length < end_) {
+        field = &guess;
+        q += want.length + 1;
+      }
+    }
+    if (!field) {
+      std::string_view key;
+      if (!read_string(q, end_, key)) return false;
+      field = find_field(static_cast<std::uint32_t>(&l - layouts_.data()), key);
+      if (!field) return false;  // an unknown field: the full reader warns
+      auto f = static_cast<std::uint8_t>(field->index);
+      if (k < l.order.size())
+        l.order[k] = f;
+      else if (k == l.order.size())
+        l.order.push_back(f);
+      l.skim = 0;
+      if (!next_is(q, end_, ':')) return false;
+    }
+    const std::uint64_t bit = std::uint64_t{1} << field->index;
+    if (seen & bit) return false;  // a duplicate key
+    seen |= bit;
+    skip_space(q, end_);
+    if (*q == 'n') {
+      if (!read_atom(q, end_, "null", 4)) return false;  // missing: the item's slot stays so
+    } else {
+      given |= bit;
+      if constexpr (kKeep) {
+        if (!scalar(q, *field, item[field->offset], out)) return false;
+      } else {
+        Value unread;  // validated, then dropped: the stores are dead
+        if (!scalar(q, *field, unread, out)) return false;
+      }
+    }
+    char c = *q;
+    if (c != ',' && c != '}') {
+      skip_space(q, end_);
+      c = *q;
+    }
+    if (q >= end_) return false;
+    if (c == ',') {
+      ++q;
+      continue;
+    }
+    if (c != '}') return false;
+    break;
+  }
+  if ((given & l.required_bits) != l.required_bits) return false;
+  if constexpr (kKeep) {
+    if (l.to >= 0) {  // `to` before `from` is an input error
+      const Value &from = item[l.from], &to = item[l.to];
+      if (!from.is_missing() && !to.is_missing() && to.i < from.i) return false;
+    }
+  }
+  p = q + 1;
+  return true;
+}
+
 // A list no node reads (Graph::lists_read): every item validated as `list` does, none kept.
 bool JsonCaseReader::unread_list(const char*& p, std::uint32_t list_index, CaseData& out) {
   const ListInfo& info = g_.policy.lists[list_index];
@@ -604,7 +691,7 @@ bool JsonCaseReader::unread_list(const char*& p, std::uint32_t list_index, CaseD
   if (!next_is(p, end_, ']')) {
     for (;;) {
       if (*p != '{' || p >= end_ || n >= 100000) return false;
-      if (!skim_item<false>(p, layout, item, out)) {
+      if (!skim_item<false>(p, layout, item, out) && !flat_item<false>(p, layout, item, out)) {
         std::fill_n(item, width, Value());
         if (!record(p, info.item_record, item, out, false)) return false;
         for (std::uint32_t offset : layout.required)
@@ -646,7 +733,7 @@ inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseD
       // the item gives them.
       l.fields.resize((n + 1) * width);
       Value* item = l.fields.data() + n * width;
-      if (!skim_item<true>(p, layout, item, out)) {
+      if (!skim_item<true>(p, layout, item, out) && !flat_item<true>(p, layout, item, out)) {
         if (!record(p, info.item_record, item, out, false)) return false;
         for (std::uint32_t offset : layout.required)
           if (item[offset].is_missing()) return false;

@@ -82,6 +82,7 @@ class JsonCaseReader {
     // required ones (0: not yet known since `order` last changed, 1: yes, -1: no).
     std::int8_t skim = 0;
     std::uint32_t skim_keys = 0;  // the fewest keys of `order` that cover the required fields
+    bool flat = false;            // every field a scalar, and fits: flat_item reads its mappings
   };
   const Graph& g_;
   bool keep_unread_lists_ = false;
@@ -104,6 +105,8 @@ class JsonCaseReader {
   template <bool kKeep>  // false: the values are validated only (an unread list)
   bool skim_item(const char*& p, Layout& layout, Value* item, CaseData& out);
   static bool can_skim(Layout& layout);
+  template <bool kKeep>
+  bool flat_item(const char*& p, Layout& layout, Value* item, CaseData& out);
   bool unread_list(const char*& p, std::uint32_t list_index, CaseData& out);
   bool scalar(const char*& p, const Field& field, Value& slot, CaseData& out);
 };
