@@ -6,6 +6,7 @@
 #include <array>
 #include <cstring>
 #include <numeric>
+#include <type_traits>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -50,7 +51,11 @@ void reset_case(CaseData& out, const CheckedPolicy& policy) {
   out.id.clear();
   out.as_of = 0;
   out.has_as_of = false;
-  out.slots.assign(policy.slot_count, Value::missing());
+  static_assert(std::is_trivially_copyable_v<Value>);
+  if (out.slots.size() == policy.slot_count)  // Value() is all zero bytes: one memset
+    std::memset(static_cast<void*>(out.slots.data()), 0, out.slots.size() * sizeof(Value));
+  else
+    out.slots.assign(policy.slot_count, Value::missing());
   out.lists.resize(policy.lists.size());
   for (auto& l : out.lists) {
     l.fields.clear();

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -251,6 +252,14 @@ TEST_CASE("items read in the key order of the item before load as the full reade
   REQUIRE(tx.plain(line));
   REQUIRE(tx.same(line));
   REQUIRE_FALSE(tx.a.error);
+}
+
+TEST_CASE("a missing value is all zero bytes (reset_case clears slots with memset)",
+          "[case][fast]") {
+  mmi::Value v = mmi::Value::missing();
+  const unsigned char zeros[sizeof(mmi::Value)] = {};
+  CHECK(std::memcmp(static_cast<const void*>(&v), zeros, sizeof v) == 0);
+  CHECK(v.is_missing());
 }
 
 TEST_CASE("lists no rule reads are validated but not kept", "[case][fast]") {
