@@ -427,6 +427,16 @@ inline const JsonCaseReader::Field* JsonCaseReader::find_field(std::uint32_t lay
   return nullptr;
 }
 
+// The key a mapping of `l` had at `position`: the guess for the next mapping's key there.
+inline void JsonCaseReader::remember_key(Layout& l, std::size_t position, const Field& field) {
+  auto f = static_cast<std::uint8_t>(field.index);
+  if (position < l.order.size())
+    l.order[position] = f;
+  else if (position == l.order.size())
+    l.order.push_back(f);
+  l.skim = 0;
+}
+
 bool JsonCaseReader::read(const char* data, std::size_t size, CaseData& out) {
   end_ = data + size;
   // The full reader's first pass (simdjson stage 1) checks UTF-8 for the whole line; so does this.
@@ -479,12 +489,7 @@ bool JsonCaseReader::record(const char*& p, std::uint32_t layout_index, Value* b
       } else {
         field = find_field(layout_index, key);
         if (!field) return false;  // an unknown field: the full reader warns
-        auto f = static_cast<std::uint8_t>(field->index);
-        if (position < l.order.size())
-          l.order[position] = f;
-        else if (position == l.order.size())
-          l.order.push_back(f);
-        l.skim = 0;
+        remember_key(l, position, *field);
       }
     }
     ++position;
@@ -636,12 +641,7 @@ inline bool JsonCaseReader::flat_item(const char*& p, Layout& l, Value* item, Ca
       if (!read_string(q, end_, key)) return false;
       field = find_field(static_cast<std::uint32_t>(&l - layouts_.data()), key);
       if (!field) return false;  // an unknown field: the full reader warns
-      auto f = static_cast<std::uint8_t>(field->index);
-      if (k < l.order.size())
-        l.order[k] = f;
-      else if (k == l.order.size())
-        l.order.push_back(f);
-      l.skim = 0;
+      remember_key(l, k, *field);
       if (!next_is(q, end_, ':')) return false;
     }
     const std::uint64_t bit = std::uint64_t{1} << field->index;

@@ -105,6 +105,7 @@ class JsonCaseReader {
   template <bool kKeep>  // false: the values are validated only (an unread list)
   bool skim_item(const char*& p, Layout& layout, Value* item, CaseData& out);
   static bool can_skim(Layout& layout);
+  static void remember_key(Layout& layout, std::size_t position, const Field& field);
   template <bool kKeep>
   bool flat_item(const char*& p, Layout& layout, Value* item, CaseData& out);
   bool unread_list(const char*& p, std::uint32_t list_index, CaseData& out);
