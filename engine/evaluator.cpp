@@ -221,7 +221,9 @@ class ProgramBuilder {
       stack.push_back({root, 0});
       state[root] = 1;
       while (!stack.empty()) {
-        auto& [i, next] = stack.back();
+        // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+        const std::uint32_t i = stack.back().first;
+        std::uint32_t& next = stack.back().second;
         std::uint32_t child = kNone, k = 0;
         for_each_input(i, [&](std::uint32_t o, std::uint32_t) {
           if (child == kNone && k++ >= next && !state[o]) child = o;
