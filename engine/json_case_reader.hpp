@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -32,6 +34,9 @@ class JsonCaseReader {
  public:
   // keep_unread_lists: as CaseOptions (otherwise lists no node reads are validated, not kept).
   JsonCaseReader(const Graph& graph, bool keep_unread_lists);
+  // Not copied: its compiled names point into its own tails_.
+  JsonCaseReader(const JsonCaseReader&) = delete;
+  JsonCaseReader& operator=(const JsonCaseReader&) = delete;
 
   // Loads the JSON text [data, data + size) — with kJsonPadding readable bytes after it — into
   // `out` and returns true, or returns false (out then half-written) when the full reader must
@@ -52,13 +57,16 @@ class JsonCaseReader {
     std::uint32_t length = 0;
     const char* text = nullptr;  // the whole name (compared past 16 bytes)
   };
-  // A text and the bytes that follow it (a closing quote, a colon) as two words and their masks,
-  // compared in place at a quote; length 0 when longer than 16 bytes (never matches).
+  // A text and the bytes that follow it (a closing quote, a colon), compared in place at a quote:
+  // its first 16 bytes as two words and their masks, the rest (`tail`, in tails_) by memcmp.
   struct QuotedValue {
     std::uint64_t w0 = 0, w1 = 0, m0 = 0, m1 = 0;
     std::uint32_t length = 0;
+    const char* tail = nullptr;  // bytes 16 on, when longer
   };
-  static QuotedValue quoted_value(const std::string& text);
+  QuotedValue quoted_value(const std::string& text);
+  bool matches(const char* q, std::uint64_t w0, std::uint64_t w1, const QuotedValue& want) const;
+  bool at_key(const char* q, const QuotedValue& want) const;  // matches() at the quote `q`
   // What a record field holds and where it goes, compiled from the layout.
   struct Field {
     Name name;
@@ -74,10 +82,13 @@ class JsonCaseReader {
     std::vector<std::uint8_t> table;      // hash of a key → field + 1, 0 when free
     std::uint64_t mask = 0;               // table size - 1
     std::vector<std::uint32_t> required;  // offsets of required fields (list items)
-    std::vector<std::uint8_t> order;      // the fields of the last mapping read, in key order
-    std::int32_t from = -1, to = -1;      // offsets of a `from`/`to` date pair, -1 when none
-    bool fits = true;                     // few enough fields for the one-bit duplicate check
-    std::uint64_t required_bits = 0;      // required fields, by index
+    // The fields the mappings read gave, distinct, in the order they gave them (an optional key
+    // one mapping left out stays): each key is first compared with the entries after the last
+    // key's.
+    std::vector<std::uint8_t> order;
+    std::int32_t from = -1, to = -1;  // offsets of a `from`/`to` date pair, -1 when none
+    bool fits = true;                 // few enough fields for the one-bit duplicate check
+    std::uint64_t required_bits = 0;  // required fields, by index
     // Whether skim_item may follow `order`: distinct scalar fields, some first ones covering the
     // required ones (0: not yet known since `order` last changed, 1: yes, -1: no).
     std::int8_t skim = 0;
@@ -89,6 +100,9 @@ class JsonCaseReader {
   bool keep_text_ = true;       // false inside an unread list: its texts are not copied
   std::vector<Value> scratch_;  // the item of an unread list being validated
   std::vector<Layout> layouts_;
+  std::deque<std::string> tails_;
+  QuotedValue id_key_, as_of_key_;  // the root's keys that are not facts: `id":`, `as_of":`  //
+                                    // QuotedValue::tail of names and values past 16 bytes
   std::vector<std::vector<Name>> enum_names_;          // per enum, as Graph::enum_values
   std::vector<std::vector<QuotedValue>> enum_quoted_;  // each value and its closing quote
   SortScratch sort_;
@@ -105,7 +119,11 @@ class JsonCaseReader {
   template <bool kKeep>  // false: the values are validated only (an unread list)
   bool skim_item(const char*& p, Layout& layout, Value* item, CaseData& out);
   static bool can_skim(Layout& layout);
-  static void remember_key(Layout& layout, std::size_t position, const Field& field);
+  // Entries of `order` a key is compared with before it is looked up (all of them).
+  static constexpr std::size_t kKeyTries = 64;
+  const Field* match_key(const char*& q, const Layout& layout, std::size_t& next,
+                         std::size_t tries) const;
+  static std::size_t place_key(Layout& layout, std::size_t at, const Field& field);
   template <bool kKeep>
   bool flat_item(const char*& p, Layout& layout, Value* item, CaseData& out);
   bool unread_list(const char*& p, std::uint32_t list_index, CaseData& out);

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -332,4 +333,102 @@ TEST_CASE("lists no rule reads are validated but not kept", "[case][fast]") {
   CHECK(bench.plain(ordered));
   CHECK(bench.same(ordered));
   CHECK_FALSE(bench.a.error);
+}
+
+// Both readers sort dated lists with sort_by_date: in place for short lists, through an index
+// array for long ones. Against std::stable_sort on random lists with ties and undated items.
+TEST_CASE("sort_by_date: a stable sort by date, undated items last, short and long lists",
+          "[case][fast]") {
+  mmi::RecordLayout layout;
+  layout.width = 3;
+  layout.offsets = {0, 1, 2};
+  layout.date_field = 1;  // the date is the middle slot: the sort must move whole items
+  mmi::SortScratch scratch;
+  std::uint64_t seed = 0x9E3779B97F4A7C15ull;
+  auto next = [&seed](std::uint64_t bound) {
+    seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+    return seed % bound;
+  };
+  int unsorted = 0;
+  for (int round = 0; round < 600; ++round) {
+    const std::size_t n = next(45);  // across the short-list limit (32)
+    mmi::CaseList list;
+    std::vector<std::pair<std::int64_t, std::int64_t>> expected;  // (date key, item number)
+    for (std::size_t k = 0; k < n; ++k) {
+      const bool undated = next(6) == 0;
+      const auto day = static_cast<mmi::DayNumber>(19000 + next(8));  // few days: many ties
+      list.fields.push_back(mmi::Value::duration(static_cast<std::int64_t>(k)));
+      list.fields.push_back(undated ? mmi::Value::missing() : mmi::Value::date(day));
+      list.fields.push_back(mmi::Value::boolean(k % 2 == 0));
+      expected.emplace_back(undated ? INT64_MAX : day, static_cast<std::int64_t>(k));
+    }
+    const bool was_sorted = std::is_sorted(expected.begin(), expected.end(),
+                                           [](auto& a, auto& b) { return a.first < b.first; });
+    unsorted += !was_sorted;
+    std::stable_sort(expected.begin(), expected.end(),
+                     [](auto& a, auto& b) { return a.first < b.first; });
+    mmi::sort_by_date(list, layout, n, scratch);
+    REQUIRE(list.fields.size() == 3 * n);
+    for (std::size_t k = 0; k < n; ++k) {
+      INFO("round " << round << ", n " << n << ", item " << k);
+      const auto number = expected[k].second;
+      CHECK(list.fields[3 * k].i == number);
+      if (expected[k].first == INT64_MAX)
+        CHECK(list.fields[3 * k + 1].is_missing());
+      else
+        CHECK(list.fields[3 * k + 1].i == expected[k].first);
+      CHECK(list.fields[3 * k + 2].b == (number % 2 == 0));
+    }
+  }
+  CHECK(unsorted > 400);  // the rounds exercised the sort, not only its in-order check
+}
+
+// The key order a layout learns is the union of the keys its mappings gave: an item that leaves
+// out optional keys, or gives them in another order, is still read in one pass, and a reader
+// that has seen many orders reads every line as the full reader does. Keys longer than 16 bytes
+// (`disability_start":`, `expected_function":`) are compared in place too.
+TEST_CASE("items with optional keys left out or reordered are read in one pass", "[case][fast]") {
+  auto graph = policy("us-tx.yaml");
+  Both tx(graph);
+  mmi::JsonCaseReader reader(*graph, false);  // one reader for all lines: its orders persist
+  const std::vector<std::string> optional = {R"("specialty":"orthopedics")", R"("mmi":true)",
+                                             R"("mmi_date":"2025-01-05")", R"("impairment":12)",
+                                             R"("served":"2025-01-20")"};
+  std::uint64_t seed = 12345;
+  auto next = [&seed](std::uint64_t bound) {
+    seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+    return seed % bound;
+  };
+  std::size_t lines = 0, plain = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::string opinions;
+    const std::size_t items = 1 + next(4);
+    for (std::size_t i = 0; i < items; ++i) {
+      std::vector<std::string> keys = {fmt::format(R"("date":"2025-0{}-1{}")", 1 + next(9), i),
+                                       R"("source":"treating")"};
+      for (const auto& key : optional)
+        if (next(2)) keys.push_back(key);
+      if (round % 3 == 0)  // a third of the lines shuffle their items' keys
+        for (std::size_t k = keys.size(); k > 1; --k) std::swap(keys[k - 1], keys[next(k)]);
+      std::string item;
+      for (const auto& key : keys) item += (item.empty() ? "{" : ",") + key;
+      opinions += (i ? "," : "") + item + "}";
+    }
+    const std::string benefits =
+        next(2) ? R"({"disability_start":"2024-01-16","income_start":"2024-01-23"})"
+                : R"({"income_start":"2024-01-23","disability_start":"2024-01-16"})";
+    const std::string line = R"({"id":"K","as_of":"2026-01-01","injury":{"date":"2024-01-15"},)"
+                             R"("benefits":)" +
+                             benefits + R"(,"prognosis":{"expected_function":85},"opinions":[)" +
+                             opinions + "]}";
+    INFO(line);
+    CHECK(tx.same(line));
+    CHECK_FALSE(tx.a.error);
+    std::string padded = line + std::string(mmi::kJsonPadding, ' ');
+    mmi::CaseData c;
+    plain += reader.read(padded.data(), line.size(), c);
+    ++lines;
+  }
+  CHECK(lines == 300);
+  CHECK(plain == lines);  // every line valid and plain: none left to the full reader
 }
