@@ -34,7 +34,7 @@ if [ -n "${TOP:-}" ]; then
           n = $1; gsub(",", "", n); fn = $0
           sub(/^ *[0-9,]+ +\([ 0-9.%]+\) +/, "", fn); sub(/ \[.*$/, "", fn); sub(/^\?\?\?:/, "", fn)
           if (fn ~ /libc_start|below main|^0x|^main$/) next
-          if (++shown > top) exit
+          if (++shown > top) next  # read to the end: an early exit would fail the pipe
           printf "%10d  %s\n", n / rounds, substr(fn, 1, 110)
         }'
   done

@@ -148,13 +148,13 @@ bool is_space(char c) {
 }
 
 // Reads *p at `end` (the padding): lines rarely have spaces, so one compare usually decides.
-void skip_space(const char*& p, const char* end) {
+[[gnu::always_inline]] inline void skip_space(const char*& p, const char* end) {
   while (static_cast<unsigned char>(*p) <= ' ' && p < end && is_space(*p)) ++p;
 }
 
 // Moves past `c` (and the spaces before it) when it comes next in the line. Lines rarely have
 // spaces between tokens: one compare usually decides.
-inline bool next_is(const char*& p, const char* end, char c) {
+[[gnu::always_inline]] inline bool next_is(const char*& p, const char* end, char c) {
   if (*p != c) [[unlikely]] {
     skip_space(p, end);
     if (*p != c) return false;
@@ -297,7 +297,8 @@ constexpr auto kMonthTable = [] {
 // A plain number at `p` (`-`, at most 18 digits, a fraction) → the value parse_case_number
 // gives, p moved past it; false for anything else (an exponent, leading zeros, a syntax error),
 // p unmoved, and parse_case_number then reads it.
-inline bool read_plain_number(const char*& p, const char* end, Value& value) {
+[[gnu::always_inline]] inline bool read_plain_number(const char*& p, const char* end,
+                                                     Value& value) {
   const char* q = p;
   // One or two digits and the token's end (most numbers of a case: ratings, scores, weeks).
   const unsigned d0 = static_cast<unsigned>(q[0] - '0'), d1 = static_cast<unsigned>(q[1] - '0');
@@ -380,7 +381,8 @@ JsonCaseReader::QuotedValue JsonCaseReader::quoted_value(const std::string& text
   return q;
 }
 
-inline bool JsonCaseReader::at_key(const char* q, const QuotedValue& want) const {
+[[gnu::always_inline]] inline bool JsonCaseReader::at_key(const char* q,
+                                                          const QuotedValue& want) const {
   std::uint64_t w0, w1;
   std::memcpy(&w0, q + 1, 8);
   std::memcpy(&w1, q + 9, 8);
@@ -389,8 +391,9 @@ inline bool JsonCaseReader::at_key(const char* q, const QuotedValue& want) const
 
 // Whether the text after the quote at `q` (its first 16 bytes already loaded as w0, w1) starts
 // with `want`: two masked compares, and for the few longer than 16 bytes a compare of the rest.
-inline bool JsonCaseReader::matches(const char* q, std::uint64_t w0, std::uint64_t w1,
-                                    const QuotedValue& want) const {
+[[gnu::always_inline]] inline bool JsonCaseReader::matches(const char* q, std::uint64_t w0,
+                                                           std::uint64_t w1,
+                                                           const QuotedValue& want) const {
   return (w0 & want.m0) == want.w0 && (w1 & want.m1) == want.w1 && q + want.length < end_ &&
          (want.length <= 16 || std::memcmp(q + 17, want.tail, want.length - 16) == 0);
 }
@@ -460,13 +463,27 @@ JsonCaseReader::JsonCaseReader(const Graph& graph, bool keep_unread_lists)
   }
   for (const auto& values : graph.enum_values) {
     std::vector<Name> names;
-    std::vector<QuotedValue> quoted;
-    for (auto v : values) {
-      names.push_back(name_of(v));
-      quoted.push_back(quoted_value(std::string(v) + '"'));
+    EnumTable table;
+    for (auto v : values) names.push_back(name_of(v));
+    // The values grouped by their first byte: a value is compared only with those that share it.
+    std::vector<std::uint32_t> by_first(values.size());
+    std::iota(by_first.begin(), by_first.end(), 0u);
+    auto first_byte = [&](std::uint32_t k) {
+      return static_cast<unsigned char>((std::string(values[k]) + '"')[0]);
+    };
+    std::stable_sort(by_first.begin(), by_first.end(),
+                     [&](auto a, auto b) { return first_byte(a) < first_byte(b); });
+    table.start.fill(0);
+    table.stop.fill(0);
+    for (std::uint32_t k = 0; k < by_first.size(); ++k) {
+      table.quoted.push_back(quoted_value(std::string(values[by_first[k]]) + '"'));
+      table.value.push_back(by_first[k]);
+      const unsigned char b = first_byte(by_first[k]);
+      if (table.stop[b] == 0) table.start[b] = k;
+      table.stop[b] = k + 1;
     }
     enum_names_.push_back(std::move(names));
-    enum_quoted_.push_back(std::move(quoted));
+    enums_.push_back(std::move(table));
   }
 }
 
@@ -509,9 +526,8 @@ inline std::size_t JsonCaseReader::place_key(Layout& l, std::size_t at, const Fi
 // The field of the key at `q` among `tries` entries of `order` from `next` on (those passed over
 // are optional keys this mapping leaves out), compared in place: `q` moved past `name":` and `next`
 // past the entry, or nullptr when none matches.
-inline const JsonCaseReader::Field* JsonCaseReader::match_key(const char*& q, const Layout& l,
-                                                              std::size_t& next,
-                                                              std::size_t tries) const {
+[[gnu::always_inline]] inline const JsonCaseReader::Field* JsonCaseReader::match_key(
+    const char*& q, const Layout& l, std::size_t& next, std::size_t tries) const {
   std::uint64_t w0, w1;
   std::memcpy(&w0, q + 1, 8);
   std::memcpy(&w1, q + 9, 8);
@@ -870,12 +886,13 @@ inline bool JsonCaseReader::list(const char*& p, std::uint32_t list_index, CaseD
         std::uint64_t w0, w1;
         std::memcpy(&w0, p + 1, 8);
         std::memcpy(&w1, p + 9, 8);
-        const auto& quoted = enum_quoted_[field.target];
-        for (std::size_t k = 0; k < quoted.size(); ++k) {
-          const QuotedValue& v = quoted[k];
+        const EnumTable& e = enums_[field.target];
+        const auto first = static_cast<unsigned char>(p[1]);
+        for (std::uint32_t k = e.start[first]; k < e.stop[first]; ++k) {
+          const QuotedValue& v = e.quoted[k];
           if (matches(p, w0, w1, v)) {
             p += v.length + 1;
-            slot = Value::string(g_.enum_values[field.target][k]);
+            slot = Value::string(g_.enum_values[field.target][e.value[k]]);
             return true;
           }
         }

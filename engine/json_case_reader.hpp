@@ -5,6 +5,7 @@
 // exactly what is wrong. A line it accepts is one the full reader accepts, loaded the same way.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -103,8 +104,15 @@ class JsonCaseReader {
   std::deque<std::string> tails_;
   QuotedValue id_key_, as_of_key_;  // the root's keys that are not facts: `id":`, `as_of":`  //
                                     // QuotedValue::tail of names and values past 16 bytes
-  std::vector<std::vector<Name>> enum_names_;          // per enum, as Graph::enum_values
-  std::vector<std::vector<QuotedValue>> enum_quoted_;  // each value and its closing quote
+  std::vector<std::vector<Name>> enum_names_;  // per enum, as Graph::enum_values
+  // An enum's values with their closing quote, grouped by first byte: the group of a byte b is
+  // [start[b], stop[b]) of `quoted`; `value` gives each one's index in Graph::enum_values.
+  struct EnumTable {
+    std::vector<QuotedValue> quoted;
+    std::vector<std::uint32_t> value;
+    std::array<std::uint16_t, 256> start, stop;
+  };
+  std::vector<EnumTable> enums_;
   SortScratch sort_;
   Month month_;
   const char* end_ = nullptr;
