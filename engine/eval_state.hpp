@@ -192,6 +192,7 @@ struct EvalState {
   const std::uint32_t* args_ = nullptr;  // the running instruction's operand registers
   bool has_skips_ = false;               // the main program short-circuits somewhere
   bool complete_ = true;                 // every register of main computed (see complete())
+  bool rule_steps_write_ = false;        // each rule has one step (see clear_results())
 
   explicit EvalState(std::shared_ptr<const Graph> gr);
 
@@ -243,6 +244,9 @@ struct EvalState {
       return offset == kNone ? nullptr : &at_offset(base, offset);
     };
     in.rdst = reg(in.dst);
+    // The rule and output steps write their results in place (out's vectors never move).
+    if (in.code == kRuleStep) in.rdst = out.rule_dates.data() + in.index;
+    if (in.code == kOutputStep) in.rdst = out.outputs.data() + in.index;
     in.ra = reg(in.a);
     in.rb = reg(in.b);
     in.rc = reg(in.c);
@@ -301,6 +305,7 @@ struct EvalState {
   Value add_period(std::int64_t day, std::int64_t months, std::uint32_t node);
   Value scale(const Value& span, const Decimal& factor, std::uint32_t node);
   void reset_for(const CaseData& data, const EvalOptions& options);
+  void clear_results();
   void set_error(const Value& v);
   void decide();
 };

@@ -106,8 +106,12 @@ class ProgramBuilder {
       s_.main.push_back(in);
     }
     s_.main.push_back(end);
-    for (const Instr& in : s_.main)
+    std::vector<std::uint32_t> steps(g_.rule_roots.size(), 0);
+    for (const Instr& in : s_.main) {
       if (in.code >= kSkipIfFalse && in.code <= kSkipUnlessFired) s_.has_skips_ = true;
+      if (in.code == kRuleStep) ++steps[in.index];
+    }
+    s_.rule_steps_write_ = std::all_of(steps.begin(), steps.end(), [](auto k) { return k == 1; });
     block_ = &s_.covered;
     edge_region_.clear();  // covered_from runs after complete(): no short-circuits
     if (g_.covered_from_root != kNone) s_.covered_reg = global(g_.covered_from_root);
@@ -1130,9 +1134,13 @@ void EvalState::exec(const Instr* p) {
     // A rule from its when, unless and mmi_date. An error read stops the case (the rule stays
     // unknown); unless is read only when `when` is neither false nor an error, the date only when
     // the rule fires (the same reads the program's skips assume).
+    // Every path writes the rule's state and date (dst: out.rule_dates[index]): reset_for()
+    // leaves them to this step.
     static const Value kNoUnless = Value::boolean(false);
     const Value& when = *p->ra;
+    *dst = Value();
     if (when.kind == Kind::error) {
+      out.rules[p->index] = RuleState::unknown;
       set_error(when);
       MMI_NEXT();
     }
@@ -1140,6 +1148,7 @@ void EvalState::exec(const Instr* p) {
     if (!when.is_false()) {
       const Value& unless = p->b == kNone ? kNoUnless : *p->rb;
       if (unless.kind == Kind::error) {
+        out.rules[p->index] = RuleState::unknown;
         set_error(unless);
         MMI_NEXT();
       }
@@ -1149,10 +1158,11 @@ void EvalState::exec(const Instr* p) {
         // A rule that fires without a date stays fired but cannot decide (see decide()).
         const Value& date = *p->rc;
         if (date.kind == Kind::error) {
+          out.rules[p->index] = RuleState::unknown;
           set_error(date);
           MMI_NEXT();
         }
-        if (date.kind == Kind::date) out.rule_dates[p->index] = date;
+        if (date.kind == Kind::date) *dst = date;
         state = RuleState::fired;
       } else {
         state = RuleState::unknown;
@@ -1170,10 +1180,12 @@ void EvalState::exec(const Instr* p) {
       set_error(out.coverage_cutoff);
     }
     MMI_NEXT();
-  step_output:
+  step_output:  // dst: out.outputs[index], written on every path (reset_for() leaves it)
     if (!out.error) {
-      out.outputs[p->index] = *p->ra;
-      set_error(out.outputs[p->index]);
+      *dst = *p->ra;
+      if (dst->kind == Kind::error) set_error(*dst);
+    } else {
+      *dst = Value();
     }
     MMI_NEXT();
   }
@@ -1325,13 +1337,19 @@ void EvalState::reset_for(const CaseData& data, const EvalOptions& options) {
   out.basis = -1;
   out.coverage_cutoff = Value::missing();
   out.error.reset();
+  status_v = date_v = basis_v = Value::missing();
+}
+
+// The rules' states and dates and the outputs as before any step: the program's steps write
+// every one of them (so run() calls this only for a case it does not run, or a program whose
+// rules do not each have one step).
+void EvalState::clear_results() {
   std::fill(out.rules.begin(), out.rules.end(), RuleState::unknown);
   // Value is trivially copyable and all-zero bytes are `missing` (no memset of an empty vector's
   // null data).
   for (std::vector<Value>* values : {&out.rule_dates, &out.outputs})
     if (!values->empty())
       std::memset(static_cast<void*>(values->data()), 0, values->size() * sizeof(Value));
-  status_v = date_v = basis_v = Value::missing();
 }
 
 void EvalState::set_error(const Value& v) {
@@ -1390,6 +1408,7 @@ void EvalState::decide() {
 const Outcome& EvalState::run(const CaseData& data, const EvalOptions& options) {
   reset_for(data, options);
   complete_ = true;  // until the program runs: nothing of this case to complete
+  if (data.error || !rule_steps_write_) clear_results();
   if (data.error) {
     out.status = Status::error;
     out.error = EvalError{data.error->code, data.error->message, data.error->at};

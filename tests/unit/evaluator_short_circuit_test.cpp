@@ -305,3 +305,57 @@ TEST_CASE("inline instructions: first/last and the product of small numbers",
   }
   CHECK(output("m * k", R"({"id":"P","as_of":"2024-06-01","k":2})") == "missing");
 }
+
+TEST_CASE("rule and output steps write every rule's state and date and every output",
+          "[eval][program][rules]") {
+  // reset_for() leaves the rules' states and dates and the outputs to the steps that write them:
+  // each case of one session must see none of the previous case's (a fired rule's date, an
+  // output computed before an error).
+  Policy p(
+      "rules:\n"
+      "  - id: r1\n    when: b\n    mmi_date: d\n"
+      "  - id: r2\n    when: n / k > 1\n    mmi_date: d + 1 day\n"
+      "decision:\n  hit: earliest\n"
+      "outputs:\n  o1: n + 1\n  o2: n / m\n");
+  REQUIRE(p.compiled);
+  mmi::Session session(p.compiled.graph);
+  using mmi::RuleState;
+  auto run = [&](const char* json) -> const mmi::Outcome& {
+    session.load_json(json);
+    return session.evaluate();
+  };
+  const mmi::Outcome& o1 =
+      run(R"({"id":"1","as_of":"2024-06-01","b":true,"d":"2024-01-10","n":7,"k":2,"m":2})");
+  REQUIRE(!o1.error);
+  CHECK(o1.rules == std::vector<RuleState>{RuleState::fired, RuleState::fired});
+  CHECK(o1.rule_dates[0].kind == mmi::Kind::date);
+  CHECK(o1.rule_dates[1].kind == mmi::Kind::date);
+  CHECK(o1.outputs[0].kind == mmi::Kind::number);
+  CHECK(o1.outputs[1].kind == mmi::Kind::number);
+  // r1 fires without a date; r2's when is an error: unknown, no date, no outputs.
+  const mmi::Outcome& o2 = run(R"({"id":"2","as_of":"2024-06-01","b":true,"n":7,"k":0,"m":2})");
+  REQUIRE(o2.error);
+  CHECK(o2.rules == std::vector<RuleState>{RuleState::fired, RuleState::unknown});
+  CHECK(o2.rule_dates[0].is_missing());
+  CHECK(o2.rule_dates[1].is_missing());
+  CHECK(o2.outputs[0].is_missing());
+  CHECK(o2.outputs[1].is_missing());
+  // Not fired, fired; the second output an error after the first was written.
+  const mmi::Outcome& o3 =
+      run(R"({"id":"3","as_of":"2024-06-01","b":false,"d":"2024-01-10","n":7,"k":2,"m":0})");
+  REQUIRE(o3.error);
+  CHECK(o3.rules == std::vector<RuleState>{RuleState::not_fired, RuleState::fired});
+  CHECK(o3.rule_dates[0].is_missing());
+  CHECK(o3.rule_dates[1].kind == mmi::Kind::date);
+  CHECK(o3.outputs[0].kind == mmi::Kind::number);
+  CHECK(o3.outputs[1].is_error());
+  // A case that cannot be evaluated: nothing of the previous one.
+  run(R"({"id":"1","as_of":"2024-06-01","b":true,"d":"2024-01-10","n":7,"k":2,"m":2})");
+  const mmi::Outcome& o4 = run(R"({"id":"4","as_of":"2024-06-01","d":"not a date"})");
+  REQUIRE(o4.status == mmi::Status::error);
+  CHECK(o4.rules == std::vector<RuleState>{RuleState::unknown, RuleState::unknown});
+  CHECK(o4.rule_dates[0].is_missing());
+  CHECK(o4.rule_dates[1].is_missing());
+  CHECK(o4.outputs[0].is_missing());
+  CHECK(o4.outputs[1].is_missing());
+}
