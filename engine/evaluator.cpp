@@ -949,9 +949,15 @@ void EvalState::exec(const Instr* p) {
       *dst = absent_value(x, y);
       MMI_NEXT();
     }
-    // Dates, durations and periods (most comparisons) compare as integers, inline.
-    int c3 = x.kind >= Kind::date && x.kind <= Kind::period ? (x.i > y.i) - (x.i < y.i)
-                                                            : compare_values(x, y);
+    // Dates, durations and periods (most comparisons) compare as integers, inline; so do numbers
+    // of one exponent (as compare() does first).
+    int c3;
+    if (x.kind >= Kind::date && x.kind <= Kind::period)
+      c3 = (x.i > y.i) - (x.i < y.i);
+    else if (x.kind == Kind::number && x.exp == y.exp)
+      c3 = (x.coef > y.coef) - (x.coef < y.coef);
+    else
+      c3 = compare_values(x, y);
     bool b = p->code == op_code(Op::lt)   ? c3 < 0
              : p->code == op_code(Op::le) ? c3 <= 0
              : p->code == op_code(Op::gt) ? c3 > 0
@@ -976,12 +982,20 @@ void EvalState::exec(const Instr* p) {
                x.coef >= INT32_MIN && x.coef <= INT32_MAX && y.coef >= INT32_MIN &&
                y.coef <= INT32_MAX) {
       // Small coefficients: the product fits 64 bits (operator* without its 128-bit overflow
-      // check; make() normalises it the same way).
-      *dst = Value::number(Decimal::make(
-          static_cast<std::int64_t>(x.coef) * static_cast<std::int64_t>(y.coef), x.exp + y.exp));
+      // check; make() normalises it the same way). Without a trailing zero it is normalised.
+      const std::int64_t product =
+          static_cast<std::int64_t>(x.coef) * static_cast<std::int64_t>(y.coef);
+      *dst = Value::number(product % 10 != 0 ? Decimal::raw(product, x.exp + y.exp)
+                                             : Decimal::make(product, x.exp + y.exp));
     } else if (p->code == op_code(Op::mul) && x.kind == Kind::number &&
                (y.kind == Kind::duration || y.kind == Kind::period)) {
-      *dst = scale(y, x.as_number(), p->node);  // `3 * 1 week`, without arithmetic()'s switch
+      // `3 * 1 week`, without arithmetic()'s switch; a whole factor in range inline, as scale().
+      std::int64_t v = 0;
+      if (x.exp == 0 && x.coef >= -1'000'000 && x.coef <= 1'000'000 &&
+          (v = static_cast<std::int64_t>(x.coef) * y.i) >= -4'000'000 && v <= 4'000'000)
+        *dst = Value::integral(y.kind, v);
+      else
+        *dst = scale(y, x.as_number(), p->node);
     } else {
       *dst = arithmetic(static_cast<Op>(p->code), x, y, p->node);
     }
@@ -1006,7 +1020,10 @@ void EvalState::exec(const Instr* p) {
     const Value& x = *p->ra;
     const Value& lo = *p->rb;
     const Value& hi = *p->rc;
-    if (x.kind == Kind::error)
+    if (std::min({x.kind, lo.kind, hi.kind}) > Kind::error && x.kind >= Kind::date &&
+        x.kind <= Kind::period && lo.kind == x.kind)  // as compare_values(), inline
+      *dst = Value::boolean(lo.i <= x.i && x.i <= hi.i);
+    else if (x.kind == Kind::error)
       *dst = x;
     else if (lo.kind == Kind::error)
       *dst = lo;

@@ -359,3 +359,41 @@ TEST_CASE("rule and output steps write every rule's state and date and every out
   CHECK(o4.outputs[0].is_missing());
   CHECK(o4.outputs[1].is_missing());
 }
+
+TEST_CASE("inline instructions: number x duration, comparisons of numbers, between of dates",
+          "[eval][program]") {
+  // Whole factors up to 1,000,000 with a result within 4,000,000 days scale inline; the rest
+  // (fractions, larger factors, results out of range) as scale(). Numbers of one exponent and
+  // dates between two dates compare inline; the rest as compare_values().
+  check_rows(
+      {
+          {"n * 1 week", "P49D"},
+          {"-n * 1 day", "-P7D"},
+          {"m * 1 week", "P3D"},  // 3.5 days, rounded down
+          {"n * 2 months", "P1Y2M"},
+          {"1000001 * 1 day", "P1000001D"},
+          {"1000000 * 1 week", "ERROR E501"},
+          {"(n / 0) * 1 week", "ERROR E500"},
+          {"n >= k", "true"},
+          {"n > 7.0", "false"},
+          {"n <= 7", "true"},
+          {"m < k", "true"},  // exponents -1 and 0
+          {"m >= 0.50", "true"},
+          {"k - 2 < 0.1", "true"},
+          {"d between 2024-01-01 and 2024-01-10", "true"},
+          {"d between 2024-01-11 and 2024-02-01", "false"},
+          {"d between 2024-01-10 and 2024-01-09", "false"},
+          {"d between d - (n / 0) * 1 day and d", "ERROR E500"},
+          {"d between d and d + (n / 0) * 1 day", "ERROR E500"},
+          {"n between k and 10", "true"},
+          {"n between 7.5 and 10", "false"},
+          {"1 week between 1 day and 14 days", "true"},
+      },
+      R"({"id":"C","as_of":"2024-06-01","d":"2024-01-10","n":7,"k":2,"m":0.5})");
+  check_rows(
+      {
+          {"d between 2024-01-01 and 2024-01-10", "missing"},
+          {"n * 1 week", "missing"},
+      },
+      R"({"id":"C","as_of":"2024-06-01","k":2})");
+}
