@@ -299,7 +299,7 @@ struct EvalState {
       at_offset(R, f->reg) = at_offset(fields, f->offset);
   }
   template <bool kIn>
-  Value where_field(const Instr& in);
+  void where_field(const Instr& in, Value& out);
   Value list(const Instr& in);
   Value checked_span(Kind kind, std::int64_t x, std::int64_t y, bool subtract, std::uint32_t node);
   Value add_period(std::int64_t day, std::int64_t months, std::uint32_t node);

@@ -1048,10 +1048,10 @@ void EvalState::exec(const Instr* p) {
     *dst = where(*p);
     MMI_NEXT();
   where_eq:
-    *dst = where_field<false>(*p);
+    where_field<false>(*p, *dst);
     MMI_NEXT();
   where_in:
-    *dst = where_field<true>(*p);
+    where_field<true>(*p, *dst);
     MMI_NEXT();
   op_list:
     *dst = list(*p);
@@ -1227,18 +1227,27 @@ Value EvalState::where(const Instr& in) {
 }
 
 // kWhereEq / kWhereIn: as where() with the condition `field == x` / `field in x`, inline.
+// Inline in exec(), writing the where's register (`out`, never an operand's) once at the end.
 template <bool kIn>
-Value EvalState::where_field(const Instr& in) {
-  const Value l = *in.ra;
-  if (l.kind != Kind::list) return l.kind == Kind::error ? l : Value::missing();
+[[gnu::always_inline]] inline void EvalState::where_field(const Instr& in, Value& out) {
+  const Value& l = *in.ra;
+  if (l.kind != Kind::list) {
+    out = l.kind == Kind::error ? l : Value::missing();
+    return;
+  }
+  const Value* const items = l.items;  // read once: the stores below could alias l
+  const std::uint32_t size = l.aux;
   const Value& x = *in.rb;
-  Value* kept_items = arena.alloc(l.aux);
+  Value* kept_items = arena.alloc(size);
   std::uint32_t kept = 0;
-  for (std::uint32_t k = 0; k < l.aux; ++k) {
-    const Value& field = l.items[k].items[in.index];
+  for (std::uint32_t k = 0; k < size; ++k) {
+    const Value& field = items[k].items[in.index];
     if (either_absent(field, x)) {
       const Value& keep = absent_value(field, x);
-      if (keep.kind == Kind::error) return keep;
+      if (keep.kind == Kind::error) {
+        out = keep;
+        return;
+      }
       continue;
     }
     bool found = false;
@@ -1248,9 +1257,9 @@ Value EvalState::where_field(const Instr& in) {
     } else {
       found = scalar_equal(field, x);
     }
-    if (found) kept_items[kept++] = l.items[k];
+    if (found) kept_items[kept++] = items[k];
   }
-  return Value::list(kept_items, kept);
+  out = Value::list(kept_items, kept);
 }
 
 Value EvalState::list(const Instr& in) {
