@@ -1189,7 +1189,10 @@ void EvalState::exec(const Instr* p) {
     MMI_NEXT();
   }
   step_decide:
-    if (!out.error) decide();
+    if (!out.error)
+      decide();
+    else  // what decide() would have set (reset_for() leaves them to this step)
+      status_v = date_v = basis_v = Value::missing();
     MMI_NEXT();
   step_cutoff:
     if (!out.error) {
@@ -1363,7 +1366,6 @@ void EvalState::reset_for(const CaseData& data, const EvalOptions& options) {
   out.basis = -1;
   out.coverage_cutoff = Value::missing();
   out.error.reset();
-  status_v = date_v = basis_v = Value::missing();
 }
 
 // The rules' states and dates and the outputs as before any step: the program's steps write
@@ -1435,6 +1437,7 @@ const Outcome& EvalState::run(const CaseData& data, const EvalOptions& options) 
   reset_for(data, options);
   complete_ = true;  // until the program runs: nothing of this case to complete
   if (data.error || !rule_steps_write_) clear_results();
+  if (data.error) status_v = date_v = basis_v = Value::missing();
   if (data.error) {
     out.status = Status::error;
     out.error = EvalError{data.error->code, data.error->message, data.error->at};
