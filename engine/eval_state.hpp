@@ -144,7 +144,11 @@ constexpr std::uint8_t kLastItem = kRuleStep + 15;
 // Both name the where's register (dst), its preloads and in `scope` whether it pushes its item.
 constexpr std::uint8_t kWhereLoop = kRuleStep + 16;
 constexpr std::uint8_t kWhereNext = kRuleStep + 17;
-constexpr std::uint8_t kEnd = kRuleStep + 18;  // every block ends with one
+// A conjunct `x in list` or `x is present` followed by its kRejectIfFalse, as one instruction:
+// the conjunct into dst, then the reject (rc: the reject's dst; index: its jump).
+constexpr std::uint8_t kInReject = kRuleStep + 18;
+constexpr std::uint8_t kPresentReject = kRuleStep + 19;
+constexpr std::uint8_t kEnd = kRuleStep + 20;  // every block ends with one
 
 struct EvalState {
   std::shared_ptr<const Graph> graph;

@@ -433,7 +433,9 @@ class ProgramBuilder {
     in.scope = reads_items ? 1 : 0;
     // This block's rejects jump to its kWhereNext (nested ones have theirs already).
     for (std::size_t k = 0; k < body.size(); ++k)
-      if (body[k].code == kRejectIfFalse && body[k].index == 0)
+      if ((body[k].code == kRejectIfFalse || body[k].code == kInReject ||
+           body[k].code == kPresentReject) &&
+          body[k].index == 0)
         body[k].index = static_cast<std::uint32_t>(body.size() - k);
     return reg;
   }
@@ -475,6 +477,17 @@ class ProgramBuilder {
     for (std::size_t k = 0; k < conjuncts.size(); ++k) {
       regs.push_back(local(conjuncts[k], b));
       if (k + 1 == conjuncts.size()) break;
+      if (!b.code.empty() && b.code.back().dst == regs.back()) {
+        // The conjunct's own instruction, just emitted: `in` and `is present` take the reject.
+        Instr& last = b.code.back();
+        const bool in = last.code == op_code(Op::in) && last.count == 2;
+        if (in || last.code == op_code(Op::is_present)) {
+          last.code = in ? kInReject : kPresentReject;
+          last.c = dst;
+          last.index = 0;  // set with the other rejects' jumps (condition())
+          continue;
+        }
+      }
       Instr reject;
       reject.code = kRejectIfFalse;
       reject.a = regs.back();
@@ -720,6 +733,8 @@ void EvalState::exec(const Instr* p) {
                                           &&last_item,
                                           &&where_loop,
                                           &&where_next,
+                                          &&in_reject,
+                                          &&present_reject,
                                           &&end};
   static_assert(sizeof(kDispatch) / sizeof(kDispatch[0]) == kEnd + 1);
   // complete(): the same program with every skip and step a no-op.
@@ -1083,6 +1098,37 @@ void EvalState::exec(const Instr* p) {
       MMI_JUMP(p->index);  // to the loop's kWhereNext: the item is decided
     }
     MMI_NEXT();
+  }
+  in_reject : {
+    const Value& x = *p->ra;
+    const Value& l = *p->rb;
+    if (either_absent(x, l)) {
+      *dst = absent_value(x, l);
+      if (dst->kind == Kind::error) {
+        *p->rc = *dst;
+        MMI_JUMP(p->index);
+      }
+      MMI_NEXT();
+    }
+    bool found = false;
+    for (std::uint32_t k = 0; k < l.aux && !found; ++k)
+      found = l.items[k].kind == x.kind && scalar_equal(l.items[k], x);
+    *dst = Value::boolean(found);
+    if (!found) {
+      *p->rc = *dst;
+      MMI_JUMP(p->index);
+    }
+    MMI_NEXT();
+  }
+  present_reject : {
+    const Value& v = *p->ra;
+    if (v.kind > Kind::error) {
+      *dst = Value::boolean(true);
+      MMI_NEXT();
+    }
+    *dst = v.kind == Kind::error ? v : Value::boolean(false);
+    *p->rc = *dst;
+    MMI_JUMP(p->index);
   }
   all_of : {
     // As the chain of `and`s: no conjunct before the last is false or an error (see reject).

@@ -397,3 +397,39 @@ TEST_CASE("inline instructions: number x duration, comparisons of numbers, betwe
       },
       R"({"id":"C","as_of":"2024-06-01","k":2})");
 }
+
+TEST_CASE("short-circuit: a where conjunct `x in list` or `x is present` takes its reject",
+          "[eval][program][short-circuit]") {
+  // kInReject / kPresentReject: the conjunct and the reject after it as one instruction. Each
+  // condition must give what the same condition without the fusion gives (`not (x not in L)`,
+  // `not (x is missing)`: not fused), on items with missing fields and errors.
+  struct Pair {
+    const char* fused;
+    const char* plain;
+    const char* expected;
+  };
+  const std::vector<Pair> pairs = {
+      {"count(xs where v in [20, 10] and w is present)",
+       "count(xs where not (v not in [20, 10]) and not (w is missing))", "1"},
+      {"count(xs where w is present and v in [20])",
+       "count(xs where not (w is missing) and not (v not in [20]))", "0"},
+      {"first(xs where v in [20, 10] and w is present).date",
+       "first(xs where not (v not in [20, 10]) and not (w is missing)).date", "2024-03-01"},
+      {"count(xs where v in [10, 20] and w is present and w < 1)",
+       "count(xs where not (v not in [10, 20]) and not (w is missing) and w < 1)", "1"},
+      {"count(xs where v is present and v in [20, 10] and w is missing)",
+       "count(xs where not (v is missing) and not (v not in [20, 10]) and w is missing)", "1"},
+      {"count(xs where n / (w - 3) in [7] and v > 1)",
+       "count(xs where not (n / (w - 3) not in [7]) and v > 1)", "ERROR E500"},
+      {"count(xs where (n / (w - 3)) is present and v > 1)",
+       "count(xs where not ((n / (w - 3)) is missing) and v > 1)", "ERROR E500"},
+      {"count(xs where v in [n * 3 - 1] and w is missing)",
+       "count(xs where not (v not in [n * 3 - 1]) and w is missing)", "1"},
+      {"count(xs where v in [] and v > 1)", "count(xs where not (v not in []) and v > 1)", "0"},
+  };
+  for (const Pair& row : pairs) {
+    INFO(row.fused);
+    CHECK(output(row.fused, kListCase) == row.expected);
+    CHECK(output(row.plain, kListCase) == row.expected);
+  }
+}
