@@ -141,6 +141,11 @@ Decimal operator+(const Decimal& a, const Decimal& b) {
   const Decimal& hi = a.exp_ > b.exp_ ? a : b;
   const Decimal& lo = a.exp_ > b.exp_ ? b : a;
   int gap = hi.exp_ - lo.exp_;
+  // A 64-bit coefficient has room for 18 more digits: the path below with up = gap, without
+  // counting digits.
+  constexpr Int k63 = Int{1} << 63;
+  if (gap <= 18 && hi.coef_ < k63 && hi.coef_ > -k63)
+    return Decimal::make(hi.coef_ * kPow10[static_cast<std::size_t>(gap)] + lo.coef_, lo.exp_);
   int room = std::max(0, 37 - digit_count(hi.coef_));
   int up = std::min(gap, room);
   Int hi_c = hi.coef_ * kPow10[up];

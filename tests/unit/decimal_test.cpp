@@ -85,3 +85,30 @@ TEST_CASE("decimal compare of different exponents agrees with the sign of the di
       CHECK(compare(b, a) == -expected);
     }
 }
+
+TEST_CASE("decimal addition across exponents, at the edges of the 64-bit path", "[decimal]") {
+  // operator+ brings a 64-bit coefficient up by at most 18 digits without counting them; wider
+  // coefficients and larger gaps take the general path. Both orders, the same sums.
+  struct Sum {
+    const char* a;
+    const char* b;
+    const char* sum;
+  };
+  const std::vector<Sum> sums = {
+      {"0.1", "0.02", "0.12"},
+      {"100", "0.01", "100.01"},
+      {"-5", "0.25", "-4.75"},
+      {"2.5", "-7", "-4.5"},
+      {"12345000", "0.000000000000001", "12345000.000000000000001"},
+      {"1", "0.0000000000000000001", "1.0000000000000000001"},
+      {"9223372036854775807", "0.000000000000000001", "9223372036854775807"},
+      {"9223372036854775808", "0.000000000000000001", "9223372036854775808"},
+      {"-9223372036854775807", "0.5", "-9223372036854775806.5"},
+      {"92233720368547758070", "0.5", "92233720368547758070.5"},
+  };
+  for (const Sum& row : sums) {
+    INFO(row.a << " + " << row.b);
+    CHECK((D(row.a) + D(row.b)).to_string() == row.sum);
+    CHECK((D(row.b) + D(row.a)).to_string() == row.sum);
+  }
+}
