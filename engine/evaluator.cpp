@@ -1406,10 +1406,8 @@ void EvalState::reset_for(const CaseData& data, const EvalOptions& options) {
   errors.clear();
   items.clear();
   frames.clear();
-  out.status = Status::undetermined;
+  // status, mmi_date and basis: written by decide(), or by run() when it does not decide.
   out.as_of = as_of;
-  out.mmi_date = Value::missing();
-  out.basis = -1;
   out.coverage_cutoff = Value::missing();
   out.error.reset();
 }
@@ -1464,19 +1462,18 @@ void EvalState::decide() {
       }
     }
   }
+  // Every field of the decision written here (reset_for() leaves them).
   if (!blocked && winner >= 0) {
     out.status = Status::reached;
     out.basis = winner;
-    out.mmi_date = out.rule_dates[static_cast<std::size_t>(winner)];
-  } else if (!blocked && all_not_fired) {
-    out.status = Status::not_reached;
+    out.mmi_date = date_v = dates[winner];
+    basis_v = Value::string(g.rule_ids[static_cast<std::size_t>(winner)]);
   } else {
-    out.status = Status::undetermined;
+    out.status = !blocked && all_not_fired ? Status::not_reached : Status::undetermined;
+    out.basis = -1;
+    out.mmi_date = date_v = basis_v = Value::missing();
   }
   status_v = Value::string(g.status_names[static_cast<int>(out.status)]);
-  date_v = out.mmi_date;
-  basis_v = out.basis >= 0 ? Value::string(g.rule_ids[static_cast<std::size_t>(out.basis)])
-                           : Value::missing();
 }
 
 const Outcome& EvalState::run(const CaseData& data, const EvalOptions& options) {
@@ -1486,6 +1483,8 @@ const Outcome& EvalState::run(const CaseData& data, const EvalOptions& options) 
   if (data.error) status_v = date_v = basis_v = Value::missing();
   if (data.error) {
     out.status = Status::error;
+    out.mmi_date = Value::missing();
+    out.basis = -1;
     out.error = EvalError{data.error->code, data.error->message, data.error->at};
     return out;
   }
