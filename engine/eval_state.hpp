@@ -180,7 +180,25 @@ struct EvalState {
   std::vector<Preload> preloads;            // Instr::pre_begin…pre_end
   std::vector<Instr> main;                  // lets, rules, decision, cutoff, outputs
   std::vector<Instr> main_complete;         // main as complete() runs it (made on first use)
-  const void* const* dispatch_ = nullptr;   // exec()'s handlers by code
+  // Facts read in place: no instruction copies them; the operands that read them point into the
+  // case's slots (relinked when a case's slots are elsewhere). Per register: its slot, or kNone.
+  std::vector<std::uint32_t> reg_slot;
+  struct FactRead {
+    std::vector<Instr>* program;
+    std::uint32_t instr, operand, slot;  // operand: 0, 1, 2 for a, b, c
+  };
+  std::vector<FactRead> fact_reads;
+  const Value* linked_slots_ = nullptr;  // the slots fact_reads point into
+  void link_facts(const Value* slots) {
+    for (const FactRead& f : fact_reads) {
+      if (f.program->empty()) continue;  // main_complete before its first use
+      Instr& in = (*f.program)[f.instr];
+      const Value* v = slots + f.slot;
+      (f.operand == 0 ? in.ra : f.operand == 1 ? in.rb : in.rc) = const_cast<Value*>(v);
+    }
+    linked_slots_ = slots;
+  }
+  const void* const* dispatch_ = nullptr;           // exec()'s handlers by code
   const void* const* complete_dispatch_ = nullptr;  // the same, skips and steps no-ops
   // The running kWhereLoop loops, innermost last.
   struct WhereFrame {
@@ -210,7 +228,11 @@ struct EvalState {
   // After run(): the value node i had (nodes read per `where` item have none: missing).
   Value value_of(std::uint32_t i) const {
     std::uint32_t r = node_reg[i];
-    return r == kNone ? Value::missing() : regs[r];
+    return r == kNone ? Value::missing() : reg_value(r);
+  }
+  // Register r's value after run(): a fact read in place is the case's slot.
+  Value reg_value(std::uint32_t r) const {
+    return r < reg_slot.size() && reg_slot[r] != kNone ? c->slots[reg_slot[r]] : regs[r];
   }
   Value operand_value(const Node& n, std::uint32_t k) const { return value_of(g.operand(n, k)); }
 
@@ -265,6 +287,7 @@ struct EvalState {
     if (main_complete.empty()) {  // made on first use: most evaluators never need it
       main_complete = main;
       link(main_complete, complete_dispatch_);
+      if (!fact_reads.empty()) link_facts(linked_slots_);  // link() pointed them at registers
     }
     exec(main_complete.data());
   }

@@ -61,6 +61,19 @@ class ProgramBuilder {
     s_.regs.resize(std::max<std::size_t>(n, 1));  // never empty: steps name register 0
     s_.node_reg.assign(n, kNone);
     constant_.assign(n, false);
+    // Facts read only through an instruction's a, b or c are read in place (see reg_slot);
+    // calls, lists and `and` chains (kAllOf) read operands by register number.
+    in_place_.assign(n, true);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const Op op = g_.nodes[i].op;
+      if (op != Op::call && op != Op::list && op != Op::and_) continue;
+      for_each_input(i, [&](std::uint32_t o, std::uint32_t) {
+        while (g_.nodes[o].op == Op::let) o = g_.let_roots[g_.nodes[o].index];
+        in_place_[o] = false;
+      });
+    }
+    if (g_.covered_from_root != kNone) in_place_[g_.covered_from_root] = false;
+    s_.reg_slot.assign(s_.regs.size(), kNone);
     Instr end;
     end.code = kEnd;
     s_.code.push_back(end);  // block 0: the empty block of a condition computed outside
@@ -129,6 +142,7 @@ class ProgramBuilder {
   const Graph& g_;
   std::vector<std::uint32_t> need_;  // `where` levels whose items a node reads
   std::vector<bool> constant_;       // per global register
+  std::vector<bool> in_place_;       // per node: a fact, if it is one, may be read in place
   std::vector<Instr>* block_ = nullptr;
 
   // ---- short-circuits ----
@@ -511,6 +525,10 @@ class ProgramBuilder {
       return s_.node_reg[i] = i;
     }
     if (n.op == Op::let) return s_.node_reg[i] = global(g_.let_roots[n.index]);
+    if (n.op == Op::fact && in_place_[i]) {
+      s_.reg_slot[i] = n.index;
+      return s_.node_reg[i] = i;
+    }
     std::vector<std::uint32_t> operands;
     Instr sub;
     if (n.op == Op::where) {
@@ -644,6 +662,19 @@ EvalState::EvalState(std::shared_ptr<const Graph> gr) : graph(std::move(gr)), g(
   exec(nullptr);  // the handlers' addresses, for folding and linking
   ProgramBuilder(*this).build();
   for (std::vector<Instr>* program : {&main, &code, &covered}) link(*program, dispatch_);
+  // Every operand that reads a fact in place (main_complete: a copy of main, same places).
+  for (std::vector<Instr>* program : {&main, &code, &covered, &main_complete}) {
+    const std::vector<Instr>& from = program == &main_complete ? main : *program;
+    for (std::uint32_t k = 0; k < from.size(); ++k) {
+      const std::uint32_t operands[3] = {from[k].a, from[k].b, from[k].c};
+      for (std::uint32_t j = 0; j < 3; ++j) {
+        if (operands[j] == kNone) continue;
+        const std::uint32_t r = operands[j] / static_cast<std::uint32_t>(sizeof(Value));
+        if (r < reg_slot.size() && reg_slot[r] != kNone)
+          fact_reads.push_back({program, k, j, reg_slot[r]});
+      }
+    }
+  }
 }
 
 Value EvalState::param_value(std::uint32_t p, std::int64_t day) const {
@@ -1478,6 +1509,7 @@ void EvalState::decide() {
 
 const Outcome& EvalState::run(const CaseData& data, const EvalOptions& options) {
   reset_for(data, options);
+  if (data.slots.data() != linked_slots_ && !fact_reads.empty()) link_facts(data.slots.data());
   complete_ = true;  // until the program runs: nothing of this case to complete
   if (data.error || !rule_steps_write_) clear_results();
   if (data.error) status_v = date_v = basis_v = Value::missing();
@@ -1513,7 +1545,7 @@ Value EvalState::covered_from() {
   if (covered_reg == kNone || out.status == Status::error) return Value::missing();
   complete();
   exec(covered.data());
-  return regs[covered_reg];
+  return reg_value(covered_reg);
 }
 
 Value Evaluator::covered_from() {

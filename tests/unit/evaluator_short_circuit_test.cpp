@@ -5,6 +5,7 @@
 // after the evaluation (missing facts, explanations) sees the values an eager evaluation gives.
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -431,5 +432,56 @@ TEST_CASE("short-circuit: a where conjunct `x in list` or `x is present` takes i
     INFO(row.fused);
     CHECK(output(row.fused, kListCase) == row.expected);
     CHECK(output(row.plain, kListCase) == row.expected);
+  }
+}
+
+TEST_CASE("facts read in place follow the case evaluated, wherever its slots are",
+          "[eval][program]") {
+  // Facts read only through an instruction's operands are read from the case's slots, not
+  // copied: two cases held at once (different slots) evaluated in turn on one evaluator must
+  // each see their own facts, in results, missing facts, explanations and covered_from.
+  Policy p(
+      "rules:\n"
+      "  - id: r\n    when: n > k\n    unless: b\n    mmi_date: d\n"
+      "decision:\n  hit: earliest\n  covered_from: d\n"
+      "outputs:\n  o1: n\n  o2: d + 1 day\n  o3: m ?? k\n");
+  REQUIRE(p.compiled);
+  mmi::Session session(p.compiled.graph);
+  session.load_json(R"({"id":"A","as_of":"2024-06-01","n":7,"k":2,"b":false,"d":"2024-01-10"})");
+  const mmi::CaseData a = session.case_data();
+  session.load_json(R"({"id":"B","as_of":"2024-06-01","n":1,"k":2,"m":5,"d":"2024-02-01"})");
+  const mmi::CaseData b = session.case_data();
+  session.load_json(R"({"id":"C","as_of":"2024-06-01","k":2,"b":false,"d":"2024-03-01"})");
+  const mmi::CaseData c = session.case_data();
+  mmi::Evaluator& ev = session.evaluator();
+  const mmi::Graph& g = *p.compiled.graph;
+  auto text = [&](const mmi::Value& v) { return mmi::value_to_string(v, g); };
+  // Every part of an explanation as `text=value`, depth first.
+  std::function<std::string(const mmi::Explanation&)> explained = [&](const mmi::Explanation& e) {
+    std::string out = e.text + "=" + e.value + ";";
+    for (const mmi::Explanation& part : e.parts) out += explained(part);
+    return out;
+  };
+  for (int round = 0; round < 2; ++round) {
+    const mmi::Outcome& oa = session.evaluate(a);
+    CHECK(oa.status == mmi::Status::reached);
+    CHECK(text(oa.mmi_date) == "2024-01-10");
+    CHECK(text(oa.outputs[0]) == "7");
+    CHECK(text(oa.outputs[1]) == "2024-01-11");
+    CHECK(text(oa.outputs[2]) == "2");
+    CHECK(text(ev.covered_from()) == "2024-01-10");
+    CHECK(ev.missing_facts().empty());
+    CHECK(explained(ev.explain_rule(0)).find("n > k=true;n=7;k=2;") != std::string::npos);
+    const mmi::Outcome& ob = session.evaluate(b);
+    CHECK(ob.status == mmi::Status::not_reached);
+    CHECK(text(ob.outputs[0]) == "1");
+    CHECK(text(ob.outputs[1]) == "2024-02-02");
+    CHECK(text(ob.outputs[2]) == "5");
+    CHECK(text(ev.covered_from()) == "2024-02-01");
+    const mmi::Outcome& oc = session.evaluate(c);
+    CHECK(oc.status == mmi::Status::undetermined);
+    CHECK(text(oc.outputs[0]) == "missing");
+    CHECK(ev.missing_facts() == std::vector<std::string>{"n"});
+    CHECK(ev.explain_rule(0).value == "unknown");
   }
 }
