@@ -188,6 +188,10 @@ struct EvalState {
     std::uint32_t instr, operand, slot;  // operand: 0, 1, 2 for a, b, c
   };
   std::vector<FactRead> fact_reads;
+  // Nodes whose value has a fixed place (as_of, status, decision_date, basis, rule_date) are read
+  // there the same way: per register, that place (null: none).
+  std::vector<const Value*> reg_ptr;
+  Value as_of_v;
   const Value* linked_slots_ = nullptr;  // the slots fact_reads point into
   void link_facts(const Value* slots) {
     for (const FactRead& f : fact_reads) {
@@ -232,6 +236,7 @@ struct EvalState {
   }
   // Register r's value after run(): a fact read in place is the case's slot.
   Value reg_value(std::uint32_t r) const {
+    if (r < reg_ptr.size() && reg_ptr[r]) return *reg_ptr[r];
     return r < reg_slot.size() && reg_slot[r] != kNone ? c->slots[reg_slot[r]] : regs[r];
   }
   Value operand_value(const Node& n, std::uint32_t k) const { return value_of(g.operand(n, k)); }
@@ -266,8 +271,11 @@ struct EvalState {
   void link(Instr& in, const void* const* table) {
     in.handler = table[in.code];
     Value* const base = regs.data();
-    auto reg = [&](std::uint32_t offset) {
-      return offset == kNone ? nullptr : &at_offset(base, offset);
+    auto reg = [&](std::uint32_t offset) -> Value* {
+      if (offset == kNone) return nullptr;
+      const std::uint32_t r = offset / static_cast<std::uint32_t>(sizeof(Value));
+      if (r < reg_ptr.size() && reg_ptr[r]) return const_cast<Value*>(reg_ptr[r]);
+      return &at_offset(base, offset);
     };
     in.rdst = reg(in.dst);
     // The rule and output steps write their results in place (out's vectors never move).

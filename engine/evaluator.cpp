@@ -74,6 +74,7 @@ class ProgramBuilder {
     }
     if (g_.covered_from_root != kNone) in_place_[g_.covered_from_root] = false;
     s_.reg_slot.assign(s_.regs.size(), kNone);
+    s_.reg_ptr.assign(s_.regs.size(), nullptr);
     Instr end;
     end.code = kEnd;
     s_.code.push_back(end);  // block 0: the empty block of a condition computed outside
@@ -529,6 +530,10 @@ class ProgramBuilder {
       s_.reg_slot[i] = n.index;
       return s_.node_reg[i] = i;
     }
+    if (const Value* place = fixed_place(n); place && in_place_[i]) {
+      s_.reg_ptr[i] = place;
+      return s_.node_reg[i] = i;
+    }
     std::vector<std::uint32_t> operands;
     Instr sub;
     if (n.op == Op::where) {
@@ -575,6 +580,26 @@ class ProgramBuilder {
     if (fold(in, operands)) return i;
     block_->push_back(in);
     return i;
+  }
+
+  // Where the value of a node that reads the evaluation's state lives for the whole evaluation
+  // once written (before any reader: as_of by reset_for, a rule's date by its step, the decision
+  // by the decide step), or null.
+  const Value* fixed_place(const Node& n) const {
+    switch (n.op) {
+      case Op::as_of:
+        return &s_.as_of_v;
+      case Op::status:
+        return &s_.status_v;
+      case Op::decision_date:
+        return &s_.date_v;
+      case Op::basis:
+        return &s_.basis_v;
+      case Op::rule_date:
+        return s_.out.rule_dates.data() + n.index;
+      default:
+        return nullptr;
+    }
   }
 
   // A node read per item of the `where` whose condition block `b` is.
@@ -1439,6 +1464,7 @@ void EvalState::reset_for(const CaseData& data, const EvalOptions& options) {
   frames.clear();
   // status, mmi_date and basis: written by decide(), or by run() when it does not decide.
   out.as_of = as_of;
+  as_of_v = Value::date(as_of);
   out.coverage_cutoff = Value::missing();
   out.error.reset();
 }

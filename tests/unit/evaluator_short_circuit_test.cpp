@@ -485,3 +485,30 @@ TEST_CASE("facts read in place follow the case evaluated, wherever its slots are
     CHECK(ev.explain_rule(0).value == "unknown");
   }
 }
+
+TEST_CASE("as_of, the decision and rules' dates are read where they are kept", "[eval][program]") {
+  // as_of, status, mmi_date, basis and mmi_date(rule) get no instruction: their readers point at
+  // the evaluation's own copy, written before any reader. Each case of one session must see its
+  // own (and an as_of given in the options).
+  Policy p(
+      "rules:\n"
+      "  - id: r1\n    when: b\n    mmi_date: d\n"
+      "decision:\n  hit: earliest\n"
+      "outputs:\n"
+      "  s: status\n  m: mmi_date\n  ba: basis\n  a: as_of\n  rd: mmi_date(r1) ?? as_of\n");
+  REQUIRE(p.compiled);
+  mmi::Session session(p.compiled.graph);
+  CHECK_THAT(result(session, p, R"({"id":"1","as_of":"2024-06-01","b":true,"d":"2024-01-10"})"),
+             Contains(R"("outputs":{"s":"reached","m":"2024-01-10","ba":"r1",)"
+                      R"("a":"2024-06-01","rd":"2024-01-10"})"));
+  CHECK_THAT(result(session, p, R"({"id":"2","as_of":"2024-07-01","d":"2024-01-10"})"),
+             Contains(R"("outputs":{"s":"undetermined","m":null,"ba":null,)"
+                      R"("a":"2024-07-01","rd":"2024-07-01"})"));
+  session.load_json(R"({"id":"3","as_of":"2024-06-01","b":false,"d":"2024-01-10"})");
+  mmi::EvalOptions options;
+  options.as_of = mmi::DayNumber{0};
+  const mmi::Outcome& o = session.evaluate(options);
+  CHECK(o.status == mmi::Status::not_reached);
+  CHECK(mmi::value_to_string(o.outputs[3], *p.compiled.graph) == "1970-01-01");
+  CHECK(mmi::value_to_string(o.outputs[4], *p.compiled.graph) == "1970-01-01");
+}
