@@ -144,7 +144,11 @@ constexpr std::uint8_t kLastItem = kRuleStep + 15;
 // Both name the where's register (dst), its preloads and in `scope` whether it pushes its item.
 constexpr std::uint8_t kWhereLoop = kRuleStep + 16;
 constexpr std::uint8_t kWhereNext = kRuleStep + 17;
-constexpr std::uint8_t kEnd = kRuleStep + 18;  // every block ends with one
+// A conjunct `x in list` or `x is present` followed by its kRejectIfFalse, as one instruction:
+// the conjunct into dst, then the reject (rc: the reject's dst; index: its jump).
+constexpr std::uint8_t kInReject = kRuleStep + 18;
+constexpr std::uint8_t kPresentReject = kRuleStep + 19;
+constexpr std::uint8_t kEnd = kRuleStep + 20;  // every block ends with one
 
 struct EvalState {
   std::shared_ptr<const Graph> graph;
@@ -176,7 +180,29 @@ struct EvalState {
   std::vector<Preload> preloads;            // Instr::pre_begin…pre_end
   std::vector<Instr> main;                  // lets, rules, decision, cutoff, outputs
   std::vector<Instr> main_complete;         // main as complete() runs it (made on first use)
-  const void* const* dispatch_ = nullptr;   // exec()'s handlers by code
+  // Facts read in place: no instruction copies them; the operands that read them point into the
+  // case's slots (relinked when a case's slots are elsewhere). Per register: its slot, or kNone.
+  std::vector<std::uint32_t> reg_slot;
+  struct FactRead {
+    std::vector<Instr>* program;
+    std::uint32_t instr, operand, slot;  // operand: 0, 1, 2 for a, b, c
+  };
+  std::vector<FactRead> fact_reads;
+  // Nodes whose value has a fixed place (as_of, status, decision_date, basis, rule_date) are read
+  // there the same way: per register, that place (null: none).
+  std::vector<const Value*> reg_ptr;
+  Value as_of_v;
+  const Value* linked_slots_ = nullptr;  // the slots fact_reads point into
+  void link_facts(const Value* slots) {
+    for (const FactRead& f : fact_reads) {
+      if (f.program->empty()) continue;  // main_complete before its first use
+      Instr& in = (*f.program)[f.instr];
+      const Value* v = slots + f.slot;
+      (f.operand == 0 ? in.ra : f.operand == 1 ? in.rb : in.rc) = const_cast<Value*>(v);
+    }
+    linked_slots_ = slots;
+  }
+  const void* const* dispatch_ = nullptr;           // exec()'s handlers by code
   const void* const* complete_dispatch_ = nullptr;  // the same, skips and steps no-ops
   // The running kWhereLoop loops, innermost last.
   struct WhereFrame {
@@ -192,6 +218,7 @@ struct EvalState {
   const std::uint32_t* args_ = nullptr;  // the running instruction's operand registers
   bool has_skips_ = false;               // the main program short-circuits somewhere
   bool complete_ = true;                 // every register of main computed (see complete())
+  bool rule_steps_write_ = false;        // each rule has one step (see clear_results())
 
   explicit EvalState(std::shared_ptr<const Graph> gr);
 
@@ -205,7 +232,12 @@ struct EvalState {
   // After run(): the value node i had (nodes read per `where` item have none: missing).
   Value value_of(std::uint32_t i) const {
     std::uint32_t r = node_reg[i];
-    return r == kNone ? Value::missing() : regs[r];
+    return r == kNone ? Value::missing() : reg_value(r);
+  }
+  // Register r's value after run(): a fact read in place is the case's slot.
+  Value reg_value(std::uint32_t r) const {
+    if (r < reg_ptr.size() && reg_ptr[r]) return *reg_ptr[r];
+    return r < reg_slot.size() && reg_slot[r] != kNone ? c->slots[reg_slot[r]] : regs[r];
   }
   Value operand_value(const Node& n, std::uint32_t k) const { return value_of(g.operand(n, k)); }
 
@@ -239,10 +271,16 @@ struct EvalState {
   void link(Instr& in, const void* const* table) {
     in.handler = table[in.code];
     Value* const base = regs.data();
-    auto reg = [&](std::uint32_t offset) {
-      return offset == kNone ? nullptr : &at_offset(base, offset);
+    auto reg = [&](std::uint32_t offset) -> Value* {
+      if (offset == kNone) return nullptr;
+      const std::uint32_t r = offset / static_cast<std::uint32_t>(sizeof(Value));
+      if (r < reg_ptr.size() && reg_ptr[r]) return const_cast<Value*>(reg_ptr[r]);
+      return &at_offset(base, offset);
     };
     in.rdst = reg(in.dst);
+    // The rule and output steps write their results in place (out's vectors never move).
+    if (in.code == kRuleStep) in.rdst = out.rule_dates.data() + in.index;
+    if (in.code == kOutputStep) in.rdst = out.outputs.data() + in.index;
     in.ra = reg(in.a);
     in.rb = reg(in.b);
     in.rc = reg(in.c);
@@ -257,6 +295,7 @@ struct EvalState {
     if (main_complete.empty()) {  // made on first use: most evaluators never need it
       main_complete = main;
       link(main_complete, complete_dispatch_);
+      if (!fact_reads.empty()) link_facts(linked_slots_);  // link() pointed them at registers
     }
     exec(main_complete.data());
   }
@@ -295,12 +334,13 @@ struct EvalState {
       at_offset(R, f->reg) = at_offset(fields, f->offset);
   }
   template <bool kIn>
-  Value where_field(const Instr& in);
+  void where_field(const Instr& in, Value& out);
   Value list(const Instr& in);
   Value checked_span(Kind kind, std::int64_t x, std::int64_t y, bool subtract, std::uint32_t node);
   Value add_period(std::int64_t day, std::int64_t months, std::uint32_t node);
   Value scale(const Value& span, const Decimal& factor, std::uint32_t node);
   void reset_for(const CaseData& data, const EvalOptions& options);
+  void clear_results();
   void set_error(const Value& v);
   void decide();
 };

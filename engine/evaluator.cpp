@@ -61,6 +61,20 @@ class ProgramBuilder {
     s_.regs.resize(std::max<std::size_t>(n, 1));  // never empty: steps name register 0
     s_.node_reg.assign(n, kNone);
     constant_.assign(n, false);
+    // Facts read only through an instruction's a, b or c are read in place (see reg_slot);
+    // calls, lists and `and` chains (kAllOf) read operands by register number.
+    in_place_.assign(n, true);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const Op op = g_.nodes[i].op;
+      if (op != Op::call && op != Op::list && op != Op::and_) continue;
+      for_each_input(i, [&](std::uint32_t o, std::uint32_t) {
+        while (g_.nodes[o].op == Op::let) o = g_.let_roots[g_.nodes[o].index];
+        in_place_[o] = false;
+      });
+    }
+    if (g_.covered_from_root != kNone) in_place_[g_.covered_from_root] = false;
+    s_.reg_slot.assign(s_.regs.size(), kNone);
+    s_.reg_ptr.assign(s_.regs.size(), nullptr);
     Instr end;
     end.code = kEnd;
     s_.code.push_back(end);  // block 0: the empty block of a condition computed outside
@@ -106,8 +120,12 @@ class ProgramBuilder {
       s_.main.push_back(in);
     }
     s_.main.push_back(end);
-    for (const Instr& in : s_.main)
+    std::vector<std::uint32_t> steps(g_.rule_roots.size(), 0);
+    for (const Instr& in : s_.main) {
       if (in.code >= kSkipIfFalse && in.code <= kSkipUnlessFired) s_.has_skips_ = true;
+      if (in.code == kRuleStep) ++steps[in.index];
+    }
+    s_.rule_steps_write_ = std::all_of(steps.begin(), steps.end(), [](auto k) { return k == 1; });
     block_ = &s_.covered;
     edge_region_.clear();  // covered_from runs after complete(): no short-circuits
     if (g_.covered_from_root != kNone) s_.covered_reg = global(g_.covered_from_root);
@@ -125,6 +143,7 @@ class ProgramBuilder {
   const Graph& g_;
   std::vector<std::uint32_t> need_;  // `where` levels whose items a node reads
   std::vector<bool> constant_;       // per global register
+  std::vector<bool> in_place_;       // per node: a fact, if it is one, may be read in place
   std::vector<Instr>* block_ = nullptr;
 
   // ---- short-circuits ----
@@ -429,7 +448,9 @@ class ProgramBuilder {
     in.scope = reads_items ? 1 : 0;
     // This block's rejects jump to its kWhereNext (nested ones have theirs already).
     for (std::size_t k = 0; k < body.size(); ++k)
-      if (body[k].code == kRejectIfFalse && body[k].index == 0)
+      if ((body[k].code == kRejectIfFalse || body[k].code == kInReject ||
+           body[k].code == kPresentReject) &&
+          body[k].index == 0)
         body[k].index = static_cast<std::uint32_t>(body.size() - k);
     return reg;
   }
@@ -471,6 +492,17 @@ class ProgramBuilder {
     for (std::size_t k = 0; k < conjuncts.size(); ++k) {
       regs.push_back(local(conjuncts[k], b));
       if (k + 1 == conjuncts.size()) break;
+      if (!b.code.empty() && b.code.back().dst == regs.back()) {
+        // The conjunct's own instruction, just emitted: `in` and `is present` take the reject.
+        Instr& last = b.code.back();
+        const bool in = last.code == op_code(Op::in) && last.count == 2;
+        if (in || last.code == op_code(Op::is_present)) {
+          last.code = in ? kInReject : kPresentReject;
+          last.c = dst;
+          last.index = 0;  // set with the other rejects' jumps (condition())
+          continue;
+        }
+      }
       Instr reject;
       reject.code = kRejectIfFalse;
       reject.a = regs.back();
@@ -494,6 +526,14 @@ class ProgramBuilder {
       return s_.node_reg[i] = i;
     }
     if (n.op == Op::let) return s_.node_reg[i] = global(g_.let_roots[n.index]);
+    if (n.op == Op::fact && in_place_[i]) {
+      s_.reg_slot[i] = n.index;
+      return s_.node_reg[i] = i;
+    }
+    if (const Value* place = fixed_place(n); place && in_place_[i]) {
+      s_.reg_ptr[i] = place;
+      return s_.node_reg[i] = i;
+    }
     std::vector<std::uint32_t> operands;
     Instr sub;
     if (n.op == Op::where) {
@@ -540,6 +580,26 @@ class ProgramBuilder {
     if (fold(in, operands)) return i;
     block_->push_back(in);
     return i;
+  }
+
+  // Where the value of a node that reads the evaluation's state lives for the whole evaluation
+  // once written (before any reader: as_of by reset_for, a rule's date by its step, the decision
+  // by the decide step), or null.
+  const Value* fixed_place(const Node& n) const {
+    switch (n.op) {
+      case Op::as_of:
+        return &s_.as_of_v;
+      case Op::status:
+        return &s_.status_v;
+      case Op::decision_date:
+        return &s_.date_v;
+      case Op::basis:
+        return &s_.basis_v;
+      case Op::rule_date:
+        return s_.out.rule_dates.data() + n.index;
+      default:
+        return nullptr;
+    }
   }
 
   // A node read per item of the `where` whose condition block `b` is.
@@ -627,6 +687,19 @@ EvalState::EvalState(std::shared_ptr<const Graph> gr) : graph(std::move(gr)), g(
   exec(nullptr);  // the handlers' addresses, for folding and linking
   ProgramBuilder(*this).build();
   for (std::vector<Instr>* program : {&main, &code, &covered}) link(*program, dispatch_);
+  // Every operand that reads a fact in place (main_complete: a copy of main, same places).
+  for (std::vector<Instr>* program : {&main, &code, &covered, &main_complete}) {
+    const std::vector<Instr>& from = program == &main_complete ? main : *program;
+    for (std::uint32_t k = 0; k < from.size(); ++k) {
+      const std::uint32_t operands[3] = {from[k].a, from[k].b, from[k].c};
+      for (std::uint32_t j = 0; j < 3; ++j) {
+        if (operands[j] == kNone) continue;
+        const std::uint32_t r = operands[j] / static_cast<std::uint32_t>(sizeof(Value));
+        if (r < reg_slot.size() && reg_slot[r] != kNone)
+          fact_reads.push_back({program, k, j, reg_slot[r]});
+      }
+    }
+  }
 }
 
 Value EvalState::param_value(std::uint32_t p, std::int64_t day) const {
@@ -716,6 +789,8 @@ void EvalState::exec(const Instr* p) {
                                           &&last_item,
                                           &&where_loop,
                                           &&where_next,
+                                          &&in_reject,
+                                          &&present_reject,
                                           &&end};
   static_assert(sizeof(kDispatch) / sizeof(kDispatch[0]) == kEnd + 1);
   // complete(): the same program with every skip and step a no-op.
@@ -945,9 +1020,15 @@ void EvalState::exec(const Instr* p) {
       *dst = absent_value(x, y);
       MMI_NEXT();
     }
-    // Dates, durations and periods (most comparisons) compare as integers, inline.
-    int c3 = x.kind >= Kind::date && x.kind <= Kind::period ? (x.i > y.i) - (x.i < y.i)
-                                                            : compare_values(x, y);
+    // Dates, durations and periods (most comparisons) compare as integers, inline; so do numbers
+    // of one exponent (as compare() does first).
+    int c3;
+    if (x.kind >= Kind::date && x.kind <= Kind::period)
+      c3 = (x.i > y.i) - (x.i < y.i);
+    else if (x.kind == Kind::number && x.exp == y.exp)
+      c3 = (x.coef > y.coef) - (x.coef < y.coef);
+    else
+      c3 = compare_values(x, y);
     bool b = p->code == op_code(Op::lt)   ? c3 < 0
              : p->code == op_code(Op::le) ? c3 <= 0
              : p->code == op_code(Op::gt) ? c3 > 0
@@ -972,12 +1053,20 @@ void EvalState::exec(const Instr* p) {
                x.coef >= INT32_MIN && x.coef <= INT32_MAX && y.coef >= INT32_MIN &&
                y.coef <= INT32_MAX) {
       // Small coefficients: the product fits 64 bits (operator* without its 128-bit overflow
-      // check; make() normalises it the same way).
-      *dst = Value::number(Decimal::make(
-          static_cast<std::int64_t>(x.coef) * static_cast<std::int64_t>(y.coef), x.exp + y.exp));
+      // check; make() normalises it the same way). Without a trailing zero it is normalised.
+      const std::int64_t product =
+          static_cast<std::int64_t>(x.coef) * static_cast<std::int64_t>(y.coef);
+      *dst = Value::number(product % 10 != 0 ? Decimal::raw(product, x.exp + y.exp)
+                                             : Decimal::make(product, x.exp + y.exp));
     } else if (p->code == op_code(Op::mul) && x.kind == Kind::number &&
                (y.kind == Kind::duration || y.kind == Kind::period)) {
-      *dst = scale(y, x.as_number(), p->node);  // `3 * 1 week`, without arithmetic()'s switch
+      // `3 * 1 week`, without arithmetic()'s switch; a whole factor in range inline, as scale().
+      std::int64_t v = 0;
+      if (x.exp == 0 && x.coef >= -1'000'000 && x.coef <= 1'000'000 &&
+          (v = static_cast<std::int64_t>(x.coef) * y.i) >= -4'000'000 && v <= 4'000'000)
+        *dst = Value::integral(y.kind, v);
+      else
+        *dst = scale(y, x.as_number(), p->node);
     } else {
       *dst = arithmetic(static_cast<Op>(p->code), x, y, p->node);
     }
@@ -1002,7 +1091,10 @@ void EvalState::exec(const Instr* p) {
     const Value& x = *p->ra;
     const Value& lo = *p->rb;
     const Value& hi = *p->rc;
-    if (x.kind == Kind::error)
+    if (std::min({x.kind, lo.kind, hi.kind}) > Kind::error && x.kind >= Kind::date &&
+        x.kind <= Kind::period && lo.kind == x.kind)  // as compare_values(), inline
+      *dst = Value::boolean(lo.i <= x.i && x.i <= hi.i);
+    else if (x.kind == Kind::error)
       *dst = x;
     else if (lo.kind == Kind::error)
       *dst = lo;
@@ -1027,10 +1119,10 @@ void EvalState::exec(const Instr* p) {
     *dst = where(*p);
     MMI_NEXT();
   where_eq:
-    *dst = where_field<false>(*p);
+    where_field<false>(*p, *dst);
     MMI_NEXT();
   where_in:
-    *dst = where_field<true>(*p);
+    where_field<true>(*p, *dst);
     MMI_NEXT();
   op_list:
     *dst = list(*p);
@@ -1062,6 +1154,37 @@ void EvalState::exec(const Instr* p) {
       MMI_JUMP(p->index);  // to the loop's kWhereNext: the item is decided
     }
     MMI_NEXT();
+  }
+  in_reject : {
+    const Value& x = *p->ra;
+    const Value& l = *p->rb;
+    if (either_absent(x, l)) {
+      *dst = absent_value(x, l);
+      if (dst->kind == Kind::error) {
+        *p->rc = *dst;
+        MMI_JUMP(p->index);
+      }
+      MMI_NEXT();
+    }
+    bool found = false;
+    for (std::uint32_t k = 0; k < l.aux && !found; ++k)
+      found = l.items[k].kind == x.kind && scalar_equal(l.items[k], x);
+    *dst = Value::boolean(found);
+    if (!found) {
+      *p->rc = *dst;
+      MMI_JUMP(p->index);
+    }
+    MMI_NEXT();
+  }
+  present_reject : {
+    const Value& v = *p->ra;
+    if (v.kind > Kind::error) {
+      *dst = Value::boolean(true);
+      MMI_NEXT();
+    }
+    *dst = v.kind == Kind::error ? v : Value::boolean(false);
+    *p->rc = *dst;
+    MMI_JUMP(p->index);
   }
   all_of : {
     // As the chain of `and`s: no conjunct before the last is false or an error (see reject).
@@ -1130,9 +1253,13 @@ void EvalState::exec(const Instr* p) {
     // A rule from its when, unless and mmi_date. An error read stops the case (the rule stays
     // unknown); unless is read only when `when` is neither false nor an error, the date only when
     // the rule fires (the same reads the program's skips assume).
+    // Every path writes the rule's state and date (dst: out.rule_dates[index]): reset_for()
+    // leaves them to this step.
     static const Value kNoUnless = Value::boolean(false);
     const Value& when = *p->ra;
+    *dst = Value();
     if (when.kind == Kind::error) {
+      out.rules[p->index] = RuleState::unknown;
       set_error(when);
       MMI_NEXT();
     }
@@ -1140,6 +1267,7 @@ void EvalState::exec(const Instr* p) {
     if (!when.is_false()) {
       const Value& unless = p->b == kNone ? kNoUnless : *p->rb;
       if (unless.kind == Kind::error) {
+        out.rules[p->index] = RuleState::unknown;
         set_error(unless);
         MMI_NEXT();
       }
@@ -1149,10 +1277,11 @@ void EvalState::exec(const Instr* p) {
         // A rule that fires without a date stays fired but cannot decide (see decide()).
         const Value& date = *p->rc;
         if (date.kind == Kind::error) {
+          out.rules[p->index] = RuleState::unknown;
           set_error(date);
           MMI_NEXT();
         }
-        if (date.kind == Kind::date) out.rule_dates[p->index] = date;
+        if (date.kind == Kind::date) *dst = date;
         state = RuleState::fired;
       } else {
         state = RuleState::unknown;
@@ -1162,7 +1291,10 @@ void EvalState::exec(const Instr* p) {
     MMI_NEXT();
   }
   step_decide:
-    if (!out.error) decide();
+    if (!out.error)
+      decide();
+    else  // what decide() would have set (reset_for() leaves them to this step)
+      status_v = date_v = basis_v = Value::missing();
     MMI_NEXT();
   step_cutoff:
     if (!out.error) {
@@ -1170,10 +1302,12 @@ void EvalState::exec(const Instr* p) {
       set_error(out.coverage_cutoff);
     }
     MMI_NEXT();
-  step_output:
+  step_output:  // dst: out.outputs[index], written on every path (reset_for() leaves it)
     if (!out.error) {
-      out.outputs[p->index] = *p->ra;
-      set_error(out.outputs[p->index]);
+      *dst = *p->ra;
+      if (dst->kind == Kind::error) set_error(*dst);
+    } else {
+      *dst = Value();
     }
     MMI_NEXT();
   }
@@ -1198,18 +1332,27 @@ Value EvalState::where(const Instr& in) {
 }
 
 // kWhereEq / kWhereIn: as where() with the condition `field == x` / `field in x`, inline.
+// Inline in exec(), writing the where's register (`out`, never an operand's) once at the end.
 template <bool kIn>
-Value EvalState::where_field(const Instr& in) {
-  const Value l = *in.ra;
-  if (l.kind != Kind::list) return l.kind == Kind::error ? l : Value::missing();
+[[gnu::always_inline]] inline void EvalState::where_field(const Instr& in, Value& out) {
+  const Value& l = *in.ra;
+  if (l.kind != Kind::list) {
+    out = l.kind == Kind::error ? l : Value::missing();
+    return;
+  }
+  const Value* const items = l.items;  // read once: the stores below could alias l
+  const std::uint32_t size = l.aux;
   const Value& x = *in.rb;
-  Value* kept_items = arena.alloc(l.aux);
+  Value* kept_items = arena.alloc(size);
   std::uint32_t kept = 0;
-  for (std::uint32_t k = 0; k < l.aux; ++k) {
-    const Value& field = l.items[k].items[in.index];
+  for (std::uint32_t k = 0; k < size; ++k) {
+    const Value& field = items[k].items[in.index];
     if (either_absent(field, x)) {
       const Value& keep = absent_value(field, x);
-      if (keep.kind == Kind::error) return keep;
+      if (keep.kind == Kind::error) {
+        out = keep;
+        return;
+      }
       continue;
     }
     bool found = false;
@@ -1219,9 +1362,9 @@ Value EvalState::where_field(const Instr& in) {
     } else {
       found = scalar_equal(field, x);
     }
-    if (found) kept_items[kept++] = l.items[k];
+    if (found) kept_items[kept++] = items[k];
   }
-  return Value::list(kept_items, kept);
+  out = Value::list(kept_items, kept);
 }
 
 Value EvalState::list(const Instr& in) {
@@ -1319,19 +1462,23 @@ void EvalState::reset_for(const CaseData& data, const EvalOptions& options) {
   errors.clear();
   items.clear();
   frames.clear();
-  out.status = Status::undetermined;
+  // status, mmi_date and basis: written by decide(), or by run() when it does not decide.
   out.as_of = as_of;
-  out.mmi_date = Value::missing();
-  out.basis = -1;
+  as_of_v = Value::date(as_of);
   out.coverage_cutoff = Value::missing();
   out.error.reset();
+}
+
+// The rules' states and dates and the outputs as before any step: the program's steps write
+// every one of them (so run() calls this only for a case it does not run, or a program whose
+// rules do not each have one step).
+void EvalState::clear_results() {
   std::fill(out.rules.begin(), out.rules.end(), RuleState::unknown);
   // Value is trivially copyable and all-zero bytes are `missing` (no memset of an empty vector's
   // null data).
   for (std::vector<Value>* values : {&out.rule_dates, &out.outputs})
     if (!values->empty())
       std::memset(static_cast<void*>(values->data()), 0, values->size() * sizeof(Value));
-  status_v = date_v = basis_v = Value::missing();
 }
 
 void EvalState::set_error(const Value& v) {
@@ -1372,26 +1519,30 @@ void EvalState::decide() {
       }
     }
   }
+  // Every field of the decision written here (reset_for() leaves them).
   if (!blocked && winner >= 0) {
     out.status = Status::reached;
     out.basis = winner;
-    out.mmi_date = out.rule_dates[static_cast<std::size_t>(winner)];
-  } else if (!blocked && all_not_fired) {
-    out.status = Status::not_reached;
+    out.mmi_date = date_v = dates[winner];
+    basis_v = Value::string(g.rule_ids[static_cast<std::size_t>(winner)]);
   } else {
-    out.status = Status::undetermined;
+    out.status = !blocked && all_not_fired ? Status::not_reached : Status::undetermined;
+    out.basis = -1;
+    out.mmi_date = date_v = basis_v = Value::missing();
   }
   status_v = Value::string(g.status_names[static_cast<int>(out.status)]);
-  date_v = out.mmi_date;
-  basis_v = out.basis >= 0 ? Value::string(g.rule_ids[static_cast<std::size_t>(out.basis)])
-                           : Value::missing();
 }
 
 const Outcome& EvalState::run(const CaseData& data, const EvalOptions& options) {
   reset_for(data, options);
+  if (data.slots.data() != linked_slots_ && !fact_reads.empty()) link_facts(data.slots.data());
   complete_ = true;  // until the program runs: nothing of this case to complete
+  if (data.error || !rule_steps_write_) clear_results();
+  if (data.error) status_v = date_v = basis_v = Value::missing();
   if (data.error) {
     out.status = Status::error;
+    out.mmi_date = Value::missing();
+    out.basis = -1;
     out.error = EvalError{data.error->code, data.error->message, data.error->at};
     return out;
   }
@@ -1420,7 +1571,7 @@ Value EvalState::covered_from() {
   if (covered_reg == kNone || out.status == Status::error) return Value::missing();
   complete();
   exec(covered.data());
-  return regs[covered_reg];
+  return reg_value(covered_reg);
 }
 
 Value Evaluator::covered_from() {

@@ -141,6 +141,11 @@ Decimal operator+(const Decimal& a, const Decimal& b) {
   const Decimal& hi = a.exp_ > b.exp_ ? a : b;
   const Decimal& lo = a.exp_ > b.exp_ ? b : a;
   int gap = hi.exp_ - lo.exp_;
+  // A 64-bit coefficient has room for 18 more digits: the path below with up = gap, without
+  // counting digits.
+  constexpr Int k63 = Int{1} << 63;
+  if (gap <= 18 && hi.coef_ < k63 && hi.coef_ > -k63)
+    return Decimal::make(hi.coef_ * kPow10[static_cast<std::size_t>(gap)] + lo.coef_, lo.exp_);
   int room = std::max(0, 37 - digit_count(hi.coef_));
   int up = std::min(gap, room);
   Int hi_c = hi.coef_ * kPow10[up];
@@ -189,6 +194,18 @@ Decimal Decimal::divide(const Decimal& a, const Decimal& b) {
 int compare(const Decimal& a, const Decimal& b) {
   if (a.exp_ == b.exp_) return a.coef_ < b.coef_ ? -1 : (a.coef_ > b.coef_ ? 1 : 0);
   if (a.sign() != b.sign()) return a.sign() < b.sign() ? -1 : 1;
+  // The one with the larger exponent brought to the other's, exactly, when it fits: a 64-bit
+  // coefficient times at most 10^18 stays below 2^123 (no subtraction and normalisation).
+  constexpr Int k63 = Int{1} << 63;
+  const int shift = a.exp_ - b.exp_;
+  if (shift > 0 && shift <= 18 && a.coef_ < k63 && a.coef_ > -k63) {
+    const Int x = a.coef_ * kPow10[static_cast<std::size_t>(shift)];
+    return x < b.coef_ ? -1 : (x > b.coef_ ? 1 : 0);
+  }
+  if (shift < 0 && shift >= -18 && b.coef_ < k63 && b.coef_ > -k63) {
+    const Int y = b.coef_ * kPow10[static_cast<std::size_t>(-shift)];
+    return a.coef_ < y ? -1 : (a.coef_ > y ? 1 : 0);
+  }
   if (a == b) return 0;
   return (a - b).sign();
 }

@@ -5,6 +5,7 @@
 // after the evaluation (missing facts, explanations) sees the values an eager evaluation gives.
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -304,4 +305,210 @@ TEST_CASE("inline instructions: first/last and the product of small numbers",
                               R"(,"k":)" + row.k + "}") == row.product);
   }
   CHECK(output("m * k", R"({"id":"P","as_of":"2024-06-01","k":2})") == "missing");
+}
+
+TEST_CASE("rule and output steps write every rule's state and date and every output",
+          "[eval][program][rules]") {
+  // reset_for() leaves the rules' states and dates and the outputs to the steps that write them:
+  // each case of one session must see none of the previous case's (a fired rule's date, an
+  // output computed before an error).
+  Policy p(
+      "rules:\n"
+      "  - id: r1\n    when: b\n    mmi_date: d\n"
+      "  - id: r2\n    when: n / k > 1\n    mmi_date: d + 1 day\n"
+      "decision:\n  hit: earliest\n"
+      "outputs:\n  o1: n + 1\n  o2: n / m\n");
+  REQUIRE(p.compiled);
+  mmi::Session session(p.compiled.graph);
+  using mmi::RuleState;
+  auto run = [&](const char* json) -> const mmi::Outcome& {
+    session.load_json(json);
+    return session.evaluate();
+  };
+  const mmi::Outcome& o1 =
+      run(R"({"id":"1","as_of":"2024-06-01","b":true,"d":"2024-01-10","n":7,"k":2,"m":2})");
+  REQUIRE(!o1.error);
+  CHECK(o1.rules == std::vector<RuleState>{RuleState::fired, RuleState::fired});
+  CHECK(o1.rule_dates[0].kind == mmi::Kind::date);
+  CHECK(o1.rule_dates[1].kind == mmi::Kind::date);
+  CHECK(o1.outputs[0].kind == mmi::Kind::number);
+  CHECK(o1.outputs[1].kind == mmi::Kind::number);
+  // r1 fires without a date; r2's when is an error: unknown, no date, no outputs.
+  const mmi::Outcome& o2 = run(R"({"id":"2","as_of":"2024-06-01","b":true,"n":7,"k":0,"m":2})");
+  REQUIRE(o2.error);
+  CHECK(o2.rules == std::vector<RuleState>{RuleState::fired, RuleState::unknown});
+  CHECK(o2.rule_dates[0].is_missing());
+  CHECK(o2.rule_dates[1].is_missing());
+  CHECK(o2.outputs[0].is_missing());
+  CHECK(o2.outputs[1].is_missing());
+  // Not fired, fired; the second output an error after the first was written.
+  const mmi::Outcome& o3 =
+      run(R"({"id":"3","as_of":"2024-06-01","b":false,"d":"2024-01-10","n":7,"k":2,"m":0})");
+  REQUIRE(o3.error);
+  CHECK(o3.rules == std::vector<RuleState>{RuleState::not_fired, RuleState::fired});
+  CHECK(o3.rule_dates[0].is_missing());
+  CHECK(o3.rule_dates[1].kind == mmi::Kind::date);
+  CHECK(o3.outputs[0].kind == mmi::Kind::number);
+  CHECK(o3.outputs[1].is_error());
+  // A case that cannot be evaluated: nothing of the previous one.
+  run(R"({"id":"1","as_of":"2024-06-01","b":true,"d":"2024-01-10","n":7,"k":2,"m":2})");
+  const mmi::Outcome& o4 = run(R"({"id":"4","as_of":"2024-06-01","d":"not a date"})");
+  REQUIRE(o4.status == mmi::Status::error);
+  CHECK(o4.rules == std::vector<RuleState>{RuleState::unknown, RuleState::unknown});
+  CHECK(o4.rule_dates[0].is_missing());
+  CHECK(o4.rule_dates[1].is_missing());
+  CHECK(o4.outputs[0].is_missing());
+  CHECK(o4.outputs[1].is_missing());
+}
+
+TEST_CASE("inline instructions: number x duration, comparisons of numbers, between of dates",
+          "[eval][program]") {
+  // Whole factors up to 1,000,000 with a result within 4,000,000 days scale inline; the rest
+  // (fractions, larger factors, results out of range) as scale(). Numbers of one exponent and
+  // dates between two dates compare inline; the rest as compare_values().
+  check_rows(
+      {
+          {"n * 1 week", "P49D"},
+          {"-n * 1 day", "-P7D"},
+          {"m * 1 week", "P3D"},  // 3.5 days, rounded down
+          {"n * 2 months", "P1Y2M"},
+          {"1000001 * 1 day", "P1000001D"},
+          {"1000000 * 1 week", "ERROR E501"},
+          {"(n / 0) * 1 week", "ERROR E500"},
+          {"n >= k", "true"},
+          {"n > 7.0", "false"},
+          {"n <= 7", "true"},
+          {"m < k", "true"},  // exponents -1 and 0
+          {"m >= 0.50", "true"},
+          {"k - 2 < 0.1", "true"},
+          {"d between 2024-01-01 and 2024-01-10", "true"},
+          {"d between 2024-01-11 and 2024-02-01", "false"},
+          {"d between 2024-01-10 and 2024-01-09", "false"},
+          {"d between d - (n / 0) * 1 day and d", "ERROR E500"},
+          {"d between d and d + (n / 0) * 1 day", "ERROR E500"},
+          {"n between k and 10", "true"},
+          {"n between 7.5 and 10", "false"},
+          {"1 week between 1 day and 14 days", "true"},
+      },
+      R"({"id":"C","as_of":"2024-06-01","d":"2024-01-10","n":7,"k":2,"m":0.5})");
+  check_rows(
+      {
+          {"d between 2024-01-01 and 2024-01-10", "missing"},
+          {"n * 1 week", "missing"},
+      },
+      R"({"id":"C","as_of":"2024-06-01","k":2})");
+}
+
+TEST_CASE("short-circuit: a where conjunct `x in list` or `x is present` takes its reject",
+          "[eval][program][short-circuit]") {
+  // kInReject / kPresentReject: the conjunct and the reject after it as one instruction. Each
+  // condition must give what the same condition without the fusion gives (`not (x not in L)`,
+  // `not (x is missing)`: not fused), on items with missing fields and errors.
+  struct Pair {
+    const char* fused;
+    const char* plain;
+    const char* expected;
+  };
+  const std::vector<Pair> pairs = {
+      {"count(xs where v in [20, 10] and w is present)",
+       "count(xs where not (v not in [20, 10]) and not (w is missing))", "1"},
+      {"count(xs where w is present and v in [20])",
+       "count(xs where not (w is missing) and not (v not in [20]))", "0"},
+      {"first(xs where v in [20, 10] and w is present).date",
+       "first(xs where not (v not in [20, 10]) and not (w is missing)).date", "2024-03-01"},
+      {"count(xs where v in [10, 20] and w is present and w < 1)",
+       "count(xs where not (v not in [10, 20]) and not (w is missing) and w < 1)", "1"},
+      {"count(xs where v is present and v in [20, 10] and w is missing)",
+       "count(xs where not (v is missing) and not (v not in [20, 10]) and w is missing)", "1"},
+      {"count(xs where n / (w - 3) in [7] and v > 1)",
+       "count(xs where not (n / (w - 3) not in [7]) and v > 1)", "ERROR E500"},
+      {"count(xs where (n / (w - 3)) is present and v > 1)",
+       "count(xs where not ((n / (w - 3)) is missing) and v > 1)", "ERROR E500"},
+      {"count(xs where v in [n * 3 - 1] and w is missing)",
+       "count(xs where not (v not in [n * 3 - 1]) and w is missing)", "1"},
+      {"count(xs where v in [] and v > 1)", "count(xs where not (v not in []) and v > 1)", "0"},
+  };
+  for (const Pair& row : pairs) {
+    INFO(row.fused);
+    CHECK(output(row.fused, kListCase) == row.expected);
+    CHECK(output(row.plain, kListCase) == row.expected);
+  }
+}
+
+TEST_CASE("facts read in place follow the case evaluated, wherever its slots are",
+          "[eval][program]") {
+  // Facts read only through an instruction's operands are read from the case's slots, not
+  // copied: two cases held at once (different slots) evaluated in turn on one evaluator must
+  // each see their own facts, in results, missing facts, explanations and covered_from.
+  Policy p(
+      "rules:\n"
+      "  - id: r\n    when: n > k\n    unless: b\n    mmi_date: d\n"
+      "decision:\n  hit: earliest\n  covered_from: d\n"
+      "outputs:\n  o1: n\n  o2: d + 1 day\n  o3: m ?? k\n");
+  REQUIRE(p.compiled);
+  mmi::Session session(p.compiled.graph);
+  session.load_json(R"({"id":"A","as_of":"2024-06-01","n":7,"k":2,"b":false,"d":"2024-01-10"})");
+  const mmi::CaseData a = session.case_data();
+  session.load_json(R"({"id":"B","as_of":"2024-06-01","n":1,"k":2,"m":5,"d":"2024-02-01"})");
+  const mmi::CaseData b = session.case_data();
+  session.load_json(R"({"id":"C","as_of":"2024-06-01","k":2,"b":false,"d":"2024-03-01"})");
+  const mmi::CaseData c = session.case_data();
+  mmi::Evaluator& ev = session.evaluator();
+  const mmi::Graph& g = *p.compiled.graph;
+  auto text = [&](const mmi::Value& v) { return mmi::value_to_string(v, g); };
+  // Every part of an explanation as `text=value`, depth first.
+  std::function<std::string(const mmi::Explanation&)> explained = [&](const mmi::Explanation& e) {
+    std::string out = e.text + "=" + e.value + ";";
+    for (const mmi::Explanation& part : e.parts) out += explained(part);
+    return out;
+  };
+  for (int round = 0; round < 2; ++round) {
+    const mmi::Outcome& oa = session.evaluate(a);
+    CHECK(oa.status == mmi::Status::reached);
+    CHECK(text(oa.mmi_date) == "2024-01-10");
+    CHECK(text(oa.outputs[0]) == "7");
+    CHECK(text(oa.outputs[1]) == "2024-01-11");
+    CHECK(text(oa.outputs[2]) == "2");
+    CHECK(text(ev.covered_from()) == "2024-01-10");
+    CHECK(ev.missing_facts().empty());
+    CHECK(explained(ev.explain_rule(0)).find("n > k=true;n=7;k=2;") != std::string::npos);
+    const mmi::Outcome& ob = session.evaluate(b);
+    CHECK(ob.status == mmi::Status::not_reached);
+    CHECK(text(ob.outputs[0]) == "1");
+    CHECK(text(ob.outputs[1]) == "2024-02-02");
+    CHECK(text(ob.outputs[2]) == "5");
+    CHECK(text(ev.covered_from()) == "2024-02-01");
+    const mmi::Outcome& oc = session.evaluate(c);
+    CHECK(oc.status == mmi::Status::undetermined);
+    CHECK(text(oc.outputs[0]) == "missing");
+    CHECK(ev.missing_facts() == std::vector<std::string>{"n"});
+    CHECK(ev.explain_rule(0).value == "unknown");
+  }
+}
+
+TEST_CASE("as_of, the decision and rules' dates are read where they are kept", "[eval][program]") {
+  // as_of, status, mmi_date, basis and mmi_date(rule) get no instruction: their readers point at
+  // the evaluation's own copy, written before any reader. Each case of one session must see its
+  // own (and an as_of given in the options).
+  Policy p(
+      "rules:\n"
+      "  - id: r1\n    when: b\n    mmi_date: d\n"
+      "decision:\n  hit: earliest\n"
+      "outputs:\n"
+      "  s: status\n  m: mmi_date\n  ba: basis\n  a: as_of\n  rd: mmi_date(r1) ?? as_of\n");
+  REQUIRE(p.compiled);
+  mmi::Session session(p.compiled.graph);
+  CHECK_THAT(result(session, p, R"({"id":"1","as_of":"2024-06-01","b":true,"d":"2024-01-10"})"),
+             Contains(R"("outputs":{"s":"reached","m":"2024-01-10","ba":"r1",)"
+                      R"("a":"2024-06-01","rd":"2024-01-10"})"));
+  CHECK_THAT(result(session, p, R"({"id":"2","as_of":"2024-07-01","d":"2024-01-10"})"),
+             Contains(R"("outputs":{"s":"undetermined","m":null,"ba":null,)"
+                      R"("a":"2024-07-01","rd":"2024-07-01"})"));
+  session.load_json(R"({"id":"3","as_of":"2024-06-01","b":false,"d":"2024-01-10"})");
+  mmi::EvalOptions options;
+  options.as_of = mmi::DayNumber{0};
+  const mmi::Outcome& o = session.evaluate(options);
+  CHECK(o.status == mmi::Status::not_reached);
+  CHECK(mmi::value_to_string(o.outputs[3], *p.compiled.graph) == "1970-01-01");
+  CHECK(mmi::value_to_string(o.outputs[4], *p.compiled.graph) == "1970-01-01");
 }
