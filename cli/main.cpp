@@ -4,6 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -99,8 +102,26 @@ int usage_error(const std::string& command, const std::string& message) {
 
 }  // namespace
 
+namespace {
+
+// Compiling a large policy allocates and frees tens of MiB of trees in a few tenths of a second.
+// glibc's defaults give every block over 128 KiB its own mapping and return freed heap tops to the
+// kernel, so the same memory is faulted in again and again (20,600 faults, a third of `mmi check`
+// of a 10,000-rule policy): keep blocks up to 32 MiB in the heap, grow it 16 MiB at a time, and
+// keep up to 64 MiB of freed top. Peak RSS is unchanged (`batch` stays ~14 MiB a thread).
+void tune_allocator() {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TOP_PAD, 16 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace mmi::cli;
+  tune_allocator();
   CLI::App app{"mmi — Maximum Medical Improvement rules engine", "mmi"};
   app.set_version_flag("--version", std::string("mmi ") + mmi::engine_version());
   app.require_subcommand(0, 1);
