@@ -276,8 +276,8 @@ constexpr auto kMonthTable = [] {
   return true;
 }
 
-// The month's computation is out of line: most dates repeat the month before's, and what stays
-// inline is the day's check.
+// The month's computation apart from the day's check: most dates of a list repeat the month
+// before's (Month), and skip it.
 [[gnu::always_inline]] inline bool read_date(std::string_view s, DayNumber& day,
                                              JsonCaseReader::Month& month) {
   if (s.size() != 10) return false;
