@@ -100,10 +100,6 @@ int usage_error(const std::string& command, const std::string& message) {
   return 2;
 }
 
-}  // namespace
-
-namespace {
-
 // Compiling a large policy allocates and frees tens of MiB of trees in a few tenths of a second.
 // glibc's defaults give every block over 128 KiB its own mapping and return freed heap tops to the
 // kernel, so the same memory is faulted in again and again (20,600 faults, a third of `mmi check`

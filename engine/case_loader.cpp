@@ -448,7 +448,7 @@ struct CaseLoader::Impl {
   struct DateRange {
     std::int32_t from = -1, to = -1;  // offsets in the record, -1 when absent
   };
-  std::vector<DateRange> date_ranges;  // per record layout
+  std::vector<DateRange> date_ranges;             // per record layout
   std::vector<const FactInfo*> required_scalars;  // checked by finish()
 
   Impl(const Graph& graph, CaseOptions o) : g(graph), options(o), fast(graph, o.keep_unread_lists) {
